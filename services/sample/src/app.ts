@@ -1,0 +1,188 @@
+/**
+ * Composition: fastify app + Postgres + Redis + outbox relay, with tracing, metrics, problem+json
+ * errors and a graceful drain. No request state is kept in process between requests.
+ */
+import { randomUUID } from 'node:crypto';
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import swagger from '@fastify/swagger';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { Db } from './db';
+import { createMetrics, type Metrics } from './metrics';
+import { migrate } from './migrate';
+import { orderRoutes } from './orders/routes';
+import { sharedSchemas } from './orders/schemas';
+import { OrderService } from './orders/service';
+import { OutboxRelay } from './outbox';
+import { sendProblem, toProblem } from './problem';
+import { OrderCache, RedisClient } from './redis';
+import { extractContext, SERVICE_VERSION, tracer } from './telemetry';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    span?: Span;
+  }
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly db: Db;
+  readonly redis: RedisClient;
+  readonly relay: OutboxRelay;
+  readonly metrics: Metrics;
+  /** Connect Redis in the background, start the relay, listen. */
+  listen(): Promise<string>;
+  /** Readiness off, wait delayMs, stop accepting and drain, close pools. */
+  stop(delayMs?: number): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({ coerceTypes: coerce, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  addFormats(ajv, ['uuid', 'date-time']);
+  for (const s of sharedSchemas) ajv.addSchema(s);
+  return ajv;
+}
+
+export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: RedisClient; metrics: Metrics }, state: { draining: boolean }): FastifyInstance {
+  const { db, redis, metrics } = deps;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionTimeout: config.http.requestTimeoutMs,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  // Body: strict types, unknown fields rejected. Query/params/headers: strings coerced to schema types.
+  const strict = makeAjv(false);
+  const coercing = makeAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  for (const s of sharedSchemas) app.addSchema(s);
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Sample orders service',
+        version: SERVICE_VERSION,
+        description: 'Stateless orders API. Errors are RFC 9457 application/problem+json.',
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  // Tracing + metrics for every request: server span from W3C traceparent, active for the handler.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const parent = extractContext(request.headers);
+    request.span = tracer().startSpan(
+      `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': request.method, 'url.path': request.url.split('?')[0], 'http.route': request.routeOptions.url ?? '' },
+      },
+      parent,
+    );
+    done();
+  });
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (request.span === undefined) return done();
+    context.with(trace.setSpan(context.active(), request.span), done);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.httpDuration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000);
+    const span = request.span;
+    let traceFields = {};
+    if (span !== undefined) {
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      const sc = span.spanContext();
+      traceFields = { trace_id: sc.traceId, span_id: sc.spanId };
+    }
+    request.log.info(
+      { ...traceFields, http: { method: request.method, route, statusCode: status }, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
+      'request completed',
+    );
+    done();
+  });
+
+  const retryAfter = Math.max(1, Math.ceil(config.breaker.resetMs / 1000));
+  app.setErrorHandler((err, request, reply) => {
+    const { problem, headers } = toProblem(err, retryAfter);
+    if (problem.status >= 500) {
+      metrics.dependencyErrors.inc({ dependency: problem.status === 503 ? 'postgres' : 'unknown' });
+      request.log.error({ err }, 'request failed');
+    }
+    return sendProblem(reply, request, problem, headers);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, { type: 'about:blank', title: 'Not Found', status: 404, detail: `No route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  const ops = { schema: { tags: ['operations'] } } as const;
+  app.get('/livez', { schema: { ...ops.schema, summary: 'Liveness: the process is up (no dependency checks)' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { ...ops.schema, summary: 'Readiness: Postgres reachable and not draining; Redis is optional' } }, async (request, reply) => {
+    const redisUp = redis.client.status === 'ready' && !redis.breaker.isOpen();
+    if (state.draining) return reply.code(503).send({ status: 'draining', checks: { postgres: 'unknown', redis: redisUp ? 'up' : 'down' } });
+    try {
+      await db.query('readyz', 'SELECT 1');
+      return { status: 'ready', checks: { postgres: 'up', redis: redisUp ? 'up' : 'down' } };
+    } catch (err) {
+      request.log.warn({ err: (err as Error).message }, 'not ready: postgres unavailable');
+      return reply.code(503).send({ status: 'unavailable', checks: { postgres: 'down', redis: redisUp ? 'up' : 'down' } });
+    }
+  });
+  app.get('/metrics', { schema: { ...ops.schema, summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  app.get('/openapi.json', { schema: { ...ops.schema, summary: 'This OpenAPI document' } }, async () => app.swagger());
+
+  const orders = new OrderService(db, new OrderCache(redis, config.redis.keyPrefix, config.cacheTtlSeconds, metrics), metrics, config.idempotency);
+  orderRoutes(app, orders, { callerIdHeader: config.http.callerIdHeader, idempotencyTtlSeconds: config.idempotency.ttlSeconds });
+  return app;
+}
+
+export function createService(config: Config, logger: Logger): Service {
+  const metrics = createMetrics();
+  const db = new Db(config, logger, metrics);
+  const redis = new RedisClient(config, logger, metrics);
+  const relay = new OutboxRelay(db, redis, config.outbox, logger, metrics);
+  const state = { draining: false };
+  const app = buildApp(config, logger, { db, redis, metrics }, state);
+  return {
+    app,
+    db,
+    redis,
+    relay,
+    metrics,
+    async listen() {
+      await redis.start();
+      if (config.outbox.enabled) relay.start();
+      return app.listen({ port: config.port, host: config.host });
+    },
+    async stop(delayMs = config.shutdown.delayMs) {
+      state.draining = true;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await relay.stop();
+      await app.close();
+      await Promise.allSettled([db.close(), redis.close()]);
+    },
+  };
+}
+
+export { migrate };

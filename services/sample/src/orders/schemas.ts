@@ -1,0 +1,108 @@
+/** JSON Schemas of the /v1 API: the single source for validation, serialization and openapi.json. */
+export const MAX_ITEMS = 100;
+export const MAX_QUANTITY = 10_000;
+export const MAX_UNIT_PRICE_CENTS = 100_000_000;
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+const uuid = { type: 'string', format: 'uuid', maxLength: 36 } as const;
+
+export const orderItemSchema = {
+  $id: 'OrderItem',
+  type: 'object',
+  additionalProperties: false,
+  required: ['sku', 'quantity', 'unitPriceCents'],
+  properties: {
+    sku: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
+    quantity: { type: 'integer', minimum: 1, maximum: MAX_QUANTITY },
+    unitPriceCents: { type: 'integer', minimum: 0, maximum: MAX_UNIT_PRICE_CENTS },
+  },
+} as const;
+
+export const createOrderSchema = {
+  $id: 'CreateOrderRequest',
+  type: 'object',
+  additionalProperties: false,
+  required: ['customerId', 'currency', 'items'],
+  properties: {
+    customerId: uuid,
+    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 alphabetic code' },
+    items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS, items: { $ref: 'OrderItem#' } },
+  },
+} as const;
+
+export const orderSchema = {
+  $id: 'Order',
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'customerId', 'currency', 'items', 'totalCents', 'status', 'createdAt'],
+  properties: {
+    id: uuid,
+    customerId: uuid,
+    currency: { type: 'string' },
+    items: { type: 'array', items: { $ref: 'OrderItem#' } },
+    totalCents: { type: 'integer', minimum: 0 },
+    status: { type: 'string', enum: ['created'] },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const orderListSchema = {
+  $id: 'OrderList',
+  type: 'object',
+  additionalProperties: false,
+  required: ['orders', 'nextCursor'],
+  properties: {
+    orders: { type: 'array', items: { $ref: 'Order#' } },
+    nextCursor: { type: ['string', 'null'], description: 'Opaque; pass as `cursor` for the next page. null on the last page.' },
+  },
+} as const;
+
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  description: 'RFC 9457 problem details (media type application/problem+json)',
+  additionalProperties: true,
+  required: ['type', 'title', 'status'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+  },
+} as const;
+
+export const sharedSchemas = [orderItemSchema, createOrderSchema, orderSchema, orderListSchema, problemSchema];
+
+export interface OrderItem {
+  sku: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+export interface CreateOrderInput {
+  customerId: string;
+  currency: string;
+  items: OrderItem[];
+}
+export interface Order extends CreateOrderInput {
+  id: string;
+  totalCents: number;
+  status: 'created';
+  createdAt: string;
+}
+
+export function problemResponses(...codes: number[]): Record<string, unknown> {
+  const descriptions: Record<number, string> = {
+    400: 'Malformed request',
+    404: 'Not found',
+    409: 'A request with this Idempotency-Key is still in flight; retry later',
+    413: 'Body too large',
+    415: 'Unsupported media type',
+    422: 'Idempotency-Key reused with a different payload',
+    503: 'Database unavailable; honour Retry-After',
+  };
+  return Object.fromEntries(
+    codes.map((c) => [c, { description: descriptions[c] ?? 'Error', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } }]),
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * Transactional outbox relay: rows written with the order are published to a Redis Stream, at least
+ * once (consumers dedupe on eventId). Safe with many replicas: each batch is claimed with
+ * FOR UPDATE SKIP LOCKED and deleted in the same transaction only after XADD succeeded. While Redis
+ * is down the rows stay and the relay backs off and retries. It also purges expired idempotency keys.
+ */
+import type { Logger } from 'pino';
+import type { Db } from './db';
+import type { Metrics } from './metrics';
+import type { RedisClient } from './redis';
+import { backoffDelay } from './retry';
+
+const PURGE_EVERY_MS = 60_000;
+
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private failures = 0;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly redis: RedisClient,
+    private readonly opts: { stream: string; pollMs: number; batchSize: number; streamMaxLen: number },
+    private readonly logger: Logger,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => (this.running = undefined));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let next = this.opts.pollMs;
+    try {
+      const published = await this.publishBatch();
+      this.failures = 0;
+      if (published === this.opts.batchSize) next = 0;
+      if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
+        this.lastPurge = Date.now();
+        await this.purgeExpiredKeys();
+      }
+    } catch (err) {
+      this.failures += 1;
+      next = this.opts.pollMs + backoffDelay(this.failures, 200, 5_000);
+      this.logger.warn({ err: (err as Error).message, retryInMs: next }, 'outbox relay failed; will retry');
+    }
+    this.schedule(next);
+  }
+
+  /** Publishes one batch; returns how many events were published. */
+  async publishBatch(): Promise<number> {
+    if (this.redis.breaker.isOpen()) throw new Error('redis circuit breaker open');
+    return this.db.transaction('outbox_relay', async (tx) => {
+      const { rows } = await tx.query<{ id: string; event_id: string; aggregate_id: string; type: string; payload: string; created_at: Date }>(
+        `SELECT id, event_id, aggregate_id, type, payload::text AS payload, created_at FROM outbox
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.opts.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      const results = await this.redis.run('XADD', this.opts.stream, (c) => {
+        const pipeline = c.pipeline();
+        for (const r of rows) {
+          pipeline.xadd(
+            this.opts.stream, 'MAXLEN', '~', String(this.opts.streamMaxLen), '*',
+            'eventId', r.event_id, 'type', r.type, 'aggregateId', r.aggregate_id,
+            'occurredAt', r.created_at.toISOString(), 'payload', r.payload,
+          );
+        }
+        return pipeline.exec();
+      });
+      const failed = (results ?? []).find(([err]) => err !== null);
+      if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('XADD pipeline aborted');
+      await tx.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      this.metrics?.outboxPublished.inc(rows.length);
+      return rows.length;
+    });
+  }
+
+  async purgeExpiredKeys(): Promise<number> {
+    const res = await this.db.query(
+      'purge_idempotency_keys',
+      `DELETE FROM idempotency_keys WHERE (caller, key) IN (
+         SELECT caller, key FROM idempotency_keys WHERE expires_at < now() LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
+    );
+    return res.rowCount ?? 0;
+  }
+}
