@@ -1,0 +1,2 @@
+export * from './addon-versions';
+export * from './platform-cluster';

@@ -1,0 +1,298 @@
+import { Names, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { PlatformKey } from '../compliance/platform-key';
+import { PINNED_ADDON_VERSIONS, type AddonVersions } from './addon-versions';
+
+/** Sizing of the managed node group that runs the platform and its workloads. */
+export interface NodePoolOptions {
+  /**
+   * Instance types, all of one CPU architecture.
+   * @default [m7i.large]
+   */
+  readonly instanceTypes?: ec2.InstanceType[];
+  /** @default 2 */
+  readonly minSize?: number;
+  /** @default minSize */
+  readonly desiredSize?: number;
+  /** @default 2 x minSize */
+  readonly maxSize?: number;
+  /**
+   * Encrypted root volume size of each node.
+   * @default Size.gibibytes(50)
+   */
+  readonly diskSize?: Size;
+}
+
+export interface PlatformClusterProps {
+  /** The VPC; nodes, the kubectl handler and the control-plane ENIs go to its private subnets. */
+  readonly vpc: ec2.IVpc;
+  /** Kubernetes version, e.g. `eks.KubernetesVersion.V1_36`. */
+  readonly version: eks.KubernetesVersion;
+  /** kubectl/helm layer matching `version`, e.g. `new KubectlV36Layer(...)`. */
+  readonly kubectlLayer: lambda.ILayerVersion;
+  /**
+   * CIDRs allowed to reach a public API endpoint. Empty or unset keeps the endpoint private;
+   * `0.0.0.0/0` and anything wider than /16 are refused.
+   * @default - private endpoint only
+   */
+  readonly publicEndpointAllowedCidrs?: string[];
+  /**
+   * IAM roles granted cluster-admin (AmazonEKSClusterAdminPolicy) through access entries. The
+   * identity that deploys the stack gets no implicit admin rights.
+   * @default - none: only the kubectl handler can change the cluster
+   */
+  readonly adminRoles?: iam.IRole[];
+  /**
+   * IAM roles granted cluster-wide read-only access (AmazonEKSViewPolicy).
+   * @default - none
+   */
+  readonly viewerRoles?: iam.IRole[];
+  /**
+   * Key for envelope encryption of Kubernetes secrets.
+   * @default - a new customer managed key with rotation on
+   */
+  readonly secretsEncryptionKey?: kms.IKey;
+  /**
+   * How long control-plane logs (all five types) are kept.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly controlPlaneLogRetention?: logs.RetentionDays;
+  /** @default - see NodePoolOptions */
+  readonly nodePool?: NodePoolOptions;
+  /**
+   * Add-on versions; must be offered by EKS for `version`.
+   * @default - PINNED_ADDON_VERSIONS for the Kubernetes version
+   */
+  readonly addonVersions?: AddonVersions;
+  /**
+   * What happens to the keys and log group when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const ALL_CONTROL_PLANE_LOGS = [
+  eks.ClusterLoggingTypes.API,
+  eks.ClusterLoggingTypes.AUDIT,
+  eks.ClusterLoggingTypes.AUTHENTICATOR,
+  eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+  eks.ClusterLoggingTypes.SCHEDULER,
+];
+
+/**
+ * An EKS cluster (aws-eks-v2) that is private and least-privilege by default:
+ *
+ * - private API endpoint; a public one only with an explicit, narrow CIDR allow-list;
+ * - Kubernetes secrets envelope-encrypted with a rotating customer key;
+ * - all five control-plane log types, into a KMS-encrypted log group with retention;
+ * - access entries only, and no implicit cluster-admin for whoever deploys it;
+ * - a managed node group (AL2023) in private subnets, IMDSv2 required with hop limit 1 (pods
+ *   cannot borrow the node's credentials), root volumes encrypted with a customer key;
+ * - pinned managed add-ons: VPC CNI with network-policy enforcement (its AWS rights through
+ *   Pod Identity, not the node role), CoreDNS, kube-proxy and the Pod Identity agent;
+ * - the kubectl handler in private subnets, reaching the API server through the VPC.
+ */
+export class PlatformCluster extends Construct implements ec2.IConnectable {
+  /** The EKS cluster. */
+  readonly cluster: eks.Cluster;
+  /** The kubectl/helm provider used to apply manifests and charts. */
+  readonly kubectlProvider: eks.IKubectlProvider;
+  /** Connections of the cluster security group: control plane, nodes and pods. */
+  readonly connections: ec2.Connections;
+  /** Key encrypting Kubernetes secrets. */
+  readonly secretsKey: kms.IKey;
+  /** Key encrypting node root volumes and control-plane logs. */
+  readonly nodeVolumeKey: kms.IKey;
+  /** Log group receiving the control-plane logs. */
+  readonly controlPlaneLogGroup: logs.ILogGroup;
+  /** Role of the worker nodes (no AWS rights beyond joining the cluster and pulling images). */
+  readonly nodeRole: iam.IRole;
+  /** The managed node group. */
+  readonly nodegroup: eks.Nodegroup;
+  /** Security group of the kubectl handler. */
+  readonly kubectlSecurityGroup: ec2.ISecurityGroup;
+
+  constructor(scope: Construct, id: string, props: PlatformClusterProps) {
+    super(scope, id);
+    const publicCidrs = props.publicEndpointAllowedCidrs ?? [];
+    const addonVersions = props.addonVersions ?? PINNED_ADDON_VERSIONS[props.version.version];
+    validateClusterProps(this, props, publicCidrs, addonVersions);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const stack = Stack.of(this);
+
+    this.secretsKey = props.secretsEncryptionKey ?? new PlatformKey(this, 'SecretsKey', {
+      description: 'Envelope encryption of Kubernetes secrets',
+      removalPolicy,
+    });
+    const nodeVolumeKey = new PlatformKey(this, 'NodeVolumeKey', {
+      description: 'Encrypts EKS node root volumes and control-plane logs',
+      removalPolicy,
+    });
+    nodeVolumeKey.allowCloudWatchLogs();
+    this.nodeVolumeKey = nodeVolumeKey;
+    // Managed node groups launch through the Auto Scaling service-linked role.
+    nodeVolumeKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowAutoScalingToUseKeyForEbs',
+      principals: [new iam.ArnPrincipal(stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling' }))],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:CreateGrant'],
+      resources: ['*'],
+    }));
+
+
+    // EKS writes control-plane logs to this exact name; creating it first lets us encrypt it and set retention.
+    const clusterName = Names.uniqueResourceName(this, { maxLength: 100, separator: '-' }).toLowerCase();
+    const logGroup = new logs.LogGroup(this, 'ControlPlaneLogs', {
+      logGroupName: `/aws/eks/${clusterName}/cluster`,
+      encryptionKey: nodeVolumeKey,
+      retention: props.controlPlaneLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+    this.controlPlaneLogGroup = logGroup;
+
+    const kubectlSecurityGroup = new ec2.SecurityGroup(this, 'KubectlSecurityGroup', {
+      vpc: props.vpc,
+      description: 'kubectl handler: HTTPS to the cluster API and AWS/Helm endpoints',
+      allowAllOutbound: false,
+    });
+    kubectlSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the API server, AWS endpoints and chart registries');
+    this.kubectlSecurityGroup = kubectlSecurityGroup;
+
+    const privateSubnets = props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      clusterName,
+      version: props.version,
+      vpc: props.vpc,
+      vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
+      endpointAccess: publicCidrs.length > 0 ? eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...publicCidrs) : eks.EndpointAccess.PRIVATE,
+      secretsEncryptionKey: this.secretsKey,
+      clusterLogging: ALL_CONTROL_PLANE_LOGS,
+      bootstrapClusterCreatorAdminPermissions: false,
+      bootstrapSelfManagedAddons: false,
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: 0,
+      outputConfigCommand: false,
+      kubectlProviderOptions: {
+        kubectlLayer: props.kubectlLayer,
+        privateSubnets: privateSubnets.subnets,
+        securityGroups: [kubectlSecurityGroup],
+        memory: Size.gibibytes(1),
+      },
+    });
+    this.cluster.node.addDependency(logGroup);
+    this.kubectlProvider = this.cluster.kubectlProvider!;
+    this.connections = this.cluster.connections;
+    this.cluster.clusterSecurityGroup.connections.allowFrom(kubectlSecurityGroup, ec2.Port.tcp(443), 'kubectl handler to the API server');
+
+    props.adminRoles?.forEach((role, i) => this.cluster.grantAccess(`Admin${i}`, role.roleArn, [
+      eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
+    ]));
+    props.viewerRoles?.forEach((role, i) => this.cluster.grantAccess(`Viewer${i}`, role.roleArn, [
+      eks.AccessPolicy.fromAccessPolicyName('AmazonEKSViewPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
+    ]));
+
+    // Add-ons: Pod Identity first, so the VPC CNI gets its AWS rights from it instead of the node role.
+    const podIdentityAgent = this.addAddon('PodIdentityAgent', 'eks-pod-identity-agent', addonVersions.podIdentityAgent);
+    const vpcCniRole = new iam.Role(this, 'VpcCniRole', {
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+      description: 'VPC CNI (aws-node) through EKS Pod Identity',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKS_CNI_Policy')],
+    });
+    (vpcCniRole.assumeRolePolicy as iam.PolicyDocument).addStatements(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
+      actions: ['sts:TagSession'],
+    }));
+    const vpcCni = this.addAddon('VpcCni', 'vpc-cni', addonVersions.vpcCni, {
+      // Enforce Kubernetes NetworkPolicies with the VPC CNI's eBPF agent.
+      enableNetworkPolicy: 'true',
+      nodeAgent: { enablePolicyEventLogs: 'true' },
+    });
+    (vpcCni.node.defaultChild as eks.CfnAddon).podIdentityAssociations = [{ serviceAccount: 'aws-node', roleArn: vpcCniRole.roleArn }];
+    vpcCni.node.addDependency(podIdentityAgent);
+    const kubeProxy = this.addAddon('KubeProxy', 'kube-proxy', addonVersions.kubeProxy);
+
+    const pool = props.nodePool ?? {};
+    const minSize = pool.minSize ?? 2;
+    const nodeRole = new iam.Role(this, 'NodeRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'EKS worker nodes: join the cluster and pull images, nothing else',
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
+      ],
+    });
+    this.nodeRole = nodeRole;
+    const launchTemplate = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      httpEndpoint: true,
+      detailedMonitoring: true,
+      blockDevices: [{
+        deviceName: '/dev/xvda',
+        volume: ec2.BlockDeviceVolume.ebs((pool.diskSize ?? Size.gibibytes(50)).toGibibytes(), {
+          encrypted: true,
+          kmsKey: nodeVolumeKey,
+          volumeType: ec2.EbsDeviceVolumeType.GP3,
+          deleteOnTermination: true,
+        }),
+      }],
+    });
+    this.nodegroup = this.cluster.addNodegroupCapacity('Nodes', {
+      nodeRole,
+      amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      capacityType: eks.CapacityType.ON_DEMAND,
+      instanceTypes: pool.instanceTypes ?? [new ec2.InstanceType('m7i.large')],
+      minSize,
+      desiredSize: pool.desiredSize ?? minSize,
+      maxSize: pool.maxSize ?? minSize * 2,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplateSpec: { id: launchTemplate.launchTemplateId!, version: launchTemplate.latestVersionNumber },
+      maxUnavailable: 1,
+      enableNodeAutoRepair: true,
+    });
+    this.nodegroup.node.addDependency(vpcCni, kubeProxy, podIdentityAgent);
+    // CoreDNS needs nodes to become healthy.
+    this.addAddon('CoreDns', 'coredns', addonVersions.coreDns).node.addDependency(this.nodegroup);
+  }
+
+  private addAddon(id: string, addonName: string, addonVersion: string, configurationValues?: Record<string, unknown>): eks.Addon {
+    return new eks.Addon(this, id, {
+      cluster: this.cluster,
+      addonName,
+      addonVersion,
+      configurationValues,
+      preserveOnDelete: false,
+    });
+  }
+}
+
+function validateClusterProps(scope: Construct, props: PlatformClusterProps, publicCidrs: string[], addonVersions: AddonVersions | undefined): void {
+  const fail = (message: string): never => {
+    throw new Error(`PlatformCluster ${scope.node.path}: ${message}`);
+  };
+  for (const cidr of publicCidrs) {
+    if (Token.isUnresolved(cidr)) continue;
+    const match = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(\d{1,2})$/.exec(cidr);
+    if (!match) fail(`publicEndpointAllowedCidrs has "${cidr}", which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
+    if (Number(match![1]) < 16) fail(`publicEndpointAllowedCidrs has "${cidr}", which opens the API server to too wide a range (wider than /16). Fix: list only your egress CIDRs, or leave it empty for a private endpoint.`);
+  }
+  if (!addonVersions) {
+    fail(`no pinned add-on versions for Kubernetes ${props.version.version}. Fix: pass addonVersions or add a row to PINNED_ADDON_VERSIONS (known: ${Object.keys(PINNED_ADDON_VERSIONS).join(', ')}).`);
+  }
+  const kubeProxyMinor = /^v(\d+\.\d+)\./.exec(addonVersions!.kubeProxy)?.[1];
+  if (kubeProxyMinor !== props.version.version) {
+    fail(`kube-proxy add-on ${addonVersions!.kubeProxy} does not match Kubernetes ${props.version.version}. Fix: use a v${props.version.version}.x-eksbuild.N version.`);
+  }
+  const pool = props.nodePool ?? {};
+  const minSize = pool.minSize ?? 2;
+  const desired = pool.desiredSize ?? minSize;
+  const max = pool.maxSize ?? minSize * 2;
+  if (!(minSize >= 1 && minSize <= desired && desired <= max)) {
+    fail(`nodePool sizes must satisfy 1 <= minSize <= desiredSize <= maxSize (got ${minSize}/${desired}/${max}).`);
+  }
+}

@@ -1,0 +1,58 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+
+export interface PlatformKeyProps {
+  /** What the key protects, shown in the KMS console. */
+  readonly description: string;
+  /**
+   * What happens to the key when it leaves the stack. Deleting a key makes everything it
+   * encrypted unreadable, so keys are kept unless the caller says otherwise.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A customer managed KMS key with the platform's baseline: automatic yearly rotation, and a
+ * key-policy guardrail that refuses `kms:CreateGrant` unless the grant is for an AWS resource
+ * or the caller is an AWS service (Control Tower CT.KMS.PR.3), so no principal can hand out
+ * long-lived access to the key by grant.
+ */
+export class PlatformKey extends kms.Key {
+  constructor(scope: Construct, id: string, props: PlatformKeyProps) {
+    super(scope, id, {
+      description: props.description,
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyGrantsExceptForAwsResources',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: {
+        BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+      },
+    }));
+  }
+
+  /**
+   * Lets CloudWatch Logs in this key's region encrypt log groups of this account with it,
+   * bound by the encryption context to log groups only.
+   */
+  allowCloudWatchLogs(): void {
+    const stack = this.stack;
+    this.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogsForThisAccount',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` },
+      },
+    }));
+  }
+}

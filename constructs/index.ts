@@ -1,0 +1,7 @@
+/**
+ * The zero-trust platform construct library. One folder per capability; every construct is
+ * secure by default and takes typed props only (no environment variables, no lookups).
+ */
+export * from './network';
+export * from './cluster';
+export * from './compliance';

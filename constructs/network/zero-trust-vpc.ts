@@ -1,0 +1,228 @@
+import { Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { PlatformKey } from '../compliance/platform-key';
+
+/**
+ * The interface endpoints every platform VPC gets, so nodes and pods reach the AWS APIs they
+ * need without the internet: image pulls (ECR + S3 gateway), identity (STS, EKS Auth for Pod
+ * Identity), the cluster API (EKS), VPC CNI (EC2), load balancers (ELB), logs and metrics,
+ * and secrets and keys (Secrets Manager, KMS).
+ */
+export const PLATFORM_INTERFACE_ENDPOINTS: ReadonlyArray<{ readonly id: string; readonly service: ec2.InterfaceVpcEndpointAwsService }> = [
+  { id: 'EcrApi', service: ec2.InterfaceVpcEndpointAwsService.ECR },
+  { id: 'EcrDocker', service: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER },
+  { id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS },
+  { id: 'Logs', service: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS },
+  { id: 'Monitoring', service: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING },
+  { id: 'Eks', service: ec2.InterfaceVpcEndpointAwsService.EKS },
+  { id: 'EksAuth', service: ec2.InterfaceVpcEndpointAwsService.EKS_AUTH },
+  { id: 'Ec2', service: ec2.InterfaceVpcEndpointAwsService.EC2 },
+  { id: 'ElasticLoadBalancing', service: ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING },
+  { id: 'Kms', service: ec2.InterfaceVpcEndpointAwsService.KMS },
+  { id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER },
+];
+
+export interface ZeroTrustVpcProps {
+  /**
+   * IPv4 CIDR of the VPC, an RFC 1918 range from /16 to /20.
+   * @default '10.0.0.0/16'
+   */
+  readonly cidr?: string;
+  /**
+   * Number of Availability Zones (2 to 4). Ignored when `availabilityZones` is given.
+   * @default 2
+   */
+  readonly maxAzs?: number;
+  /**
+   * Explicit Availability Zone names. Give them for a stack with a concrete region, so synth
+   * never looks zones up.
+   * @default - the first `maxAzs` zones of the region, resolved at deploy time (`Fn::GetAZs`)
+   */
+  readonly availabilityZones?: string[];
+  /**
+   * NAT gateways for egress from the private subnets (1 to the number of AZs).
+   * @default - one per Availability Zone
+   */
+  readonly natGateways?: number;
+  /**
+   * How long VPC flow logs are kept.
+   * At least a year (Control Tower CT.CLOUDWATCH.PR.2).
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly flowLogRetention?: logs.RetentionDays;
+  /**
+   * Key that encrypts the flow log group.
+   * @default - a new customer managed key with rotation on
+   */
+  readonly flowLogKey?: kms.IKey;
+  /**
+   * Interface endpoints added on top of `PLATFORM_INTERFACE_ENDPOINTS`.
+   * @default - none
+   */
+  readonly additionalInterfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
+  /**
+   * What happens to the flow log group and its key when they leave the stack.
+   * @default RemovalPolicy.RETAIN - flow logs are audit evidence
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Subnet group names: a contract for consumers selecting subnets by name. */
+export const SUBNET_GROUPS = { ingress: 'Ingress', workloads: 'Workloads', data: 'Data' } as const;
+
+/**
+ * A VPC with no inbound path from the internet except load balancers in the public subnets.
+ *
+ * - `Ingress` public subnets only hold NAT gateways and load balancers; no public IPs on launch.
+ * - `Workloads` private subnets (the largest) hold nodes and pods; egress through NAT.
+ * - `Data` isolated subnets hold databases and caches; no route out at all.
+ * - The default security group is stripped of every rule, flow logs (all traffic) go to a
+ *   KMS-encrypted log group, and AWS APIs are reached through VPC endpoints whose security group
+ *   admits HTTPS from inside the VPC only.
+ */
+export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
+  /** The VPC. */
+  readonly vpc: ec2.Vpc;
+  /** Log group receiving the flow logs of every ENI in the VPC. */
+  readonly flowLogGroup: logs.ILogGroup;
+  /** Key encrypting the flow logs. */
+  readonly flowLogKey: kms.IKey;
+  /** Security group of the interface endpoints (ingress 443 from the VPC CIDR only). */
+  readonly endpointSecurityGroup: ec2.ISecurityGroup;
+  /** The interface endpoints by id (e.g. `Sts`, `EcrApi`). */
+  readonly interfaceEndpoints: Readonly<Record<string, ec2.InterfaceVpcEndpoint>>;
+  /** Connections of the endpoint security group. */
+  readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: ZeroTrustVpcProps = {}) {
+    super(scope, id);
+    const cidr = props.cidr ?? '10.0.0.0/16';
+    const prefix = validateVpcProps(this, cidr, props);
+    const azCount = props.availabilityZones?.length ?? props.maxAzs ?? 2;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(cidr),
+      // Env-agnostic stacks only know two AZ tokens; select more explicitly so no lookup happens.
+      availabilityZones: props.availabilityZones ?? Array.from({ length: azCount }, (_, i) => Fn.select(i, Fn.getAzs())),
+      natGateways: props.natGateways ?? azCount,
+      restrictDefaultSecurityGroup: true,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      subnetConfiguration: [
+        // Masks scale with the VPC: private subnets get an eighth of it each, others a 64th.
+        { name: SUBNET_GROUPS.ingress, subnetType: ec2.SubnetType.PUBLIC, cidrMask: prefix + 6, mapPublicIpOnLaunch: false },
+        { name: SUBNET_GROUPS.workloads, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: prefix + 3 },
+        { name: SUBNET_GROUPS.data, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: prefix + 6 },
+      ],
+      gatewayEndpoints: {
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+      },
+    });
+    // Tags the AWS Load Balancer Controller and Istio's gateway use to place load balancers.
+    for (const subnet of this.vpc.publicSubnets) tagSubnet(subnet, 'kubernetes.io/role/elb');
+    for (const subnet of this.vpc.privateSubnets) tagSubnet(subnet, 'kubernetes.io/role/internal-elb');
+
+    this.flowLogKey = props.flowLogKey ?? this.createFlowLogKey(removalPolicy);
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
+      encryptionKey: this.flowLogKey,
+      retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup, this.createFlowLogRole()),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'VPC interface endpoints: HTTPS from inside the VPC only',
+      allowAllOutbound: false,
+    });
+    // The literal CIDR (not the VpcCidrBlock token) keeps the rule reviewable in the template.
+    endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    this.endpointSecurityGroup = endpointSecurityGroup;
+    this.connections = endpointSecurityGroup.connections;
+
+    const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
+    const requested = [
+      ...PLATFORM_INTERFACE_ENDPOINTS,
+      ...(props.additionalInterfaceEndpoints ?? []).map((service) => ({ id: endpointId(service), service })),
+    ];
+    for (const { id: endpointName, service } of requested) {
+      endpoints[endpointName] = this.vpc.addInterfaceEndpoint(endpointName, {
+        service,
+        privateDnsEnabled: true,
+        open: false,
+        securityGroups: [endpointSecurityGroup],
+        subnets: { subnetGroupName: SUBNET_GROUPS.workloads },
+      });
+    }
+    this.interfaceEndpoints = endpoints;
+  }
+
+  /**
+   * The flow-log delivery role, with its rights in a managed policy scoped to the one log group
+   * (not an inline policy), trusted only by this account's flow logs.
+   */
+  private createFlowLogRole(): iam.IRole {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'FlowLogRole', {
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*' }) },
+      }),
+      description: 'Delivers VPC flow logs to their log group',
+    });
+    role.addManagedPolicy(new iam.ManagedPolicy(this, 'FlowLogDeliveryPolicy', {
+      description: 'Write VPC flow logs to the flow log group only',
+      statements: [new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        // The log group ARN attribute already covers its streams (it ends in ":*").
+        resources: [this.flowLogGroup.logGroupArn],
+      })],
+    }));
+    // Immutable view: stops the FlowLog construct from adding an inline policy of its own.
+    return iam.Role.fromRoleArn(this, 'FlowLogRoleRef', role.roleArn, { mutable: false });
+  }
+
+  private createFlowLogKey(removalPolicy: RemovalPolicy): kms.IKey {
+    const key = new PlatformKey(this, 'FlowLogKey', { description: 'Encrypts the VPC flow logs', removalPolicy });
+    key.allowCloudWatchLogs();
+    return key;
+  }
+
+}
+
+function tagSubnet(subnet: ec2.ISubnet, key: string): void {
+  (subnet.node.defaultChild as ec2.CfnSubnet).tags.setTag(key, '1');
+}
+
+function endpointId(service: ec2.InterfaceVpcEndpointAwsService): string {
+  return service.shortName.split(/[^a-zA-Z0-9]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+}
+
+/** Validates props at synth; returns the VPC prefix length. */
+function validateVpcProps(scope: Construct, cidr: string, props: ZeroTrustVpcProps): number {
+  const fail = (message: string): never => {
+    throw new Error(`ZeroTrustVpc ${scope.node.path}: ${message}`);
+  };
+  const match = /^(10|172|192)\.(\d{1,3})\.\d{1,3}\.\d{1,3}\/(\d{1,2})$/.exec(cidr);
+  if (Token.isUnresolved(cidr)) fail(`cidr must be a literal, got a token. Fix: pass the CIDR string.`);
+  const prefix = match ? Number(match[3]) : NaN;
+  const second = match ? Number(match[2]) : NaN;
+  const privateRange = match && (match[1] === '10' || (match[1] === '172' && second >= 16 && second <= 31) || (match[1] === '192' && second === 168));
+  if (!privateRange) fail(`cidr "${cidr}" is not an RFC 1918 range. Fix: use e.g. "10.0.0.0/16".`);
+  if (prefix < 16 || prefix > 20) fail(`cidr "${cidr}" must have a prefix from /16 to /20 (got /${prefix}). Fix: use a /16 to /20 range.`);
+  const azCount = props.availabilityZones?.length ?? props.maxAzs ?? 2;
+  if (props.availabilityZones && props.maxAzs !== undefined) fail('give availabilityZones or maxAzs, not both.');
+  if (!Number.isInteger(azCount) || azCount < 2 || azCount > 4) fail(`needs 2 to 4 Availability Zones (got ${azCount}): EKS requires subnets in two AZs.`);
+  if (props.natGateways !== undefined && (!Number.isInteger(props.natGateways) || props.natGateways < 1 || props.natGateways > azCount)) {
+    fail(`natGateways must be 1 to ${azCount} (got ${props.natGateways}). Fix: one NAT gateway per AZ for production, 1 for dev.`);
+  }
+  return prefix;
+}

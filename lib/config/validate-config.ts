@@ -1,0 +1,187 @@
+import type { PlatformConfig } from './platform-config';
+
+/** Kubernetes versions this app can deploy: each needs a matching kubectl layer package. */
+export const SUPPORTED_KUBERNETES_VERSIONS: readonly string[] = ['1.36'];
+
+/** Retention values CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Logs are audit evidence: a year at least (Control Tower CT.CLOUDWATCH.PR.2). */
+export const MIN_LOG_RETENTION_DAYS = 365;
+
+const RFC1918 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'];
+const REMOVAL_POLICIES = ['retain', 'snapshot', 'destroy'];
+const ENDPOINT_ACCESS = ['private', 'public-and-private'];
+
+/** Thrown when the configuration cannot produce a safe, deployable platform. */
+export class PlatformConfigError extends Error {
+  constructor(readonly envName: string, readonly problems: string[]) {
+    super(
+      `Invalid platform configuration for env "${envName}" (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'PlatformConfigError';
+  }
+}
+
+interface Ipv4Cidr {
+  readonly base: number;
+  readonly prefix: number;
+}
+
+/** Parses `a.b.c.d/n`; returns undefined for anything else (including host bits set). */
+export function parseIpv4Cidr(cidr: string): Ipv4Cidr | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const base = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  if ((base & ~mask) >>> 0 !== 0) return undefined;
+  return { base, prefix };
+}
+
+function cidrContains(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
+  if (inner.prefix < outer.prefix) return false;
+  const mask = outer.prefix === 0 ? 0 : (0xffffffff << (32 - outer.prefix)) >>> 0;
+  return ((inner.base & mask) >>> 0) === outer.base;
+}
+
+/** True when the CIDR lies wholly inside 10/8, 172.16/12 or 192.168/16. */
+export function isRfc1918(cidr: string): boolean {
+  const parsed = parseIpv4Cidr(cidr);
+  return parsed !== undefined && RFC1918.some((range) => cidrContains(parseIpv4Cidr(range)!, parsed));
+}
+
+const isInt = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n);
+
+/**
+ * Checks a whole configuration and throws one `PlatformConfigError` listing every problem,
+ * each naming the setting, the value given and the fix.
+ */
+export function validatePlatformConfig(config: PlatformConfig): PlatformConfig {
+  const problems: string[] = [];
+  const where = `cdk.json context "platform" -> "${config.envName}"`;
+  const problem = (setting: string, value: unknown, expected: string, fix: string) =>
+    problems.push(`${setting} is ${JSON.stringify(value)}: ${expected}. Fix: ${fix} (in ${where} or with -c).`);
+  const isProd = config.envName === 'prod';
+
+  if (!/^[a-z][a-z0-9-]{1,19}$/.test(config.name ?? '')) {
+    problem('name', config.name, 'must be 2-20 lowercase letters, digits or dashes, starting with a letter', 'set name to e.g. "ztp-dev"');
+  }
+  if (config.account !== undefined && !/^\d{12}$/.test(config.account)) {
+    problem('account', config.account, 'must be a 12-digit AWS account id', 'set account to e.g. "123456789012" or remove it for an environment-agnostic synth');
+  }
+  if (config.region !== undefined && !/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/.test(config.region)) {
+    problem('region', config.region, 'must be an AWS region name', 'set region to e.g. "eu-west-1"');
+  }
+  if ((config.account === undefined) !== (config.region === undefined)) {
+    problem('account/region', { account: config.account, region: config.region }, 'must be set together or not at all', 'set both account and region, or neither');
+  }
+
+  // Network
+  const net = config.network;
+  const vpc = parseIpv4Cidr(net.vpcCidr);
+  if (!vpc) {
+    problem('network.vpcCidr', net.vpcCidr, 'is not a valid IPv4 CIDR (a.b.c.d/n with no host bits set)', 'set network.vpcCidr to e.g. "10.10.0.0/16"');
+  } else if (!isRfc1918(net.vpcCidr)) {
+    problem('network.vpcCidr', net.vpcCidr, 'must be a private RFC 1918 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)', 'choose a private range such as "10.10.0.0/16"');
+  } else if (vpc.prefix < 16 || vpc.prefix > 20) {
+    problem('network.vpcCidr', net.vpcCidr, 'must have a prefix between /16 and /20 (room for pod IPs in every AZ)', 'use a /16 to /20 range');
+  }
+  if (!isInt(net.maxAzs) || net.maxAzs < 2 || net.maxAzs > 4) {
+    problem('network.maxAzs', net.maxAzs, 'must be 2 to 4: EKS needs subnets in at least two Availability Zones', 'set network.maxAzs to 2 or 3');
+  } else if (isProd && net.maxAzs < 3) {
+    problem('network.maxAzs', net.maxAzs, 'must be at least 3 in prod so losing one AZ leaves a majority of capacity', 'set network.maxAzs to 3');
+  }
+  if (net.availabilityZones !== undefined) {
+    if (net.availabilityZones.length !== net.maxAzs) {
+      problem('network.availabilityZones', net.availabilityZones, `must list exactly network.maxAzs (${net.maxAzs}) zones`, 'list one zone name per AZ');
+    }
+    if (config.region && net.availabilityZones.some((az) => !az.startsWith(config.region!))) {
+      problem('network.availabilityZones', net.availabilityZones, `must all be in region ${config.region}`, `use zones such as "${config.region}a"`);
+    }
+  } else if (config.region !== undefined) {
+    problem('network.availabilityZones', undefined, 'is required when region is set, so synth never looks zones up in the account', `list ${net.maxAzs} zones, e.g. ["${config.region}a", "${config.region}b"${net.maxAzs > 2 ? `, "${config.region}c"` : ''}]`);
+  }
+  if (!isInt(net.natGateways) || net.natGateways < 1 || net.natGateways > net.maxAzs) {
+    problem('network.natGateways', net.natGateways, `must be 1 to network.maxAzs (${net.maxAzs})`, 'set network.natGateways to 1 (dev) or one per AZ');
+  } else if (isProd && net.natGateways !== net.maxAzs) {
+    problem('network.natGateways', net.natGateways, `must equal network.maxAzs (${net.maxAzs}) in prod: one NAT gateway per AZ, no cross-AZ dependency`, `set network.natGateways to ${net.maxAzs}`);
+  }
+  if (!LOG_RETENTION_DAYS.includes(net.flowLogRetentionDays) || net.flowLogRetentionDays < MIN_LOG_RETENTION_DAYS) {
+    problem('network.flowLogRetentionDays', net.flowLogRetentionDays, `must be a CloudWatch Logs retention value of at least ${MIN_LOG_RETENTION_DAYS} (${LOG_RETENTION_DAYS.filter((d) => d >= MIN_LOG_RETENTION_DAYS).join(', ')})`, 'set it to e.g. 365');
+  }
+
+  // Cluster
+  const cluster = config.cluster;
+  if (!SUPPORTED_KUBERNETES_VERSIONS.includes(cluster.kubernetesVersion)) {
+    problem('cluster.kubernetesVersion', cluster.kubernetesVersion, `is not supported; supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')} (each needs its @aws-cdk/lambda-layer-kubectl-vNN package and pinned add-on versions)`, `set cluster.kubernetesVersion to "${SUPPORTED_KUBERNETES_VERSIONS[SUPPORTED_KUBERNETES_VERSIONS.length - 1]}"`);
+  }
+  if (!ENDPOINT_ACCESS.includes(cluster.endpointAccess)) {
+    problem('cluster.endpointAccess', cluster.endpointAccess, `must be one of ${ENDPOINT_ACCESS.join(', ')}`, 'set cluster.endpointAccess to "private"');
+  } else if (cluster.endpointAccess === 'private' && cluster.publicAccessCidrs.length > 0) {
+    problem('cluster.publicAccessCidrs', cluster.publicAccessCidrs, 'must be empty when cluster.endpointAccess is "private"', 'remove the CIDRs, or set cluster.endpointAccess to "public-and-private"');
+  } else if (cluster.endpointAccess === 'public-and-private') {
+    if (cluster.publicAccessCidrs.length === 0) {
+      problem('cluster.publicAccessCidrs', cluster.publicAccessCidrs, 'must list the CIDRs allowed to reach the public API endpoint (an empty list would open it to the internet)', 'list your office or VPN egress CIDRs, e.g. ["203.0.113.0/24"], or use endpointAccess "private"');
+    }
+    for (const cidr of cluster.publicAccessCidrs) {
+      const parsed = parseIpv4Cidr(cidr);
+      if (!parsed) {
+        problem('cluster.publicAccessCidrs', cidr, 'is not a valid IPv4 CIDR', 'use a.b.c.d/n with no host bits set');
+      } else if (parsed.prefix < 16) {
+        problem('cluster.publicAccessCidrs', cidr, 'opens the public API endpoint to too wide a range (0.0.0.0/0 or anything wider than /16 is refused)', 'list only your egress CIDRs (/16 or narrower), or use endpointAccess "private"');
+      }
+    }
+    if (isProd) {
+      problem('cluster.endpointAccess', cluster.endpointAccess, 'must be "private" in prod: the API server is reached through the VPC (VPN, bastion or pipeline)', 'set cluster.endpointAccess to "private"');
+    }
+  }
+  const roleArn = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+  for (const [setting, arns] of [['cluster.adminRoleArns', cluster.adminRoleArns], ['cluster.viewerRoleArns', cluster.viewerRoleArns]] as const) {
+    for (const arn of arns) {
+      if (!roleArn.test(arn)) {
+        problem(setting, arn, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)', 'use the ARN of an IAM or SSO role');
+      }
+    }
+  }
+  if (!LOG_RETENTION_DAYS.includes(cluster.controlPlaneLogRetentionDays) || cluster.controlPlaneLogRetentionDays < MIN_LOG_RETENTION_DAYS) {
+    problem('cluster.controlPlaneLogRetentionDays', cluster.controlPlaneLogRetentionDays, `must be a CloudWatch Logs retention value of at least ${MIN_LOG_RETENTION_DAYS}`, 'set it to e.g. 365');
+  }
+  const pool = cluster.nodePool;
+  if (pool.instanceTypes.length === 0 || pool.instanceTypes.some((t) => !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t))) {
+    problem('cluster.nodePool.instanceTypes', pool.instanceTypes, 'must list at least one EC2 instance type such as "m7i.large"', 'list instance types of one CPU architecture');
+  }
+  if (!isInt(pool.minSize) || !isInt(pool.desiredSize) || !isInt(pool.maxSize) || pool.minSize < 1 || pool.minSize > pool.desiredSize || pool.desiredSize > pool.maxSize || pool.maxSize > 100) {
+    problem('cluster.nodePool', { minSize: pool.minSize, desiredSize: pool.desiredSize, maxSize: pool.maxSize }, 'needs whole numbers with 1 <= minSize <= desiredSize <= maxSize <= 100', 'adjust the sizes');
+  } else if (isProd && pool.minSize < net.maxAzs) {
+    problem('cluster.nodePool.minSize', pool.minSize, `must be at least network.maxAzs (${net.maxAzs}) in prod, one node per AZ`, `set cluster.nodePool.minSize to ${net.maxAzs}`);
+  }
+  if (!isInt(pool.diskSizeGiB) || pool.diskSizeGiB < 20 || pool.diskSizeGiB > 1000) {
+    problem('cluster.nodePool.diskSizeGiB', pool.diskSizeGiB, 'must be a whole number of GiB from 20 to 1000', 'set it to e.g. 50');
+  }
+
+  // Data safety and tags
+  if (!REMOVAL_POLICIES.includes(config.removalPolicy)) {
+    problem('removalPolicy', config.removalPolicy, `must be one of ${REMOVAL_POLICIES.join(', ')}`, 'set removalPolicy to "retain"');
+  } else if (isProd && config.removalPolicy !== 'retain') {
+    problem('removalPolicy', config.removalPolicy, 'must be "retain" in prod: production data is never deleted by a stack change', 'set removalPolicy to "retain"');
+  }
+  const tagValue = /^[\w .:/=+\-@]{1,256}$/;
+  for (const key of ['owner', 'costCenter'] as const) {
+    if (!tagValue.test(config.tags?.[key] ?? '')) {
+      problem(`tags.${key}`, config.tags?.[key], 'must be a non-empty tag value (letters, digits, spaces and _ . : / = + - @)', `set tags.${key}`);
+    }
+  }
+  if (!DATA_CLASSIFICATIONS.includes(config.tags?.dataClassification)) {
+    problem('tags.dataClassification', config.tags?.dataClassification, `must be one of ${DATA_CLASSIFICATIONS.join(', ')}`, 'set tags.dataClassification');
+  }
+
+  if (problems.length > 0) throw new PlatformConfigError(config.envName, problems);
+  return config;
+}

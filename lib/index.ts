@@ -1,0 +1,6 @@
+export * from './config';
+export * from './compliance/compliance-gate';
+export * from './compliance/acknowledgments';
+export * from './compliance/validation-report';
+export * from './platform-stage';
+export * from './stacks';

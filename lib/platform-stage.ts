@@ -1,0 +1,44 @@
+import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { PlatformConfig } from './config';
+import { ClusterStack, NetworkStack } from './stacks';
+
+export interface PlatformStageProps extends StageProps {
+  readonly config: PlatformConfig;
+}
+
+/**
+ * One environment of the platform, split by lifecycle and blast radius: Network (long-lived),
+ * Cluster (churns with Kubernetes upgrades). Data and Workloads stacks join in later layers.
+ */
+export class PlatformStage extends Stage {
+  readonly config: PlatformConfig;
+  readonly network: NetworkStack;
+  readonly cluster: ClusterStack;
+
+  constructor(scope: Construct, id: string, props: PlatformStageProps) {
+    const { config } = props;
+    super(scope, id, { ...props, env: props.env ?? (config.account ? { account: config.account, region: config.region } : undefined) });
+    this.config = config;
+
+    const prefix = config.name;
+    this.network = new NetworkStack(this, 'Network', {
+      config,
+      stackName: `${prefix}-network`,
+      description: `Zero-trust platform ${config.envName}: VPC, subnets, endpoints, flow logs`,
+      terminationProtection: config.envName === 'prod',
+    });
+    this.cluster = new ClusterStack(this, 'Cluster', {
+      config,
+      vpc: this.network.vpc,
+      stackName: `${prefix}-cluster`,
+      description: `Zero-trust platform ${config.envName}: EKS cluster, nodes, add-ons`,
+      terminationProtection: config.envName === 'prod',
+    });
+
+    Tags.of(this).add('platform:environment', config.envName);
+    Tags.of(this).add('owner', config.tags.owner);
+    Tags.of(this).add('cost-center', config.tags.costCenter);
+    Tags.of(this).add('data-classification', config.tags.dataClassification);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './config-mapping';
+export * from './network-stack';
+export * from './cluster-stack';
