@@ -7,7 +7,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Span } from '@openteleme
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Db } from './db';
@@ -52,7 +52,7 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
   const { db, redis, metrics } = deps;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }), // one access line in onResponse instead
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
@@ -71,6 +71,7 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
   const coercing = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   for (const s of sharedSchemas) app.addSchema(s);
+  app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
 
   void app.register(swagger, {
     openapi: {
@@ -134,26 +135,29 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
     sendProblem(reply, request, { type: 'about:blank', title: 'Not Found', status: 404, detail: `No route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  const ops = { schema: { tags: ['operations'] } } as const;
-  app.get('/livez', { schema: { ...ops.schema, summary: 'Liveness: the process is up (no dependency checks)' } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { ...ops.schema, summary: 'Readiness: Postgres reachable and not draining; Redis is optional' } }, async (request, reply) => {
-    const redisUp = redis.client.status === 'ready' && !redis.breaker.isOpen();
-    if (state.draining) return reply.code(503).send({ status: 'draining', checks: { postgres: 'unknown', redis: redisUp ? 'up' : 'down' } });
-    try {
-      await db.query('readyz', 'SELECT 1');
-      return { status: 'ready', checks: { postgres: 'up', redis: redisUp ? 'up' : 'down' } };
-    } catch (err) {
-      request.log.warn({ err: (err as Error).message }, 'not ready: postgres unavailable');
-      return reply.code(503).send({ status: 'unavailable', checks: { postgres: 'down', redis: redisUp ? 'up' : 'down' } });
-    }
-  });
-  app.get('/metrics', { schema: { ...ops.schema, summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
-  app.get('/openapi.json', { schema: { ...ops.schema, summary: 'This OpenAPI document' } }, async () => app.swagger());
+  // Routes register after @fastify/swagger so its onRoute hook sees them (openapi.json is generated from them).
+  void app.register(async (app) => {
+    const ops = { schema: { tags: ['operations'] } } as const;
+    app.get('/livez', { schema: { ...ops.schema, summary: 'Liveness: the process is up (no dependency checks)' } }, async () => ({ status: 'ok' }));
+    app.get('/readyz', { schema: { ...ops.schema, summary: 'Readiness: Postgres reachable and not draining; Redis is optional' } }, async (request, reply) => {
+      const redisUp = redis.client.status === 'ready' && !redis.breaker.isOpen();
+      if (state.draining) return reply.code(503).send({ status: 'draining', checks: { postgres: 'unknown', redis: redisUp ? 'up' : 'down' } });
+      try {
+        await db.query('readyz', 'SELECT 1');
+        return { status: 'ready', checks: { postgres: 'up', redis: redisUp ? 'up' : 'down' } };
+      } catch (err) {
+        request.log.warn({ err: (err as Error).message }, 'not ready: postgres unavailable');
+        return reply.code(503).send({ status: 'unavailable', checks: { postgres: 'down', redis: redisUp ? 'up' : 'down' } });
+      }
+    });
+    app.get('/metrics', { schema: { ...ops.schema, summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+    app.get('/openapi.json', { schema: { ...ops.schema, summary: 'This OpenAPI document' } }, async () => app.swagger());
 
-  const orders = new OrderService(db, new OrderCache(redis, config.redis.keyPrefix, config.cacheTtlSeconds, metrics), metrics, config.idempotency);
-  orderRoutes(app, orders, { callerIdHeader: config.http.callerIdHeader, idempotencyTtlSeconds: config.idempotency.ttlSeconds });
+    const orders = new OrderService(db, new OrderCache(redis, config.redis.keyPrefix, config.cacheTtlSeconds, metrics), metrics, config.idempotency);
+    orderRoutes(app, orders, { callerIdHeader: config.http.callerIdHeader, idempotencyTtlSeconds: config.idempotency.ttlSeconds });
+  });
   return app;
 }
 
