@@ -173,6 +173,7 @@ export class ThrowawayRedis {
 export class TcpProxy {
   mode: 'pass' | 'blackhole' = 'pass';
   private readonly sockets = new Set<net.Socket>();
+  private readonly upstreams = new Set<net.Socket>();
   private constructor(private readonly server: net.Server, readonly port: number) {}
 
   static async start(targetPort = 5432): Promise<TcpProxy> {
@@ -185,8 +186,10 @@ export class TcpProxy {
       if (p.mode === 'blackhole') return;
       const upstream = net.connect(targetPort, '127.0.0.1');
       p.sockets.add(upstream);
+      p.upstreams.add(upstream);
       upstream.on('close', () => {
         p.sockets.delete(upstream);
+        p.upstreams.delete(upstream);
         client.destroy();
       });
       upstream.on('error', () => client.destroy());
@@ -196,6 +199,11 @@ export class TcpProxy {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new TcpProxy(server, (server.address() as net.AddressInfo).port);
     return proxy;
+  }
+
+  /** Local ports of live upstream links: pg_stat_activity.client_port of the sessions behind this proxy. */
+  upstreamPorts(): number[] {
+    return [...this.upstreams].map((s) => s.localPort).filter((p): p is number => p !== undefined);
   }
 
   cut(): void {
