@@ -75,7 +75,7 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
 
   void app.register(swagger, {
     openapi: {
-      openapi: '3.1.0',
+      openapi: '3.0.3', // 3.0 so the contract diff (openapi-diff) can read it
       info: {
         title: 'Sample orders service',
         version: SERVICE_VERSION,

@@ -54,7 +54,7 @@ export const orderListSchema = {
   required: ['orders', 'nextCursor'],
   properties: {
     orders: { type: 'array', items: { $ref: 'Order#' } },
-    nextCursor: { type: ['string', 'null'], description: 'Opaque; pass as `cursor` for the next page. null on the last page.' },
+    nextCursor: { type: 'string', nullable: true, description: 'Opaque; pass as `cursor` for the next page. null on the last page.' },
   },
 } as const;
 
