@@ -3,4 +3,5 @@ export * from './compliance/compliance-gate';
 export * from './compliance/acknowledgments';
 export * from './compliance/validation-report';
 export * from './platform-stage';
+export * from './platform-app';
 export * from './stacks';

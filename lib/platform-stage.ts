@@ -20,6 +20,11 @@ export class PlatformStage extends Stage {
     const { config } = props;
     super(scope, id, { ...props, env: props.env ?? (config.account ? { account: config.account, region: config.region } : undefined) });
     this.config = config;
+    // A stack with a concrete account/region looks its AZs up at synth; answer from config instead,
+    // so synth stays hermetic (config validation requires the AZ names when a region is set).
+    if (config.account && config.region && config.network.availabilityZones) {
+      this.node.setContext(`availability-zones:account=${config.account}:region=${config.region}`, config.network.availabilityZones);
+    }
 
     const prefix = config.name;
     this.network = new NetworkStack(this, 'Network', {

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { COMPLIANCE_PLUGIN_NAMES } from './compliance-gate';
 
 /** One finding left standing in `validation-report.json`. */
 export interface OpenFinding {
@@ -22,8 +21,7 @@ interface ValidationReport {
 
 /**
  * Reads the validation report of a cloud assembly and returns every finding that is not
- * acknowledged, from any plugin and of any severity. Also reports a compliance plugin that did
- * not run at all, so a gate that silently dropped a pack fails too.
+ * acknowledged, from any plugin and of any severity.
  *
  * This exists because CDK fails synth only on plugin reports whose conclusion is "failure",
  * and some plugins (cfn-guard) report "success" next to open error findings.
@@ -40,11 +38,16 @@ export function openFindings(assemblyDirectory: string): OpenFinding[] {
     severity: v.severity ?? 'error',
     constructPaths: (v.violatingConstructs ?? []).map((c) => c.constructPath ?? '(no construct path)'),
   })));
-  const ran = new Set(report.pluginReports.map((p) => p.pluginName));
-  for (const name of COMPLIANCE_PLUGIN_NAMES) {
-    if (!ran.has(name)) findings.push({ plugin: name, rule: 'plugin did not run', severity: 'error', constructPaths: [] });
-  }
   return findings;
+}
+
+/**
+ * The plugins that appear in the report. CDK leaves out a plugin with neither findings nor
+ * acknowledgments, so this proves a plugin ran only where it had something to say.
+ */
+export function reportedPlugins(assemblyDirectory: string): string[] {
+  const report = JSON.parse(fs.readFileSync(path.join(assemblyDirectory, 'validation-report.json'), 'utf8')) as ValidationReport;
+  return report.pluginReports.map((p) => p.pluginName);
 }
 
 /** Throws with a readable list when the assembly has open findings. */

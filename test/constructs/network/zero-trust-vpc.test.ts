@@ -1,0 +1,162 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { ZeroTrustVpc } from '../../../constructs/network';
+import { createTestApp, synthWithGate } from '../../support/test-app';
+
+const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'monitoring', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'kms', 'secretsmanager'];
+
+describe('ZeroTrustVpc', () => {
+  let template: Template;
+  let findings: ReturnType<typeof synthWithGate>['findings'];
+
+  beforeAll(() => {
+    // GIVEN a stack with the VPC, as the Network stack builds it
+    const app = createTestApp();
+    const stack = new Stack(app, 'Net');
+    new ZeroTrustVpc(stack, 'Network', { cidr: '10.40.0.0/16', maxAzs: 3, natGateways: 2 });
+    // WHEN synthesized through the compliance gate
+    findings = synthWithGate(app).findings;
+    template = Template.fromStack(stack);
+  });
+
+  const subnetsTagged = (name: string) =>
+    Object.values(template.findResources('AWS::EC2::Subnet', { Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: name }]) } }));
+
+  test('passes the compliance gate with no open finding', () => {
+    expect(findings).toEqual([]);
+  });
+
+  test('spreads three subnet tiers over the requested AZs', () => {
+    expect(subnetsTagged('Ingress')).toHaveLength(3);
+    expect(subnetsTagged('Workloads')).toHaveLength(3);
+    expect(subnetsTagged('Data')).toHaveLength(3);
+  });
+
+  test('public subnets never assign public IPs on launch', () => {
+    for (const subnet of subnetsTagged('Ingress')) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+  });
+
+  test('no private or isolated subnet assigns public IPs', () => {
+    for (const subnet of [...subnetsTagged('Workloads'), ...subnetsTagged('Data')]) {
+      expect(subnet.Properties.MapPublicIpOnLaunch).not.toBe(true);
+    }
+  });
+
+  test('only public subnets route to the internet gateway', () => {
+    const igwRoutes = template.findResources('AWS::EC2::Route', { Properties: { GatewayId: Match.anyValue() } });
+    expect(Object.keys(igwRoutes).length).toBe(3);
+    for (const id of Object.keys(igwRoutes)) expect(id).toMatch(/IngressSubnet\d/);
+  });
+
+  test('isolated data subnets have no route out at all', () => {
+    const routes = template.findResources('AWS::EC2::Route');
+    expect(Object.keys(routes).filter((id) => /DataSubnet/.test(id))).toEqual([]);
+  });
+
+  test('honours the NAT gateway count', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  test('flow logs capture all traffic into a KMS-encrypted log group kept for a year', () => {
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', ResourceType: 'VPC' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 });
+  });
+
+  test('flow log storage is retained when the stack goes', () => {
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+  });
+
+  test('the flow log key rotates and refuses grants that are not for AWS resources', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
+        Effect: 'Deny',
+        Action: 'kms:CreateGrant',
+        Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      })]) },
+    });
+  });
+
+  test('the flow log role has no inline policy and writes to its log group only', () => {
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('FlowLogGroup'), 'Arn'] },
+      })] },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({
+        Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+        Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+      })] },
+    });
+  });
+
+  test('the default security group is stripped of its rules', () => {
+    template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+  });
+
+  test('S3 is reached through a gateway endpoint', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
+    });
+  });
+
+  test.each(REQUIRED_ENDPOINTS)('has a private-DNS interface endpoint for %s', (service) => {
+    const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
+    const match = endpoints.filter((e) => JSON.stringify(e.Properties.ServiceName).endsWith(`.${service}"]]}`));
+    expect(match).toHaveLength(1);
+    expect(match[0].Properties.PrivateDnsEnabled).toBe(true);
+  });
+
+  test('endpoint security group admits HTTPS from the VPC CIDR only, and nothing leaves it', () => {
+    const groups = Object.values(template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('VPC interface endpoints') } }));
+    expect(groups).toHaveLength(1);
+    expect(groups[0].Properties.SecurityGroupIngress).toEqual([
+      { CidrIp: '10.40.0.0/16', Description: 'HTTPS from the VPC', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
+    ]);
+    // CDK's marker rule for "no egress": a single rule matching no traffic.
+    expect(groups[0].Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' }),
+    ]);
+  });
+
+  test('tags subnets for internet-facing and internal load balancers', () => {
+    for (const s of subnetsTagged('Ingress')) expect(s.Properties.Tags).toContainEqual({ Key: 'kubernetes.io/role/elb', Value: '1' });
+    for (const s of subnetsTagged('Workloads')) expect(s.Properties.Tags).toContainEqual({ Key: 'kubernetes.io/role/internal-elb', Value: '1' });
+  });
+
+  test('selects AZs without a lookup when the stack has no region', () => {
+    const azs = subnetsTagged('Workloads').map((s) => s.Properties.AvailabilityZone);
+    expect(azs).toEqual([0, 1, 2].map((i) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })));
+  });
+
+  test('uses explicit AZ names when given', () => {
+    const stack = new Stack(createTestApp(), 'Pinned', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new ZeroTrustVpc(stack, 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-1b'], natGateways: 1 });
+    const azs = Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone);
+    expect(new Set(azs)).toEqual(new Set(['eu-west-1a', 'eu-west-1b']));
+  });
+
+  test('exposes the endpoint security group as connections', () => {
+    const stack = new Stack(createTestApp(), 'Conn');
+    const network = new ZeroTrustVpc(stack, 'Network');
+    expect(network.connections.securityGroups).toEqual([network.endpointSecurityGroup]);
+    expect(network.vpc).toBeInstanceOf(ec2.Vpc);
+  });
+
+  test.each([
+    [{ cidr: '8.8.0.0/16' }, 'cidr "8.8.0.0/16" is not an RFC 1918 range. Fix: use e.g. "10.0.0.0/16".'],
+    [{ cidr: '10.0.0.0/24' }, 'cidr "10.0.0.0/24" must have a prefix from /16 to /20 (got /24)'],
+    [{ maxAzs: 1 }, 'needs 2 to 4 Availability Zones (got 1)'],
+    [{ maxAzs: 2, natGateways: 3 }, 'natGateways must be 1 to 2 (got 3)'],
+    [{ maxAzs: 2, availabilityZones: ['a', 'b'] }, 'give availabilityZones or maxAzs, not both.'],
+  ])('rejects %j', (props, message) => {
+    const stack = new Stack(createTestApp(), 'Bad');
+    expect(() => new ZeroTrustVpc(stack, 'Network', props)).toThrow(`ZeroTrustVpc Bad/Network: ${message}`);
+  });
+});

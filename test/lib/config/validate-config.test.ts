@@ -1,0 +1,143 @@
+import { App } from 'aws-cdk-lib';
+import {
+  ENVIRONMENT_DEFAULTS,
+  isRfc1918,
+  loadPlatformConfigs,
+  parseIpv4Cidr,
+  PlatformConfigError,
+  resolvePlatformConfig,
+  type PlatformConfigOverrides,
+} from '../../../lib/config';
+
+describe('environment defaults', () => {
+  test.each(Object.keys(ENVIRONMENT_DEFAULTS))('%s validates as shipped', (env) => {
+    expect(() => resolvePlatformConfig(env)).not.toThrow();
+  });
+
+  test('prod keeps data and spreads over three AZs with a NAT gateway each', () => {
+    const prod = resolvePlatformConfig('prod');
+    expect(prod.removalPolicy).toBe('retain');
+    expect(prod.network.maxAzs).toBe(3);
+    expect(prod.network.natGateways).toBe(3);
+    expect(prod.cluster.endpointAccess).toBe('private');
+  });
+
+  test('every environment carries owner, cost-center and data-classification tags', () => {
+    for (const env of Object.keys(ENVIRONMENT_DEFAULTS)) {
+      const { tags } = resolvePlatformConfig(env);
+      expect(tags.owner).toBeTruthy();
+      expect(tags.costCenter).toBeTruthy();
+      expect(['internal', 'confidential', 'restricted']).toContain(tags.dataClassification);
+    }
+  });
+});
+
+describe('config errors name the setting, the value and the fix', () => {
+  const cases: [string, string, PlatformConfigOverrides, string][] = [
+    ['public endpoint open to the internet', 'dev', { cluster: { endpointAccess: 'public-and-private', publicAccessCidrs: ['0.0.0.0/0'] } },
+      'cluster.publicAccessCidrs is "0.0.0.0/0": opens the public API endpoint to too wide a range (0.0.0.0/0 or anything wider than /16 is refused). Fix: list only your egress CIDRs (/16 or narrower), or use endpointAccess "private"'],
+    ['public endpoint with no allow-list', 'dev', { cluster: { endpointAccess: 'public-and-private', publicAccessCidrs: [] } },
+      'cluster.publicAccessCidrs is []: must list the CIDRs allowed to reach the public API endpoint (an empty list would open it to the internet)'],
+    ['public endpoint in prod', 'prod', { cluster: { endpointAccess: 'public-and-private', publicAccessCidrs: ['203.0.113.0/24'] } },
+      'cluster.endpointAccess is "public-and-private": must be "private" in prod'],
+    ['CIDRs on a private endpoint', 'dev', { cluster: { publicAccessCidrs: ['203.0.113.0/24'] } },
+      'cluster.publicAccessCidrs is ["203.0.113.0/24"]: must be empty when cluster.endpointAccess is "private"'],
+    ['public VPC CIDR', 'dev', { network: { vpcCidr: '8.8.0.0/16' } },
+      'network.vpcCidr is "8.8.0.0/16": must be a private RFC 1918 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16). Fix: choose a private range such as "10.10.0.0/16"'],
+    ['malformed VPC CIDR', 'dev', { network: { vpcCidr: '10.0.0.1/16' } },
+      'network.vpcCidr is "10.0.0.1/16": is not a valid IPv4 CIDR (a.b.c.d/n with no host bits set)'],
+    ['VPC too small', 'dev', { network: { vpcCidr: '10.0.0.0/24' } },
+      'network.vpcCidr is "10.0.0.0/24": must have a prefix between /16 and /20'],
+    ['one AZ', 'dev', { network: { maxAzs: 1, natGateways: 1 } },
+      'network.maxAzs is 1: must be 2 to 4: EKS needs subnets in at least two Availability Zones'],
+    ['two AZs in prod', 'prod', { network: { maxAzs: 2, natGateways: 2 }, cluster: { nodePool: { minSize: 3 } } },
+      'network.maxAzs is 2: must be at least 3 in prod'],
+    ['shared NAT gateway in prod', 'prod', { network: { natGateways: 1 } },
+      'network.natGateways is 1: must equal network.maxAzs (3) in prod'],
+    ['more NAT gateways than AZs', 'dev', { network: { natGateways: 3 } },
+      'network.natGateways is 3: must be 1 to network.maxAzs (2)'],
+    ['region without explicit AZs', 'dev', { account: '123456789012', region: 'eu-west-1' },
+      'network.availabilityZones is undefined: is required when region is set, so synth never looks zones up in the account. Fix: list 2 zones, e.g. ["eu-west-1a", "eu-west-1b"]'],
+    ['AZs outside the region', 'dev', { account: '123456789012', region: 'eu-west-1', network: { availabilityZones: ['us-east-1a', 'us-east-1b'] } },
+      'network.availabilityZones is ["us-east-1a","us-east-1b"]: must all be in region eu-west-1'],
+    ['account without region', 'dev', { account: '123456789012' },
+      'account/region is {"account":"123456789012"}: must be set together or not at all'],
+    ['bad account id', 'dev', { account: '1234', region: 'eu-west-1', network: { availabilityZones: ['eu-west-1a', 'eu-west-1b'] } },
+      'account is "1234": must be a 12-digit AWS account id'],
+    ['unsupported Kubernetes version', 'dev', { cluster: { kubernetesVersion: '1.29' } },
+      'cluster.kubernetesVersion is "1.29": is not supported; supported: 1.36'],
+    ['admin that is not a role ARN', 'dev', { cluster: { adminRoleArns: ['arn:aws:iam::123456789012:user/alice'] } },
+      'cluster.adminRoleArns is "arn:aws:iam::123456789012:user/alice": must be an IAM role ARN'],
+    ['node pool min above desired', 'dev', { cluster: { nodePool: { minSize: 3, desiredSize: 2, maxSize: 4 } } },
+      'cluster.nodePool is {"minSize":3,"desiredSize":2,"maxSize":4}: needs whole numbers with 1 <= minSize <= desiredSize <= maxSize <= 100'],
+    ['prod node pool smaller than AZ count', 'prod', { cluster: { nodePool: { minSize: 2, desiredSize: 3 } } },
+      'cluster.nodePool.minSize is 2: must be at least network.maxAzs (3) in prod'],
+    ['prod that deletes data', 'prod', { removalPolicy: 'destroy' },
+      'removalPolicy is "destroy": must be "retain" in prod: production data is never deleted by a stack change'],
+    ['short log retention', 'dev', { network: { flowLogRetentionDays: 30 } },
+      'network.flowLogRetentionDays is 30: must be a CloudWatch Logs retention value of at least 365'],
+    ['missing owner tag', 'dev', { tags: { owner: '' } },
+      'tags.owner is "": must be a non-empty tag value'],
+    ['unknown data classification', 'dev', { tags: { dataClassification: 'secret' as never } },
+      'tags.dataClassification is "secret": must be one of public, internal, confidential, restricted'],
+  ];
+
+  test.each(cases)('%s', (_name, env, overrides, expected) => {
+    expect(() => resolvePlatformConfig(env, overrides)).toThrow(expected);
+  });
+
+  test('an unknown environment lists the known ones', () => {
+    expect(() => resolvePlatformConfig('qa')).toThrow('env is "qa": unknown environment. Fix: use -c env=<name> with one of dev, staging, prod.');
+  });
+
+  test('every problem is reported at once, with where to fix it', () => {
+    let error: unknown;
+    try {
+      resolvePlatformConfig('prod', { removalPolicy: 'destroy', network: { vpcCidr: '8.8.0.0/16' } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PlatformConfigError);
+    expect((error as PlatformConfigError).problems).toHaveLength(2);
+    expect((error as Error).message).toContain('Invalid platform configuration for env "prod" (2 problems)');
+    expect((error as Error).message).toContain('(in cdk.json context "platform" -> "prod" or with -c)');
+  });
+});
+
+describe('loading from context', () => {
+  test('defaults to dev', () => {
+    expect(loadPlatformConfigs(new App().node).map((c) => c.envName)).toEqual(['dev']);
+  });
+
+  test('selects several environments and merges their overrides', () => {
+    const app = new App({
+      context: {
+        env: 'staging,prod',
+        platform: { prod: { account: '123456789012', region: 'eu-west-1', network: { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] } } },
+      },
+    });
+    const [staging, prod] = loadPlatformConfigs(app.node);
+    expect(staging.envName).toBe('staging');
+    expect(prod.account).toBe('123456789012');
+    expect(prod.network.vpcCidr).toBe('10.30.0.0/16');
+    expect(prod.network.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+  });
+
+  test('accepts overrides as a JSON string (-c platform=...)', () => {
+    const app = new App({ context: { env: 'dev', platform: JSON.stringify({ dev: { name: 'team-a-dev' } }) } });
+    expect(loadPlatformConfigs(app.node)[0].name).toBe('team-a-dev');
+  });
+});
+
+describe('CIDR helpers', () => {
+  test.each([
+    ['10.0.0.0/8', true], ['172.16.0.0/12', true], ['172.31.255.0/24', true], ['192.168.1.0/24', true],
+    ['172.32.0.0/16', false], ['11.0.0.0/8', false], ['0.0.0.0/0', false], ['10.0.0.0/7', false],
+  ])('isRfc1918(%s) = %s', (cidr, expected) => {
+    expect(isRfc1918(cidr)).toBe(expected);
+  });
+
+  test.each(['10.0.0.0', '10.0.0.256/16', '10.0.0.0/33', '10.0.0.1/24', 'abc'])('rejects %s', (cidr) => {
+    expect(parseIpv4Cidr(cidr)).toBeUndefined();
+  });
+});

@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ACKNOWLEDGMENTS } from '../../lib/compliance/acknowledgments';
+import { COMPLIANCE_PLUGIN_NAMES } from '../../lib/compliance/compliance-gate';
+import { openFindings, reportedPlugins } from '../../lib/compliance/validation-report';
+import { buildPlatformApp } from '../../lib/platform-app';
+import type { PlatformStage } from '../../lib/platform-stage';
+import { createTestApp, snapshotTemplate } from '../support/test-app';
+
+/**
+ * The whole platform as `cdk synth` builds it, with aws-cdk-lib's built-in CloudFormation
+ * validation ON (the one checked full synth), for dev (env-agnostic) and prod (pinned
+ * account, region and AZs).
+ */
+const PROD_CONTEXT = {
+  env: 'dev,prod',
+  platform: {
+    prod: {
+      account: '123456789012',
+      region: 'eu-west-1',
+      network: { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
+      cluster: { adminRoleArns: ['arn:aws:iam::123456789012:role/platform-admins'] },
+    },
+  },
+};
+
+describe('the platform app', () => {
+  let stages: PlatformStage[];
+  let assemblyDirectory: string;
+  let templateFiles: string[];
+
+  beforeAll(() => {
+    const app = createTestApp({ builtinValidation: true, context: PROD_CONTEXT });
+    stages = buildPlatformApp(app);
+    assemblyDirectory = app.synth().directory; // throws on dependency cycles or failed validation
+    templateFiles = fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => path.join(assemblyDirectory, f));
+  });
+
+  test('builds one stage per selected environment, each split into stacks by lifecycle', () => {
+    expect(stages.map((s) => s.stageName)).toEqual(['Dev', 'Prod']);
+    for (const stage of stages) {
+      expect(stage.network.stackName).toBe(`${stage.config.name}-network`);
+      expect(stage.cluster.stackName).toBe(`${stage.config.name}-cluster`);
+      expect(stage.cluster.dependencies).toContain(stage.network);
+    }
+  });
+
+  test('has zero unacknowledged findings over all plugins', () => {
+    expect(openFindings(assemblyDirectory)).toEqual([]);
+  });
+
+  test('the validation report shows all five compliance plugins', () => {
+    expect(reportedPlugins(assemblyDirectory)).toEqual(expect.arrayContaining([...COMPLIANCE_PLUGIN_NAMES]));
+  });
+
+  test('every acknowledgment in the registry is used, with its reason recorded at a construct', () => {
+    const report = JSON.parse(fs.readFileSync(path.join(assemblyDirectory, 'validation-report.json'), 'utf8'));
+    const suppressed: { acknowledgedId: string; reason: string; acknowledgedAt: string }[] =
+      report.pluginReports.flatMap((p: { suppressedViolations?: unknown[] }) => p.suppressedViolations ?? []);
+    const used = new Set(suppressed.map((s) => s.acknowledgedId));
+    const registryIds = ACKNOWLEDGMENTS.flatMap((a) => a.ids);
+    expect(registryIds.filter((id) => !used.has(id))).toEqual([]);
+    const reasons = new Set(ACKNOWLEDGMENTS.map((a) => a.reason));
+    for (const s of suppressed.filter((x) => registryIds.includes(x.acknowledgedId))) {
+      expect(reasons).toContain(s.reason);
+      // a construct inside a stack, never a stage or a stack itself
+      expect(s.acknowledgedAt.split('/').length).toBeGreaterThan(2);
+    }
+  });
+
+  test('no nested stacks: the template plugins see every resource', () => {
+    for (const file of templateFiles) {
+      expect(Object.values(JSON.parse(fs.readFileSync(file, 'utf8')).Resources).filter((r) => (r as { Type: string }).Type === 'AWS::CloudFormation::Stack')).toEqual([]);
+    }
+  });
+
+  test('every template keeps headroom under CloudFormation limits (250 resources, 512 KB)', () => {
+    for (const file of templateFiles) {
+      const template = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect({ file: path.basename(file), resources: Object.keys(template.Resources).length < 250 }).toEqual({ file: path.basename(file), resources: true });
+      expect(fs.statSync(file).size).toBeLessThan(512 * 1024);
+    }
+  });
+
+  test('synth is hermetic: no context had to be looked up', () => {
+    const manifests = fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('manifest.json'));
+    for (const manifest of manifests) {
+      expect(JSON.parse(fs.readFileSync(path.join(assemblyDirectory, manifest), 'utf8')).missing ?? []).toEqual([]);
+    }
+  });
+
+  test('cfn-lint reports zero errors on every template', () => {
+    for (const file of templateFiles) {
+      let status = 0;
+      let output = '';
+      try {
+        execFileSync('cfn-lint', ['--format', 'parseable', file], { encoding: 'utf8' });
+      } catch (error) {
+        status = (error as { status: number }).status;
+        output = (error as { stdout: string }).stdout;
+      }
+      // cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
+      expect({ file: path.basename(file), errors: status & 2 ? output : '' }).toEqual({ file: path.basename(file), errors: '' });
+    }
+  });
+
+  test('prod is pinned to its account, region and AZs, with termination protection', () => {
+    const prod = stages[1];
+    expect(prod.network.account).toBe('123456789012');
+    expect(prod.network.region).toBe('eu-west-1');
+    expect(prod.network.terminationProtection).toBe(true);
+    const azs = Object.values(Template.fromStack(prod.network).findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone);
+    expect(new Set(azs)).toEqual(new Set(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']));
+  });
+
+  test('dev stays environment-agnostic', () => {
+    expect(stages[0].network.resolve(stages[0].network.account)).toEqual({ Ref: 'AWS::AccountId' });
+  });
+
+  test('every stack carries the ownership and classification tags', () => {
+    for (const stage of stages) {
+      for (const stack of [stage.network, stage.cluster]) {
+        expect(stack.tags.tagValues()).toMatchObject({
+          owner: stage.config.tags.owner,
+          'cost-center': stage.config.tags.costCenter,
+          'data-classification': stage.config.tags.dataClassification,
+          'platform:environment': stage.config.envName,
+        });
+      }
+    }
+  });
+
+  test.each(['network', 'cluster'] as const)('%s stack snapshot (dev)', (name) => {
+    expect(snapshotTemplate(Template.fromStack(stages[0][name]))).toMatchSnapshot();
+  });
+});
