@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
+import { parseIpv4Cidr } from '../network/cidr';
 import { PINNED_ADDON_VERSIONS, type AddonVersions } from './addon-versions';
 
 /** Sizing of the managed node group that runs the platform and its workloads. */
@@ -277,9 +278,9 @@ function validateClusterProps(scope: Construct, props: PlatformClusterProps, pub
   };
   for (const cidr of publicCidrs) {
     if (Token.isUnresolved(cidr)) continue;
-    const match = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(\d{1,2})$/.exec(cidr);
-    if (!match) fail(`publicEndpointAllowedCidrs has "${cidr}", which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
-    if (Number(match![1]) < 16) fail(`publicEndpointAllowedCidrs has "${cidr}", which opens the API server to too wide a range (wider than /16). Fix: list only your egress CIDRs, or leave it empty for a private endpoint.`);
+    const parsed = parseIpv4Cidr(cidr);
+    if (!parsed) fail(`publicEndpointAllowedCidrs has "${cidr}", which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
+    if (parsed!.prefix < 16) fail(`publicEndpointAllowedCidrs has "${cidr}", which opens the API server to too wide a range (wider than /16). Fix: list only your egress CIDRs, or leave it empty for a private endpoint.`);
   }
   if (!addonVersions) {
     fail(`no pinned add-on versions for Kubernetes ${props.version.version}. Fix: pass addonVersions or add a row to PINNED_ADDON_VERSIONS (known: ${Object.keys(PINNED_ADDON_VERSIONS).join(', ')}).`);

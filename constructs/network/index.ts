@@ -1,1 +1,2 @@
 export * from './zero-trust-vpc';
+export * from './cidr';

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
+import { isRfc1918, parseIpv4Cidr } from './cidr';
 
 /**
  * The interface endpoints every platform VPC gets, so nodes and pods reach the AWS APIs they
@@ -211,12 +212,10 @@ function validateVpcProps(scope: Construct, cidr: string, props: ZeroTrustVpcPro
   const fail = (message: string): never => {
     throw new Error(`ZeroTrustVpc ${scope.node.path}: ${message}`);
   };
-  const match = /^(10|172|192)\.(\d{1,3})\.\d{1,3}\.\d{1,3}\/(\d{1,2})$/.exec(cidr);
-  if (Token.isUnresolved(cidr)) fail(`cidr must be a literal, got a token. Fix: pass the CIDR string.`);
-  const prefix = match ? Number(match[3]) : NaN;
-  const second = match ? Number(match[2]) : NaN;
-  const privateRange = match && (match[1] === '10' || (match[1] === '172' && second >= 16 && second <= 31) || (match[1] === '192' && second === 168));
-  if (!privateRange) fail(`cidr "${cidr}" is not an RFC 1918 range. Fix: use e.g. "10.0.0.0/16".`);
+  if (Token.isUnresolved(cidr)) fail('cidr must be a literal, got a token. Fix: pass the CIDR string.');
+  const parsed = parseIpv4Cidr(cidr);
+  if (!parsed || !isRfc1918(cidr)) fail(`cidr "${cidr}" is not an RFC 1918 range. Fix: use e.g. "10.0.0.0/16".`);
+  const prefix = parsed!.prefix;
   if (prefix < 16 || prefix > 20) fail(`cidr "${cidr}" must have a prefix from /16 to /20 (got /${prefix}). Fix: use a /16 to /20 range.`);
   const azCount = props.availabilityZones?.length ?? props.maxAzs ?? 2;
   if (props.availabilityZones && props.maxAzs !== undefined) fail('give availabilityZones or maxAzs, not both.');

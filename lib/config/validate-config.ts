@@ -1,4 +1,7 @@
+import { isRfc1918, parseIpv4Cidr } from '../../constructs/network/cidr';
 import type { PlatformConfig } from './platform-config';
+
+export { isRfc1918, parseIpv4Cidr };
 
 /** Kubernetes versions this app can deploy: each needs a matching kubectl layer package. */
 export const SUPPORTED_KUBERNETES_VERSIONS: readonly string[] = ['1.36'];
@@ -11,7 +14,6 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
 /** Logs are audit evidence: a year at least (Control Tower CT.CLOUDWATCH.PR.2). */
 export const MIN_LOG_RETENTION_DAYS = 365;
 
-const RFC1918 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'];
 const REMOVAL_POLICIES = ['retain', 'snapshot', 'destroy'];
 const ENDPOINT_ACCESS = ['private', 'public-and-private'];
@@ -25,36 +27,6 @@ export class PlatformConfigError extends Error {
     );
     this.name = 'PlatformConfigError';
   }
-}
-
-interface Ipv4Cidr {
-  readonly base: number;
-  readonly prefix: number;
-}
-
-/** Parses `a.b.c.d/n`; returns undefined for anything else (including host bits set). */
-export function parseIpv4Cidr(cidr: string): Ipv4Cidr | undefined {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  if (!match) return undefined;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const base = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  if ((base & ~mask) >>> 0 !== 0) return undefined;
-  return { base, prefix };
-}
-
-function cidrContains(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
-  if (inner.prefix < outer.prefix) return false;
-  const mask = outer.prefix === 0 ? 0 : (0xffffffff << (32 - outer.prefix)) >>> 0;
-  return ((inner.base & mask) >>> 0) === outer.base;
-}
-
-/** True when the CIDR lies wholly inside 10/8, 172.16/12 or 192.168/16. */
-export function isRfc1918(cidr: string): boolean {
-  const parsed = parseIpv4Cidr(cidr);
-  return parsed !== undefined && RFC1918.some((range) => cidrContains(parseIpv4Cidr(range)!, parsed));
 }
 
 const isInt = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n);
