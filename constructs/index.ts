@@ -5,3 +5,4 @@
 export * from './network';
 export * from './cluster';
 export * from './compliance';
+export * from './data';

@@ -1,7 +1,7 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config';
-import { ClusterStack, NetworkStack } from './stacks';
+import { ClusterStack, DataStack, NetworkStack } from './stacks';
 
 export interface PlatformStageProps extends StageProps {
   readonly config: PlatformConfig;
@@ -9,11 +9,13 @@ export interface PlatformStageProps extends StageProps {
 
 /**
  * One environment of the platform, split by lifecycle and blast radius: Network (long-lived),
- * Cluster (churns with Kubernetes upgrades). Data and Workloads stacks join in later layers.
+ * Data (stateful: database and cache), Cluster (churns with Kubernetes upgrades). Workloads
+ * stacks join in later layers.
  */
 export class PlatformStage extends Stage {
   readonly config: PlatformConfig;
   readonly network: NetworkStack;
+  readonly data: DataStack;
   readonly cluster: ClusterStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
@@ -31,6 +33,13 @@ export class PlatformStage extends Stage {
       config,
       stackName: `${prefix}-network`,
       description: `Zero-trust platform ${config.envName}: VPC, subnets, endpoints, flow logs`,
+      terminationProtection: config.envName === 'prod',
+    });
+    this.data = new DataStack(this, 'Data', {
+      config,
+      vpc: this.network.vpc,
+      stackName: `${prefix}-data`,
+      description: `Zero-trust platform ${config.envName}: Aurora PostgreSQL, ElastiCache, their keys and security groups`,
       terminationProtection: config.envName === 'prod',
     });
     this.cluster = new ClusterStack(this, 'Cluster', {

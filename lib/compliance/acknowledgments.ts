@@ -1,4 +1,7 @@
+import { CfnReplicationGroup } from 'aws-cdk-lib/aws-elasticache';
+import { CfnDBInstance } from 'aws-cdk-lib/aws-rds';
 import type { IConstruct } from 'constructs';
+import { DatabaseBootstrap, PostgresDatabase, RedisCache } from '../../constructs/data';
 
 /**
  * THE registry of compliance acknowledgments: the only place a cdk-nag or cfn-guard finding
@@ -23,6 +26,24 @@ export interface ComplianceAcknowledgment {
 export function pathEndsWith(...segments: string[]): (construct: IConstruct) => boolean {
   const suffix = '/' + segments.join('/');
   return (construct) => ('/' + construct.node.path).endsWith(suffix);
+}
+
+/** The nearest enclosing construct of the given class, if any. */
+function enclosing<T>(type: abstract new (...args: never[]) => T, construct: IConstruct): T | undefined {
+  return construct.node.scopes.slice(0, -1).reverse().find((scope): scope is IConstruct & T => scope instanceof type);
+}
+
+/**
+ * Matches the construct at exactly `segments` below an instance of `type` (e.g. the
+ * `Handler` of any DatabaseBootstrap), wherever that instance lives: precise, and it works in
+ * consumer stacks too.
+ */
+export function childOf(type: abstract new (...args: never[]) => unknown, ...segments: string[]): (construct: IConstruct) => boolean {
+  return (construct) => {
+    const scopes = construct.node.scopes;
+    const owner = scopes.length - 1 - segments.length;
+    return owner >= 0 && scopes[owner] instanceof type && scopes.slice(owner + 1).map((s) => s.node.id).join('/') === segments.join('/');
+  };
 }
 
 const PACKS_WITH_NO_INLINE_POLICY = ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
@@ -93,5 +114,67 @@ export const ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
       'CDK-internal custom-resource handler (Python runtime, roles and policies chosen by aws-cdk-lib): it applies manifests and Helm charts during deployments only, is invoked solely by CloudFormation ' +
       '(synchronous, so no DLQ and no concurrency cap apply), and runs inside the VPC private subnets (VpcConfig present; the cfn-guard check cannot resolve subnet ids imported from the Network stack with Fn::ImportValue). ' +
       'Its cluster rights come from an EKS access entry that CDK scopes to this role.',
+  },
+  // --- Data ----------------------------------------------------------------------------------
+  {
+    ids: ['AwsSolutions::AwsSolutions-AEC6'],
+    scope: 'the replication group of a RedisCache, only while it authenticates through an RBAC user group with TLS required',
+    appliesTo: (c) =>
+      c instanceof CfnReplicationGroup && enclosing(RedisCache, c) !== undefined &&
+      Array.isArray(c.userGroupIds) && c.userGroupIds.length > 0 && c.transitEncryptionEnabled === true && c.transitEncryptionMode === 'required',
+    reason:
+      'Documented false positive: AEC6 only recognises the legacy shared AUTH token, which ElastiCache does not allow together with RBAC user groups. ' +
+      'Every client authenticates through the RBAC user group instead: its "default" user is disabled ("off") and the only enabled user authenticates with IAM (short-lived SigV4 tokens, granted per principal by RedisCache.grantConnect), over TLS that is required (asserted in test/constructs/data/redis-cache.test.ts).',
+  },
+  {
+    ids: ['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => `${pack}::${pack}-RDSInBackupPlan`),
+    scope: 'the Aurora DB instances (writer, readers) of a PostgresDatabase whose cluster is selected in its AWS Backup plan',
+    appliesTo: (c) => c instanceof CfnDBInstance && enclosing(PostgresDatabase, c)?.backupPlan !== undefined,
+    reason:
+      'False positive for Aurora: AWS Backup protects Aurora at the cluster level (instances have no storage of their own; the shared cluster volume is backed up), while the rule only looks for DB instance ids in backup selections. ' +
+      'The DB cluster is selected in the PostgresDatabase backup plan (daily and monthly, vault encrypted with the customer key) on top of 7-35 days of automated backups with point-in-time recovery (asserted in test/constructs/data/postgres-database.test.ts).',
+  },
+  {
+    ids: [managedPolicy('service-role/AmazonRDSEnhancedMonitoringRole')],
+    scope: 'the enhanced-monitoring role of a PostgresDatabase',
+    appliesTo: childOf(PostgresDatabase, 'MonitoringRole'),
+    reason: 'The AWS-maintained policy RDS documents for enhanced monitoring; the role is assumable only by monitoring.rds.amazonaws.com, which uses it to write OS metrics to the RDSOSMetrics log group.',
+  },
+  {
+    ids: [managedPolicy('service-role/AWSBackupServiceRolePolicyForBackup')],
+    scope: 'the backup-selection role of the AWS Backup plan of a PostgresDatabase',
+    appliesTo: childOf(PostgresDatabase, 'BackupPlan', 'Cluster', 'Role'),
+    reason: 'The AWS-maintained policy AWS Backup documents for its service role, assumable only by backup.amazonaws.com; AWS keeps it current with the resource types Backup supports.',
+  },
+  {
+    ids: ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+    scope: 'the customer managed policy of the DatabaseBootstrap handler',
+    appliesTo: childOf(DatabaseBootstrap, 'HandlerPolicy'),
+    reason:
+      'Only statement ManageVpcNetworkInterfaces uses "*": the EC2 network-interface actions Lambda needs to attach a function to a VPC (ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets, ...) do not support resource-level permissions. ' +
+      'Every other statement names its one log group, the master secret, or its key (decrypt only via Secrets Manager).',
+  },
+  {
+    ids: [
+      ...PACKS_WITH_LAMBDA_RULES.map((pack) => `${pack}::${pack}-LambdaDLQ`),
+      'cdk-validator-cfnguard::lambda_inside_vpc_check',
+    ],
+    scope: 'the DatabaseBootstrap handler Lambda',
+    appliesTo: childOf(DatabaseBootstrap, 'Handler'),
+    reason:
+      'It is invoked only synchronously, by the custom-resource provider framework during deployments: a dead-letter queue receives failed asynchronous invocations only, so it would stay empty; a failure fails the deployment and is logged to its encrypted log group. ' +
+      'It runs inside the VPC isolated subnets with its own security group (VpcConfig present; reserved concurrency 1); the cfn-guard check cannot resolve subnet ids imported from the Network stack with Fn::ImportValue.',
+  },
+  {
+    ids: [
+      ...PACKS_WITH_LAMBDA_RULES.flatMap((pack) => [`${pack}::${pack}-LambdaDLQ`, `${pack}::${pack}-LambdaConcurrency`]),
+      ...PACKS_WITH_NO_INLINE_POLICY.map((pack) => `${pack}::${pack}-LambdaInsideVPC`),
+      'cdk-validator-cfnguard::lambda_inside_vpc_check',
+    ],
+    scope: 'the CDK custom-resource provider framework Lambda (framework-onEvent) of DatabaseBootstrap',
+    appliesTo: childOf(DatabaseBootstrap, 'Provider', 'framework-onEvent'),
+    reason:
+      'CDK-internal handler (code and runtime chosen by aws-cdk-lib) that only relays CloudFormation events to the bootstrap handler, synchronously, and posts the result to the pre-signed CloudFormation response URL: no DLQ or concurrency cap applies to that. ' +
+      'It must reach the Lambda API and S3, which the isolated data subnets cannot (no route out), so it runs outside the VPC; it handles no data, and its role (one customer managed policy) may only write its own encrypted log group and invoke the one bootstrap handler.',
   },
 ];

@@ -18,6 +18,10 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       controlPlaneLogRetentionDays: 365,
       nodePool: { instanceTypes: ['m7i.large'], minSize: 2, desiredSize: 2, maxSize: 4, diskSizeGiB: 50 },
     },
+    data: {
+      postgres: { minCapacityAcu: 0.5, maxCapacityAcu: 4, readers: 1, backupRetentionDays: 7 },
+      cache: { nodeType: 'cache.t4g.small', replicas: 1, snapshotRetentionDays: 15 },
+    },
     removalPolicy: 'destroy',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-dev', dataClassification: 'internal' },
   },
@@ -34,6 +38,10 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       controlPlaneLogRetentionDays: 365,
       nodePool: { instanceTypes: ['m7i.large', 'm6i.large'], minSize: 3, desiredSize: 3, maxSize: 6, diskSizeGiB: 50 },
     },
+    data: {
+      postgres: { minCapacityAcu: 0.5, maxCapacityAcu: 8, readers: 1, backupRetentionDays: 14 },
+      cache: { nodeType: 'cache.r7g.large', replicas: 1, snapshotRetentionDays: 15 },
+    },
     removalPolicy: 'snapshot',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-staging', dataClassification: 'confidential' },
   },
@@ -49,6 +57,10 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       viewerRoleArns: [],
       controlPlaneLogRetentionDays: 731,
       nodePool: { instanceTypes: ['m7i.xlarge', 'm6i.xlarge'], minSize: 3, desiredSize: 3, maxSize: 12, diskSizeGiB: 100 },
+    },
+    data: {
+      postgres: { minCapacityAcu: 2, maxCapacityAcu: 32, readers: 2, backupRetentionDays: 35 },
+      cache: { nodeType: 'cache.r7g.large', replicas: 2, snapshotRetentionDays: 35 },
     },
     removalPolicy: 'retain',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-prod', dataClassification: 'restricted' },

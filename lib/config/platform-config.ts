@@ -57,6 +57,33 @@ export interface ClusterConfig {
   readonly nodePool: NodePoolConfig;
 }
 
+export interface PostgresConfig {
+  /** Minimum Serverless v2 capacity per instance in ACUs (0 to 256, steps of 0.5). */
+  readonly minCapacityAcu: number;
+  /** Maximum Serverless v2 capacity per instance in ACUs (1 to 256, steps of 0.5, >= minCapacityAcu). */
+  readonly maxCapacityAcu: number;
+  /** Serverless v2 readers besides the writer (1 to 15; prod: at least 2). */
+  readonly readers: number;
+  /** Days of automated backups and point-in-time recovery (7 to 35; prod: 35). */
+  readonly backupRetentionDays: number;
+}
+
+export interface CacheConfig {
+  /** ElastiCache node type, e.g. `cache.t4g.small` or `cache.r7g.large`. */
+  readonly nodeType: string;
+  /** Read replicas besides the primary (1 to 5; prod: at least 2). */
+  readonly replicas: number;
+  /** Days daily snapshots are kept (15 to 35). */
+  readonly snapshotRetentionDays: number;
+}
+
+export interface DataConfig {
+  /** Aurora PostgreSQL Serverless v2: the system of record. */
+  readonly postgres: PostgresConfig;
+  /** ElastiCache (Valkey): the cache. */
+  readonly cache: CacheConfig;
+}
+
 export interface PlatformTags {
   /** Team that owns the environment (a mail alias or team id). */
   readonly owner: string;
@@ -75,6 +102,7 @@ export interface PlatformConfig {
   readonly region?: string;
   readonly network: NetworkConfig;
   readonly cluster: ClusterConfig;
+  readonly data: DataConfig;
   /** Removal policy of stateful resources; prod must retain. */
   readonly removalPolicy: StatefulRemovalPolicy;
   readonly tags: PlatformTags;

@@ -138,6 +138,44 @@ export function validatePlatformConfig(config: PlatformConfig): PlatformConfig {
     problem('cluster.nodePool.diskSizeGiB', pool.diskSizeGiB, 'must be a whole number of GiB from 20 to 1000', 'set it to e.g. 50');
   }
 
+  // Data tier
+  const pg = config.data?.postgres;
+  const halfStep = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n * 2);
+  if (!halfStep(pg?.minCapacityAcu) || pg.minCapacityAcu < 0 || pg.minCapacityAcu > 256) {
+    problem('data.postgres.minCapacityAcu', pg?.minCapacityAcu, 'must be 0 to 256 Aurora capacity units in steps of 0.5', 'set it to e.g. 0.5');
+  }
+  if (!halfStep(pg?.maxCapacityAcu) || pg.maxCapacityAcu < 1 || pg.maxCapacityAcu > 256) {
+    problem('data.postgres.maxCapacityAcu', pg?.maxCapacityAcu, 'must be 1 to 256 Aurora capacity units in steps of 0.5', 'set it to e.g. 4');
+  } else if (halfStep(pg.minCapacityAcu) && pg.minCapacityAcu > pg.maxCapacityAcu) {
+    problem('data.postgres.minCapacityAcu', pg.minCapacityAcu, `must not be above data.postgres.maxCapacityAcu (${pg.maxCapacityAcu})`, 'lower minCapacityAcu or raise maxCapacityAcu');
+  }
+  if (!isInt(pg?.readers) || pg.readers < 0 || pg.readers > 15) {
+    problem('data.postgres.readers', pg?.readers, 'must be a whole number from 1 to 15', 'set it to 1 (2 in prod)');
+  } else if (pg.readers < 1) {
+    problem('data.postgres.readers', pg.readers, 'must be at least 1: a reader in another AZ is the failover target of the writer', 'set it to 1 (2 in prod)');
+  } else if (isProd && pg.readers < 2) {
+    problem('data.postgres.readers', pg.readers, 'must be at least 2 in prod so a failover still leaves a reader', 'set data.postgres.readers to 2');
+  }
+  if (!isInt(pg?.backupRetentionDays) || pg.backupRetentionDays < 7 || pg.backupRetentionDays > 35) {
+    problem('data.postgres.backupRetentionDays', pg?.backupRetentionDays, 'must be 7 to 35 days', 'set it to 7 (35 in prod)');
+  } else if (isProd && pg.backupRetentionDays !== 35) {
+    problem('data.postgres.backupRetentionDays', pg.backupRetentionDays, 'must be 35 in prod (the longest point-in-time recovery window)', 'set data.postgres.backupRetentionDays to 35');
+  }
+  const cache = config.data?.cache;
+  if (typeof cache?.nodeType !== 'string' || !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(cache.nodeType)) {
+    problem('data.cache.nodeType', cache?.nodeType, 'must be an ElastiCache node type', 'set it to e.g. "cache.t4g.small" or "cache.r7g.large"');
+  } else if (isProd && /^cache\.t\d/.test(cache.nodeType)) {
+    problem('data.cache.nodeType', cache.nodeType, 'must not be a burstable (t) node type in prod', 'use e.g. "cache.r7g.large"');
+  }
+  if (!isInt(cache?.replicas) || cache.replicas < 1 || cache.replicas > 5) {
+    problem('data.cache.replicas', cache?.replicas, 'must be a whole number from 1 to 5: multi-AZ automatic failover needs a replica', 'set it to 1 (2 in prod)');
+  } else if (isProd && cache.replicas < 2) {
+    problem('data.cache.replicas', cache.replicas, 'must be at least 2 in prod so a failover still leaves a replica', 'set data.cache.replicas to 2');
+  }
+  if (!isInt(cache?.snapshotRetentionDays) || cache.snapshotRetentionDays < 15 || cache.snapshotRetentionDays > 35) {
+    problem('data.cache.snapshotRetentionDays', cache?.snapshotRetentionDays, 'must be 15 to 35 days (the compliance packs ask for 15)', 'set it to 15');
+  }
+
   // Data safety and tags
   if (!REMOVAL_POLICIES.includes(config.removalPolicy)) {
     problem('removalPolicy', config.removalPolicy, `must be one of ${REMOVAL_POLICIES.join(', ')}`, 'set removalPolicy to "retain"');

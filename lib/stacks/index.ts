@@ -1,3 +1,4 @@
 export * from './config-mapping';
 export * from './network-stack';
 export * from './cluster-stack';
+export * from './data-stack';

@@ -1,0 +1,192 @@
+import * as path from 'node:path';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { assertSafeIdentifier } from './bootstrap/bootstrap-sql';
+import type { PostgresDatabase } from './postgres-database';
+
+export interface DatabaseBootstrapProps {
+  /** The database to bootstrap; the handler reads its master secret and joins its VPC. */
+  readonly database: PostgresDatabase;
+  /**
+   * Application login role, created with `rds_iam` so it can only log in with IAM tokens.
+   * @default 'app'
+   */
+  readonly roleName?: string;
+  /**
+   * Schema created for (and owned by) the application role.
+   * @default - same as roleName
+   */
+  readonly schemaName?: string;
+  /**
+   * How long the handler's logs are kept.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the handler log groups when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Creates the application role (login, `rds_iam`, no password) and its schema in a
+ * `PostgresDatabase`, idempotently, on every deployment that changes them. Nothing is dropped on
+ * delete.
+ *
+ * The handler is a Node.js Lambda bundled locally with esbuild, running in the database's
+ * isolated subnets. Its security group sends only HTTPS to the VPC (the Secrets Manager
+ * interface endpoint) and the database port to the database's security group. Its role reads
+ * only the master secret (and decrypts it only through Secrets Manager) and writes only its own
+ * log group.
+ */
+export class DatabaseBootstrap extends Construct {
+  /** The application role name, for `PostgresDatabase.grantConnect`. */
+  readonly roleName: string;
+  /** The application schema name. */
+  readonly schemaName: string;
+  /** The bootstrap handler. */
+  readonly handler: lambda.IFunction;
+  /** Security group of the handler. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The custom resource; depend on it to run after the bootstrap. */
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: DatabaseBootstrapProps) {
+    super(scope, id);
+    const { database } = props;
+    this.roleName = props.roleName ?? 'app';
+    this.schemaName = props.schemaName ?? this.roleName;
+    for (const [what, name] of [['roleName', this.roleName], ['schemaName', this.schemaName]] as const) {
+      try {
+        assertSafeIdentifier(what, name);
+      } catch (error) {
+        throw new Error(`DatabaseBootstrap ${this.node.path}: ${(error as Error).message}`);
+      }
+    }
+    if (this.roleName === database.masterUsername) {
+      throw new Error(`DatabaseBootstrap ${this.node.path}: roleName is the master user ${JSON.stringify(this.roleName)}. Fix: use a separate application role such as "app".`);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const stack = Stack.of(this);
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: database.vpc,
+      description: 'Database bootstrap: HTTPS to VPC endpoints, Postgres to the database only',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.ipv4(database.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to the Secrets Manager VPC endpoint');
+    database.connections.allowDefaultPortFrom(securityGroup, 'Database bootstrap handler');
+    this.securityGroup = securityGroup;
+
+    const logGroup = new logs.LogGroup(this, 'HandlerLogs', {
+      encryptionKey: database.logEncryptionKey,
+      retention,
+      removalPolicy,
+    });
+
+    // Its rights live in one customer managed policy attached before the function is created.
+    const policy = new iam.ManagedPolicy(this, 'HandlerPolicy', {
+      description: 'Database bootstrap: own logs, VPC ENIs, read the master secret',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'WriteOwnLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ManageVpcNetworkInterfaces',
+          // Lambda's VPC attachment: these EC2 actions do not support resource-level scoping.
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadMasterSecret',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [database.masterSecret.secretArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DecryptMasterSecretThroughSecretsManager',
+          actions: ['kms:Decrypt'],
+          resources: [database.secretEncryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` } },
+        }),
+      ],
+    });
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Database bootstrap handler',
+      managedPolicies: [policy],
+    });
+
+    const handler = new nodejs.NodejsFunction(this, 'Handler', {
+      entry: path.join(__dirname, 'bootstrap', 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: 'Creates the IAM-authenticated application role and schema (idempotent)',
+      role: iam.Role.fromRoleArn(this, 'HandlerRoleRef', role.roleArn, { mutable: false }),
+      vpc: database.vpc,
+      vpcSubnets: database.vpcSubnets,
+      securityGroups: [securityGroup],
+      timeout: Duration.minutes(2),
+      memorySize: 256,
+      // Runs one at a time; the SQL also serializes itself with an advisory lock.
+      reservedConcurrentExecutions: 1,
+      logGroup,
+      environment: {
+        MASTER_SECRET_ARN: database.masterSecret.secretArn,
+        DB_HOST: database.clusterEndpoint.hostname,
+        DB_PORT: String(database.port),
+        DB_NAME: database.databaseName,
+        // Lambda's Node.js runtimes ship the RDS CA bundle here but do not load it by default.
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: false,
+        target: 'node24',
+        // The runtime provides the AWS SDK v3; pg's optional native binding is never used.
+        externalModules: ['@aws-sdk/*', 'pg-native'],
+      },
+    });
+    handler.node.addDependency(role);
+    this.handler = handler;
+
+    // The provider framework's role, like the handler's: one customer managed policy, nothing inline.
+    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { encryptionKey: database.logEncryptionKey, retention, removalPolicy });
+    const providerPolicy = new iam.ManagedPolicy(this, 'ProviderPolicy', {
+      description: 'Database bootstrap provider framework: own logs, invoke the bootstrap handler',
+      statements: [
+        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [providerLogs.logGroupArn] }),
+        new iam.PolicyStatement({ sid: 'InvokeHandler', actions: ['lambda:InvokeFunction', 'lambda:GetFunction'], resources: [handler.functionArn] }),
+      ],
+    });
+    const providerRole = new iam.Role(this, 'ProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Database bootstrap provider framework',
+      managedPolicies: [providerPolicy],
+    });
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: handler,
+      frameworkOnEventRole: iam.Role.fromRoleArn(this, 'ProviderRoleRef', providerRole.roleArn, { mutable: false }),
+      logGroup: providerLogs,
+    });
+    provider.node.addDependency(providerRole);
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::PostgresBootstrap',
+      properties: { RoleName: this.roleName, SchemaName: this.schemaName },
+    });
+    // Runs once the cluster, its instances and the security group rules exist.
+    this.resource.node.addDependency(database.cluster, securityGroup);
+  }
+}

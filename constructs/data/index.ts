@@ -1,0 +1,3 @@
+export * from './postgres-database';
+export * from './database-bootstrap';
+export * from './redis-cache';
