@@ -1,0 +1,96 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DatabaseBootstrap, PostgresDatabase } from '../../../constructs/data';
+import { createTestStack } from '../../support/test-app';
+import { importedPlatformVpc } from './data-test-vpc';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+function build(roleName?: string) {
+  const { stack } = createTestStack('Boot', { env: ENV });
+  const db = new PostgresDatabase(stack, 'Postgres', { vpc: importedPlatformVpc(stack) });
+  const bootstrap = new DatabaseBootstrap(stack, 'Bootstrap', { database: db, roleName });
+  return { stack, db, bootstrap };
+}
+
+describe('DatabaseBootstrap', () => {
+  let template: Template;
+  let ids: { handler: string; sg: string; dbSg: string; secretKey: string; logGroup: string; policy: string };
+  beforeAll(() => {
+    const { stack, db, bootstrap } = build();
+    const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+    template = Template.fromStack(stack);
+    ids = {
+      handler: id(bootstrap.handler),
+      sg: id(bootstrap.securityGroup),
+      dbSg: id(db.connections.securityGroups[0]),
+      secretKey: id(db.secretEncryptionKey),
+      logGroup: Object.keys(template.findResources('AWS::Logs::LogGroup')).find((k) => k.startsWith('BootstrapHandlerLogs'))!,
+      policy: Object.keys(template.findResources('AWS::IAM::ManagedPolicy')).find((k) => k.startsWith('BootstrapHandlerPolicy'))!,
+    };
+  });
+
+  test('the handler is a locally bundled Node.js 24 function in the isolated subnets', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      VpcConfig: {
+        SubnetIds: ['subnet-0000000000000002a', 'subnet-0000000000000002b', 'subnet-0000000000000002c'],
+        SecurityGroupIds: [{ 'Fn::GetAtt': [ids.sg, 'GroupId'] }],
+      },
+      ReservedConcurrentExecutions: 1,
+      LoggingConfig: { LogGroup: { Ref: ids.logGroup } },
+      Environment: { Variables: Match.objectLike({ DB_PORT: '5432', DB_NAME: 'app', NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' }) },
+    });
+  });
+
+  test('its security group sends only HTTPS to the VPC CIDR and Postgres to the database security group', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('Database bootstrap'),
+      SecurityGroupEgress: [{ CidrIp: '10.10.0.0/16', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: Match.anyValue() }],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      GroupId: { 'Fn::GetAtt': [ids.sg, 'GroupId'] },
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [ids.dbSg, 'GroupId'] },
+      FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp',
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [ids.dbSg, 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [ids.sg, 'GroupId'] },
+      FromPort: 5432, ToPort: 5432,
+    });
+  });
+
+  test('its role reads only the master secret and decrypts only through Secrets Manager; no inline policies', () => {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([
+        Match.objectLike({ Sid: 'ReadMasterSecret', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PostgresCluster'), 'MasterUserSecret.SecretArn'] } }),
+        Match.objectLike({ Sid: 'DecryptMasterSecretThroughSecretsManager', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [ids.secretKey, 'Arn'] }, Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } } }),
+      ]) },
+    });
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('the custom resource passes role and schema and runs after the cluster and its instances', () => {
+    const [, resource] = Object.entries(template.findResources('Custom::PostgresBootstrap'))[0];
+    expect(resource.Properties).toMatchObject({ RoleName: 'app', SchemaName: 'app' });
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^PostgresCluster[0-9A-F]{8}$/),
+      expect.stringMatching(/^PostgresClusterWriter/),
+      expect.stringMatching(/^PostgresClusterReader1/),
+    ]));
+  });
+
+  test('the provider framework role has one customer managed policy: its logs and invoking the handler', () => {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'InvokeHandler', Action: ['lambda:InvokeFunction', 'lambda:GetFunction'], Resource: { 'Fn::GetAtt': [ids.handler, 'Arn'] } })]) },
+    });
+  });
+
+  test.each([
+    ['App', 'DatabaseBootstrap Boot/Bootstrap: roleName is "App": must be 1-63 characters of lowercase letters, digits and underscores, starting with a letter or underscore. Fix: use e.g. "app".'],
+    ['rds_app', 'DatabaseBootstrap Boot/Bootstrap: roleName is "rds_app": names public, postgres, information_schema, rdsadmin and prefixes pg_, rds, aws_ are reserved by PostgreSQL or RDS. Fix: choose an application name such as "app".'],
+    ['platform_admin', 'DatabaseBootstrap Boot/Bootstrap: roleName is the master user "platform_admin". Fix: use a separate application role such as "app".'],
+  ])('refuses roleName %j', (roleName, message) => {
+    expect(() => build(roleName)).toThrow(message);
+  });
+});
