@@ -92,7 +92,8 @@ export class DatabaseBootstrap extends Construct {
       removalPolicy,
     });
 
-    // Its rights live in one customer managed policy attached before the function is created.
+    // Its rights live in one customer managed policy, attached to the role (ManagedPolicyArns) and
+    // so in place before the function that references the role is created.
     const policy = new iam.ManagedPolicy(this, 'HandlerPolicy', {
       description: 'Database bootstrap: own logs, VPC ENIs, read the master secret',
       statements: [
@@ -158,7 +159,6 @@ export class DatabaseBootstrap extends Construct {
         externalModules: ['@aws-sdk/*', 'pg-native'],
       },
     });
-    handler.node.addDependency(role);
     this.handler = handler;
 
     // The provider framework's role, like the handler's: one customer managed policy, nothing inline.
@@ -180,7 +180,6 @@ export class DatabaseBootstrap extends Construct {
       frameworkOnEventRole: iam.Role.fromRoleArn(this, 'ProviderRoleRef', providerRole.roleArn, { mutable: false }),
       logGroup: providerLogs,
     });
-    provider.node.addDependency(providerRole);
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::PostgresBootstrap',
