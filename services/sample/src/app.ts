@@ -3,7 +3,7 @@
  * errors and a graceful drain. No request state is kept in process between requests.
  */
 import { randomUUID } from 'node:crypto';
-import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
@@ -19,11 +19,16 @@ import { OrderService } from './orders/service';
 import { OutboxRelay } from './outbox';
 import { sendProblem, toProblem } from './problem';
 import { OrderCache, RedisClient } from './redis';
-import { extractContext, SERVICE_VERSION, tracer } from './telemetry';
+import { SERVICE_VERSION, startServerSpan } from './telemetry';
 
 declare module 'fastify' {
   interface FastifyRequest {
     span?: Span;
+  }
+}
+declare module 'node:http' {
+  interface IncomingMessage {
+    otelSpan?: Span;
   }
 }
 
@@ -64,6 +69,14 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // The server span starts where fastify makes the request's child logger, so every log line of the
+    // request carries trace_id/span_id without AsyncLocalStorage.
+    childLoggerFactory: (parent, bindings, opts, raw) => {
+      const span = startServerSpan(raw.method ?? 'GET', (raw.url ?? '').split('?')[0] ?? '', raw.headers);
+      raw.otelSpan = span;
+      const sc = span.spanContext();
+      return parent.child({ ...bindings, trace_id: sc.traceId, span_id: sc.spanId }, opts);
+    },
   });
 
   // Body: strict types, unknown fields rejected. Query/params/headers: strings coerced to schema types.
@@ -85,38 +98,28 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  // Tracing + metrics for every request: server span from W3C traceparent, active for the handler.
+  // Tracing + metrics for every request. Dependency spans get the server span as explicit parent.
   app.addHook('onRequest', (request, _reply, done) => {
-    const parent = extractContext(request.headers);
-    request.span = tracer().startSpan(
-      `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': request.method, 'url.path': request.url.split('?')[0], 'http.route': request.routeOptions.url ?? '' },
-      },
-      parent,
-    );
+    const span = request.raw.otelSpan;
+    if (span !== undefined) {
+      request.span = span;
+      span.updateName(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
+      span.setAttribute('http.route', request.routeOptions.url ?? '');
+    }
     done();
-  });
-  app.addHook('preHandler', (request, _reply, done) => {
-    if (request.span === undefined) return done();
-    context.with(trace.setSpan(context.active(), request.span), done);
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     metrics.httpDuration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000);
-    const span = request.span;
-    let traceFields = {};
+    const span = request.span ?? request.raw.otelSpan;
     if (span !== undefined) {
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
-      const sc = span.spanContext();
-      traceFields = { trace_id: sc.traceId, span_id: sc.spanId };
     }
     request.log.info(
-      { ...traceFields, http: { method: request.method, route, statusCode: status }, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
+      { http: { method: request.method, route, statusCode: status }, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
       'request completed',
     );
     done();

@@ -4,6 +4,7 @@
  * failures, and a span per query/transaction.
  */
 import { readFileSync } from 'node:fs';
+import type { Context } from '@opentelemetry/api';
 import pg, { type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 import { rdsTokenProvider } from './aws-auth';
@@ -21,7 +22,11 @@ export function isDbUnavailable(err: unknown): boolean {
   return isTransientDbError(err) || code === '57014' || code === '53300';
 }
 
-export function poolConfig(cfg: Config['database'], region: string | undefined): pg.PoolConfig {
+/**
+ * lock_timeout is the session-wide IDEMPOTENCY_LOCK_TIMEOUT_MS: a duplicate create waiting on an in-flight
+ * idempotency key gives up (409) after it, and no other statement should wait on a lock longer either.
+ */
+export function poolConfig(cfg: Config['database'], region: string | undefined, lockTimeoutMs = cfg.statementTimeoutMs): pg.PoolConfig {
   const url = new URL(cfg.url);
   const ssl: pg.PoolConfig['ssl'] =
     cfg.tls === 'off'
@@ -49,7 +54,7 @@ export function poolConfig(cfg: Config['database'], region: string | undefined):
     statement_timeout: cfg.statementTimeoutMs,
     query_timeout: cfg.queryTimeoutMs,
     idle_in_transaction_session_timeout: cfg.statementTimeoutMs * 5,
-    lock_timeout: cfg.statementTimeoutMs,
+    lock_timeout: lockTimeoutMs,
     application_name: 'sample-service',
     keepAlive: true,
     options: `-c search_path=${cfg.schema}`,
@@ -65,7 +70,7 @@ export class Db {
     private readonly logger: Logger,
     metrics?: Metrics,
   ) {
-    this.pool = new pg.Pool(poolConfig(cfg.database, cfg.awsRegion));
+    this.pool = new pg.Pool(poolConfig(cfg.database, cfg.awsRegion, cfg.idempotency.lockTimeoutMs));
     // An idle client losing its connection (failover, pg_terminate_backend) must never crash the process.
     this.pool.on('error', (err) => this.logger.warn({ err: err.message }, 'idle postgres client error'));
     metrics?.breakerState.set({ dependency: 'postgres' }, 0);
@@ -81,19 +86,19 @@ export class Db {
     });
   }
 
-  query<R extends QueryResultRow>(name: string, text: string, values: unknown[] = []): Promise<QueryResult<R>> {
-    return this.breaker.exec(() => tracedQuery<R>(this.pool, name, text, values));
+  query<R extends QueryResultRow>(name: string, text: string, values: unknown[] = [], ctx?: Context): Promise<QueryResult<R>> {
+    return this.breaker.exec(() => tracedQuery<R>(this.pool, name, text, values, ctx));
   }
 
   /** BEGIN ... COMMIT on one pooled connection; ROLLBACK on error; a broken connection is discarded. */
-  transaction<T>(name: string, fn: (client: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(name: string, fn: (client: Queryable) => Promise<T>, ctx?: Context): Promise<T> {
     return this.breaker.exec(() =>
-      withSpan(`pg.transaction ${name}`, { 'db.system': 'postgresql', 'db.operation': 'transaction' }, async () => {
+      withSpan(`pg.transaction ${name}`, { 'db.system': 'postgresql', 'db.operation': 'transaction' }, async (txCtx) => {
         const client = await this.pool.connect();
         let broken: Error | undefined;
         try {
           await client.query('BEGIN');
-          const result = await fn({ query: ((text: string, values?: unknown[]) => tracedQuery(client, name, text, values ?? [])) as Queryable['query'] });
+          const result = await fn({ query: ((text: string, values?: unknown[]) => tracedQuery(client, name, text, values ?? [], txCtx)) as Queryable['query'] });
           await client.query('COMMIT');
           return result;
         } catch (err) {
@@ -103,7 +108,7 @@ export class Db {
         } finally {
           client.release(broken);
         }
-      }),
+      }, ctx),
     );
   }
 
@@ -117,11 +122,13 @@ export function tracedQuery<R extends QueryResultRow>(
   name: string,
   text: string,
   values: unknown[],
+  ctx?: Context,
 ): Promise<QueryResult<R>> {
   const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
   return withSpan(
     `pg.query ${name}`,
     { 'db.system': 'postgresql', 'db.operation': operation, 'db.statement': text },
     () => client.query<R>(text, values),
+    ctx,
   );
 }

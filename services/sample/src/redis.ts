@@ -3,6 +3,7 @@
  * go through a circuit breaker, and never fail a request: callers fall back to Postgres.
  */
 import { readFileSync } from 'node:fs';
+import type { Context } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { elastiCacheToken } from './aws-auth';
@@ -35,6 +36,8 @@ export class RedisClient {
       connectTimeout: r.connectTimeoutMs,
       commandTimeout: r.commandTimeoutMs,
       enableReadyCheck: true,
+      // Commands issued in the same event-loop tick share one socket write: far fewer syscalls under load.
+      enableAutoPipelining: true,
       ...(tls !== undefined ? { tls } : {}),
       ...(r.iamAuth && r.iamUser !== undefined ? { username: r.iamUser } : {}),
       // Reconnect forever with jittered backoff capped at 2 s; the breaker keeps requests fast meanwhile.
@@ -79,10 +82,10 @@ export class RedisClient {
   }
 
   /** Run a command through the breaker with a span; errors are counted and rethrown. */
-  async run<T>(command: string, key: string, fn: (c: Redis) => Promise<T>): Promise<T> {
+  async run<T>(command: string, key: string, fn: (c: Redis) => Promise<T>, ctx?: Context): Promise<T> {
     try {
       return await this.breaker.exec(() =>
-        withSpan(`redis ${command}`, { 'db.system': 'redis', 'db.operation': command, 'db.redis.key': key }, () => fn(this.client)),
+        withSpan(`redis ${command}`, { 'db.system': 'redis', 'db.operation': command, 'db.redis.key': key }, () => fn(this.client), ctx),
       );
     } catch (err) {
       this.metrics?.dependencyErrors.inc({ dependency: 'redis' });
@@ -113,9 +116,10 @@ export class OrderCache {
     return `${this.prefix}order:${id}`;
   }
 
-  async get(id: string): Promise<string | undefined> {
+  async get(id: string, ctx?: Context): Promise<string | undefined> {
+    const key = this.key(id);
     try {
-      const value = await this.redis.run('GET', this.key(id), (c) => c.get(this.key(id)));
+      const value = await this.redis.run('GET', key, (c) => c.get(key), ctx);
       this.metrics?.cacheRequests.inc({ result: value === null ? 'miss' : 'hit' });
       return value ?? undefined;
     } catch {
@@ -125,7 +129,8 @@ export class OrderCache {
   }
 
   /** Fire and forget: a cache write never delays or fails the response. */
-  set(id: string, json: string): void {
-    this.redis.run('SET', this.key(id), (c) => c.set(this.key(id), json, 'EX', this.ttlSeconds)).catch(() => undefined);
+  set(id: string, json: string, ctx?: Context): void {
+    const key = this.key(id);
+    this.redis.run('SET', key, (c) => c.set(key, json, 'EX', this.ttlSeconds), ctx).catch(() => undefined);
   }
 }

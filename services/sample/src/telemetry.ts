@@ -6,6 +6,7 @@
 import {
   context,
   propagation,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -60,26 +61,30 @@ export function startTelemetry(cfg: Config['telemetry']): Telemetry {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   return {
-    tracer: trace.getTracer('sample-service', SERVICE_VERSION),
+    tracer: serviceTracer,
     shutdown: () => provider.shutdown(),
   };
 }
 
-/** A tracer that works whether or not startTelemetry ran (no-op until a provider is registered). */
+/** The service's tracer (a proxy: a no-op until startTelemetry registers a provider). Looked up once. */
+const serviceTracer: Tracer = trace.getTracer('sample-service', SERVICE_VERSION);
 export function tracer(): Tracer {
-  return trace.getTracer('sample-service', SERVICE_VERSION);
+  return serviceTracer;
 }
 
-/** Run fn inside a client span; records the error and rethrows. */
+/**
+ * Run fn inside a client span, child of `parent`; records the error and rethrows. The parent context is
+ * passed explicitly (no AsyncLocalStorage hop per request: measurably cheaper on Node 20).
+ */
 export async function withSpan<T>(
   name: string,
   attributes: Attributes,
-  fn: (span: Span) => Promise<T>,
-  kind: SpanKind = SpanKind.CLIENT,
+  fn: (spanContext: Context) => Promise<T>,
+  parent: Context = context.active(),
 ): Promise<T> {
-  const span = tracer().startSpan(name, { kind, attributes });
+  const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
   try {
-    return await fn(span);
+    return await fn(trace.setSpan(parent, span));
   } catch (err) {
     span.recordException(err as Error);
     span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
@@ -89,14 +94,13 @@ export async function withSpan<T>(
   }
 }
 
-export function extractContext(headers: Record<string, unknown>): Context {
-  return propagation.extract(context.active(), headers);
+/** Starts the SERVER span of an incoming request, continuing a W3C traceparent if there is one. */
+export function startServerSpan(method: string, path: string, headers: Record<string, unknown>): Span {
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  return tracer().startSpan(`${method}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, parent);
 }
 
-/** Trace ids of the active span, for log correlation. */
-export function activeTraceFields(): { trace_id: string; span_id: string } | undefined {
-  const span = trace.getSpan(context.active());
-  if (span === undefined) return undefined;
-  const sc = span.spanContext();
-  return { trace_id: sc.traceId, span_id: sc.spanId };
+/** The context to parent dependency spans on: the request's server span, if any. */
+export function spanContextOf(span: Span | undefined): Context {
+  return span === undefined ? context.active() : trace.setSpan(ROOT_CONTEXT, span);
 }

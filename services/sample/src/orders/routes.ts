@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { callerIdentity, parseIdempotencyKey } from '../idempotency';
 import { ProblemError } from '../problem';
+import { spanContextOf } from '../telemetry';
 import type { OrderService } from './service';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, problemResponses, type CreateOrderInput } from './schemas';
 
@@ -31,7 +32,7 @@ export function orderRoutes(app: FastifyInstance, orders: OrderService, opts: { 
     async (request, reply) => {
       const key = parseIdempotencyKey(request.headers['idempotency-key']);
       const caller = callerIdentity(request.headers[opts.callerIdHeader]);
-      const result = await orders.create(caller, key, request.body);
+      const result = await orders.create(caller, key, request.body, spanContextOf(request.span));
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(result.status).header('location', `/v1/orders/${result.order.id}`).send(result.order);
     },
@@ -50,7 +51,7 @@ export function orderRoutes(app: FastifyInstance, orders: OrderService, opts: { 
     },
     async (request, reply) => {
       const bypass = /no-cache/i.test(request.headers['cache-control'] ?? '');
-      const json = await orders.getJson(request.params.id.toLowerCase(), bypass);
+      const json = await orders.getJson(request.params.id.toLowerCase(), bypass, spanContextOf(request.span));
       if (json === undefined) throw new ProblemError(404, 'order-not-found', 'Order not found', `No order with id ${request.params.id}.`);
       return reply.type(JSON_CT).send(json);
     },
@@ -76,6 +77,7 @@ export function orderRoutes(app: FastifyInstance, orders: OrderService, opts: { 
         response: { 200: { description: 'A page of orders', $ref: 'OrderList#' }, ...problemResponses(400, 503) },
       },
     },
-    async (request) => orders.list(request.query.customerId, request.query.limit ?? DEFAULT_PAGE_SIZE, request.query.cursor),
+    async (request) =>
+      orders.list(request.query.customerId, request.query.limit ?? DEFAULT_PAGE_SIZE, request.query.cursor, spanContextOf(request.span)),
   );
 }

@@ -4,6 +4,7 @@
  * outbox event, store the response. Exactly one order per key whatever the concurrency.
  */
 import { randomUUID } from 'node:crypto';
+import type { Context } from '@opentelemetry/api';
 import type { Db, Queryable } from '../db';
 import { requestHash } from '../idempotency';
 import type { Metrics } from '../metrics';
@@ -81,24 +82,23 @@ export class OrderService {
     private readonly idempotency: { ttlSeconds: number; lockTimeoutMs: number },
   ) {}
 
-  async create(caller: string, key: string, input: CreateOrderInput): Promise<CreateResult> {
+  async create(caller: string, key: string, input: CreateOrderInput, ctx?: Context): Promise<CreateResult> {
     if (CURRENCIES.size > 0 && !CURRENCIES.has(input.currency)) {
       throw new ProblemError(400, 'validation-error', 'Request validation failed', `currency "${input.currency}" is not an ISO 4217 code`);
     }
     const hash = requestHash('POST', '/v1/orders', input);
     // Safe to retry as a whole: a failed attempt rolled back, and a committed one is replayed via the key.
-    const result = await retry(() => this.db.transaction('create_order', (tx) => this.createTx(tx, caller, key, hash, input)), RETRY);
+    const result = await retry(() => this.db.transaction('create_order', (tx) => this.createTx(tx, caller, key, hash, input), ctx), RETRY);
     if (result.replayed) this.metrics.idempotentReplays.inc();
     else {
       this.metrics.ordersCreated.inc({ currency: input.currency });
       this.metrics.orderValue.observe({ currency: input.currency }, result.order.totalCents);
-      this.cache.set(result.order.id, JSON.stringify(result.order));
+      this.cache.set(result.order.id, JSON.stringify(result.order), ctx);
     }
     return result;
   }
 
   private async createTx(tx: Queryable, caller: string, key: string, hash: string, input: CreateOrderInput): Promise<CreateResult> {
-    await tx.query(`SET LOCAL lock_timeout = ${Math.trunc(this.idempotency.lockTimeoutMs)}`);
     let claimed;
     try {
       claimed = await tx.query(
@@ -153,24 +153,24 @@ export class OrderService {
   }
 
   /** Cache-aside read; returns the order as JSON text (cache hits are passed through unparsed). */
-  async getJson(id: string, bypassCache = false): Promise<string | undefined> {
+  async getJson(id: string, bypassCache = false, ctx?: Context): Promise<string | undefined> {
     if (bypassCache) this.metrics.cacheRequests.inc({ result: 'bypass' });
     else {
-      const cached = await this.cache.get(id);
+      const cached = await this.cache.get(id, ctx);
       if (cached !== undefined) return cached;
     }
     const res = await retry(
-      () => this.db.query<OrderRow>('get_order', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [id]),
+      () => this.db.query<OrderRow>('get_order', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [id], ctx),
       RETRY,
     );
     const row = res.rows[0];
     if (row === undefined) return undefined;
     const json = JSON.stringify(toOrder(row));
-    this.cache.set(id, json);
+    this.cache.set(id, json, ctx);
     return json;
   }
 
-  async list(customerId: string, limit: number, cursor: string | undefined): Promise<{ orders: Order[]; nextCursor: string | null }> {
+  async list(customerId: string, limit: number, cursor: string | undefined, ctx?: Context): Promise<{ orders: Order[]; nextCursor: string | null }> {
     const after = cursor !== undefined ? decodeCursor(cursor) : undefined;
     const res = await retry(
       () =>
@@ -180,6 +180,7 @@ export class OrderService {
            WHERE customer_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
            ORDER BY created_at DESC, id DESC LIMIT $4`,
           [customerId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+          ctx,
         ),
       RETRY,
     );
