@@ -7,56 +7,37 @@ export const DEFAULT_PAGE_SIZE = 20;
 
 const uuid = { type: 'string', format: 'uuid', maxLength: 36 } as const;
 
-export const orderItemSchema = {
-  $id: 'OrderItem',
-  type: 'object',
-  additionalProperties: false,
-  required: ['sku', 'quantity', 'unitPriceCents'],
-  properties: {
-    sku: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
-    quantity: { type: 'integer', minimum: 1, maximum: MAX_QUANTITY },
-    unitPriceCents: { type: 'integer', minimum: 0, maximum: MAX_UNIT_PRICE_CENTS },
-  },
-} as const;
+/** A closed object schema (unknown fields rejected) registered under `$id`. */
+function closedObject<P extends Record<string, unknown>>($id: string, required: (keyof P & string)[], properties: P) {
+  return { $id, type: 'object', additionalProperties: false, required, properties } as const;
+}
 
-export const createOrderSchema = {
-  $id: 'CreateOrderRequest',
-  type: 'object',
-  additionalProperties: false,
-  required: ['customerId', 'currency', 'items'],
-  properties: {
-    customerId: uuid,
-    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 alphabetic code' },
-    items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS, items: { $ref: 'OrderItem#' } },
-  },
-} as const;
+export const orderItemSchema = closedObject('OrderItem', ['sku', 'quantity', 'unitPriceCents'], {
+  sku: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
+  quantity: { type: 'integer', minimum: 1, maximum: MAX_QUANTITY },
+  unitPriceCents: { type: 'integer', minimum: 0, maximum: MAX_UNIT_PRICE_CENTS },
+});
 
-export const orderSchema = {
-  $id: 'Order',
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'customerId', 'currency', 'items', 'totalCents', 'status', 'createdAt'],
-  properties: {
-    id: uuid,
-    customerId: uuid,
-    currency: { type: 'string' },
-    items: { type: 'array', items: { $ref: 'OrderItem#' } },
-    totalCents: { type: 'integer', minimum: 0 },
-    status: { type: 'string', enum: ['created'] },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-} as const;
+export const createOrderSchema = closedObject('CreateOrderRequest', ['customerId', 'currency', 'items'], {
+  customerId: uuid,
+  currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 alphabetic code' },
+  items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS, items: { $ref: 'OrderItem#' } },
+});
 
-export const orderListSchema = {
-  $id: 'OrderList',
-  type: 'object',
-  additionalProperties: false,
-  required: ['orders', 'nextCursor'],
-  properties: {
-    orders: { type: 'array', items: { $ref: 'Order#' } },
-    nextCursor: { type: 'string', nullable: true, description: 'Opaque; pass as `cursor` for the next page. null on the last page.' },
-  },
-} as const;
+export const orderSchema = closedObject('Order', ['id', 'customerId', 'currency', 'items', 'totalCents', 'status', 'createdAt'], {
+  id: uuid,
+  customerId: uuid,
+  currency: { type: 'string' },
+  items: { type: 'array', items: { $ref: 'OrderItem#' } },
+  totalCents: { type: 'integer', minimum: 0 },
+  status: { type: 'string', enum: ['created'] },
+  createdAt: { type: 'string', format: 'date-time' },
+});
+
+export const orderListSchema = closedObject('OrderList', ['orders', 'nextCursor'], {
+  orders: { type: 'array', items: { $ref: 'Order#' } },
+  nextCursor: { type: 'string', nullable: true, description: 'Opaque; pass as `cursor` for the next page. null on the last page.' },
+});
 
 export const problemSchema = {
   $id: 'Problem',
