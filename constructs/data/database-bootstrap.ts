@@ -24,6 +24,11 @@ export interface DatabaseBootstrapProps {
    */
   readonly schemaName?: string;
   /**
+   * Where the handler reaches the Secrets Manager interface endpoint on 443.
+   * @default ec2.Peer.ipv4(vpc.vpcCidrBlock) - the whole VPC
+   */
+  readonly endpointsPeer?: ec2.IPeer;
+  /**
    * How long the handler's logs are kept.
    * @default logs.RetentionDays.ONE_YEAR
    */
@@ -82,7 +87,7 @@ export class DatabaseBootstrap extends Construct {
       description: 'Database bootstrap: HTTPS to VPC endpoints, Postgres to the database only',
       allowAllOutbound: false,
     });
-    securityGroup.addEgressRule(ec2.Peer.ipv4(database.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to the Secrets Manager VPC endpoint');
+    securityGroup.addEgressRule(props.endpointsPeer ?? ec2.Peer.ipv4(database.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to the Secrets Manager VPC endpoint');
     database.connections.allowDefaultPortFrom(securityGroup, 'Database bootstrap handler');
     this.securityGroup = securityGroup;
 

@@ -266,7 +266,9 @@ export class PostgresDatabase extends Construct implements IPostgresDatabase {
     });
 
     // Writer in the first subnet's zone, readers round-robin over the other zones.
-    const zones = subnets.subnets.map((s) => s.availabilityZone);
+    // The subnet's own AvailabilityZone attribute where the subnet is a resource (deploy-time, so
+    // no hard-coded zones in the template); the given zone name for imported subnets.
+    const zones = subnets.subnets.map((s) => (s.node.defaultChild instanceof ec2.CfnSubnet ? s.node.defaultChild.attrAvailabilityZone : s.availabilityZone));
     const instance = { publiclyAccessible: false, autoMinorVersionUpgrade: true, caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1 };
     const cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,

@@ -1,5 +1,5 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { DatabaseBootstrap, PostgresDatabase, RedisCache } from '../../constructs/data';
 import type { PlatformConfig } from '../config';
@@ -42,6 +42,8 @@ export class DataStack extends Stack {
     this.databaseBootstrap = new DatabaseBootstrap(this, 'PostgresBootstrap', {
       database: this.postgres,
       roleName: props.appDatabaseUser ?? 'app',
+      // The literal CIDR (not an imported token) keeps the rule reviewable in the template.
+      endpointsPeer: ec2.Peer.ipv4(props.config.network.vpcCidr),
       removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
     });
     this.cache = new RedisCache(this, 'Cache', {
