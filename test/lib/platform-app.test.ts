@@ -46,6 +46,8 @@ describe('the platform app', () => {
       expect(stage.network.stackName).toBe(`${stage.config.name}-network`);
       expect(stage.cluster.stackName).toBe(`${stage.config.name}-cluster`);
       expect(stage.cluster.dependencies).toContain(stage.network);
+      expect(stage.data.stackName).toBe(`${stage.config.name}-data`);
+      expect(stage.data.dependencies).toContain(stage.network);
     }
   });
 
@@ -123,7 +125,7 @@ describe('the platform app', () => {
 
   test('every stack carries the ownership and classification tags', () => {
     for (const stage of stages) {
-      for (const stack of [stage.network, stage.cluster]) {
+      for (const stack of [stage.network, stage.data, stage.cluster]) {
         expect(stack.tags.tagValues()).toMatchObject({
           owner: stage.config.tags.owner,
           'cost-center': stage.config.tags.costCenter,
