@@ -33,7 +33,7 @@ function get(port: number, path: string, headers: Record<string, string> = {}, m
 }
 
 async function startProcess(file: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [file], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const p = spawn(process.execPath, [...(process.env['BENCH_PROF'] && file.endsWith('server.js') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), file], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(async () => (await get(port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 10_000, 10);
   return p;
 }
@@ -122,11 +122,12 @@ async function main(): Promise<void> {
     // compete for the same 2 cores during the POST runs, so it is off here (the rows stay in the outbox).
     OUTBOX_RELAY_ENABLED: 'false',
   };
+  Object.assign(env, JSON.parse(process.env['BENCH_SERVICE_ENV'] ?? '{}')); // extra service settings while tuning
   const ready = await startToReady(env);
   const servicePort = await freePort();
   const baselinePort = await freePort();
   const service = await startProcess(BUNDLE, env, servicePort);
-  const baseline = await startProcess(baselineFile, { ...env, REDIS_KEY_PREFIX: `${prefix}baseline:` }, baselinePort);
+  const baseline = await startProcess(baselineFile, { ...env, REDIS_KEY_PREFIX: `${prefix}baseline:`, BASELINE_TIMEOUTS: process.env['BASELINE_TIMEOUTS'] ?? '' }, baselinePort);
 
   const body = JSON.stringify({ customerId: randomUUID(), currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }] });
   const json = { 'content-type': 'application/json' };
@@ -146,7 +147,8 @@ async function main(): Promise<void> {
     ['POST idempotent create (new key each)', post('/v1/orders'), post('/orders')],
   ];
   const rows: string[] = [];
-  for (const [name, svcReq, baseReq] of scenarios) {
+  const only = process.env['BENCH_ONLY']; // e.g. BENCH_ONLY=POST to run one scenario while tuning
+  for (const [name, svcReq, baseReq] of scenarios.filter(([n]) => only === undefined || n.includes(only))) {
     const { s, b, ratio } = await compare(servicePort, svcReq, baselinePort, baseReq);
     console.log(`${name}: service ${s.rps.toFixed(0)} req/s p50 ${s.p50} ms p99 ${s.p99} ms | baseline ${b.rps.toFixed(0)} req/s p50 ${b.p50} ms p99 ${b.p99} ms | ratio ${ratio.toFixed(2)} | non-2xx ${s.non2xx}/${b.non2xx} errors ${s.errors}/${b.errors}`);
     rows.push(`| ${name} | ${s.rps.toFixed(0)} | ${s.p50} / ${s.p99} | ${b.rps.toFixed(0)} | ${b.p50} / ${b.p99} | **${ratio.toFixed(2)}** | ${s.non2xx + s.errors} / ${b.non2xx + b.errors} |`);

@@ -82,6 +82,8 @@ export async function withSpan<T>(
   fn: (spanContext: Context) => Promise<T>,
   parent: Context = context.active(),
 ): Promise<T> {
+  // Child of an unsampled request span: it would never be exported, so do not pay for creating it.
+  if (trace.getSpan(parent)?.isRecording() === false) return fn(parent);
   const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
   try {
     return await fn(trace.setSpan(parent, span));
@@ -95,9 +97,13 @@ export async function withSpan<T>(
 }
 
 /** Starts the SERVER span of an incoming request, continuing a W3C traceparent if there is one. */
-export function startServerSpan(method: string, path: string, headers: Record<string, unknown>): Span {
+export function startServerSpan(method: string, url: string, headers: Record<string, unknown>): Span {
   const parent = propagation.extract(ROOT_CONTEXT, headers);
-  return tracer().startSpan(`${method}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, parent);
+  const span = tracer().startSpan(method, { kind: SpanKind.SERVER }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({ 'http.request.method': method, 'url.path': url.split('?')[0] ?? '' });
+  }
+  return span;
 }
 
 /** The context to parent dependency spans on: the request's server span, if any. */
