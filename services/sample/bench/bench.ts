@@ -141,18 +141,25 @@ async function main(): Promise<void> {
     body,
     setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }),
   });
-  const scenarios: [string, autocannon.Request, autocannon.Request][] = [
-    ['GET cached', { method: 'GET', path: `/v1/orders/${id}` }, { method: 'GET', path: `/orders/${id}` }],
-    ['GET uncached (Cache-Control: no-cache)', { method: 'GET', path: `/v1/orders/${id}`, headers: { 'cache-control': 'no-cache' } }, { method: 'GET', path: `/orders/${id}`, headers: { 'cache-control': 'no-cache' } }],
-    ['POST idempotent create (new key each)', post('/v1/orders'), post('/orders')],
+  // A second instance, identical but logging only errors and slow requests (ACCESS_LOG=errors), shows
+  // what the per-request access line costs; the headline rows keep every request logged.
+  const quietPort = await freePort();
+  const quiet = await startProcess(BUNDLE, { ...env, ACCESS_LOG: 'errors' }, quietPort);
+  const cachedGet = { method: 'GET', path: `/v1/orders/${id}` } as const;
+  const scenarios: [string, number, autocannon.Request, autocannon.Request][] = [
+    ['GET cached', servicePort, cachedGet, { method: 'GET', path: `/orders/${id}` }],
+    ['GET uncached (Cache-Control: no-cache)', servicePort, { method: 'GET', path: `/v1/orders/${id}`, headers: { 'cache-control': 'no-cache' } }, { method: 'GET', path: `/orders/${id}`, headers: { 'cache-control': 'no-cache' } }],
+    ['POST idempotent create (new key each)', servicePort, post('/v1/orders'), post('/orders')],
+    ['GET cached, ACCESS_LOG=errors (info only)', quietPort, cachedGet, { method: 'GET', path: `/orders/${id}` }],
   ];
   const rows: string[] = [];
   const only = process.env['BENCH_ONLY']; // e.g. BENCH_ONLY=POST to run one scenario while tuning
-  for (const [name, svcReq, baseReq] of scenarios.filter(([n]) => only === undefined || n.includes(only))) {
-    const { s, b, ratio } = await compare(servicePort, svcReq, baselinePort, baseReq);
+  for (const [name, port, svcReq, baseReq] of scenarios.filter(([n]) => only === undefined || n.includes(only))) {
+    const { s, b, ratio } = await compare(port, svcReq, baselinePort, baseReq);
     console.log(`${name}: service ${s.rps.toFixed(0)} req/s p50 ${s.p50} ms p99 ${s.p99} ms | baseline ${b.rps.toFixed(0)} req/s p50 ${b.p50} ms p99 ${b.p99} ms | ratio ${ratio.toFixed(2)} | non-2xx ${s.non2xx}/${b.non2xx} errors ${s.errors}/${b.errors}`);
     rows.push(`| ${name} | ${s.rps.toFixed(0)} | ${s.p50} / ${s.p99} | ${b.rps.toFixed(0)} | ${b.p50} / ${b.p99} | **${ratio.toFixed(2)}** | ${s.non2xx + s.errors} / ${b.non2xx + b.errors} |`);
   }
+  await stopProcess(quiet);
   await stopProcess(service);
   await stopProcess(baseline);
   sink.close();

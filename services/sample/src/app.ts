@@ -45,6 +45,7 @@ export interface Service {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SLOW_REQUEST_MS = 1_000;
 
 function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({ coerceTypes: coerce, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
@@ -124,10 +125,14 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     }
-    request.log.info(
-      { ...requestLogFields(request), http: { method: request.method, route, statusCode: status }, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
-      'request completed',
-    );
+    const slow = reply.elapsedTime >= SLOW_REQUEST_MS;
+    if (config.accessLog === 'all' || (config.accessLog === 'errors' && (status >= 400 || slow))) {
+      // flat primitives only: pino serializes them on its fast path (nested objects go through JSON.stringify)
+      request.log[status >= 500 || slow ? 'warn' : 'info'](
+        { ...requestLogFields(request), method: request.method, route, statusCode: status, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
+        'request completed',
+      );
+    }
     done();
   });
 

@@ -9,6 +9,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
+  /** all: one line per request; errors: only 4xx/5xx and requests slower than 1 s; off. */
+  readonly accessLog: 'all' | 'errors' | 'off';
   readonly http: {
     readonly requestTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
@@ -177,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: r.int('PORT', 8080, 0, 65535),
     host: r.string('HOST', '0.0.0.0'),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    accessLog: r.oneOf('ACCESS_LOG', ['all', 'errors', 'off'] as const, 'all'),
     http: {
       requestTimeoutMs: r.int('HTTP_REQUEST_TIMEOUT_MS', 10_000, 100, 300_000),
       keepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 1_000, 600_000),

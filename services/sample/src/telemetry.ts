@@ -15,7 +15,6 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -57,7 +56,9 @@ export function startTelemetry(cfg: Config['telemetry']): Telemetry {
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(cfg.samplingRatio) }),
     spanProcessors,
   });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // No global context manager on purpose: parents are passed explicitly. An AsyncLocalStorage manager
+  // would switch on async_hooks for every promise once the exporter first calls context.with() (~10%
+  // of throughput on Node 20), for no benefit here.
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   return {
