@@ -12,7 +12,6 @@ const pool = new pg.Pool({
   connectionString: env['DATABASE_URL'],
   max: 10,
   options: `-c search_path=${env['DATABASE_SCHEMA']}`,
-  ...(env['BASELINE_TIMEOUTS'] ? { statement_timeout: 2000, query_timeout: 3000, idle_in_transaction_session_timeout: 10000, lock_timeout: 2000 } : {}),
 });
 const redis = new Redis(env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
 const prefix = `${env['REDIS_KEY_PREFIX'] ?? 'baseline:'}order:`;

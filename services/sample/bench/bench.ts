@@ -33,7 +33,7 @@ function get(port: number, path: string, headers: Record<string, string> = {}, m
 }
 
 async function startProcess(file: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [...(process.env['BENCH_PROF'] && file.endsWith('server.js') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), file], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const p = spawn(process.execPath, [file], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(async () => (await get(port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 10_000, 10);
   return p;
 }
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   const servicePort = await freePort();
   const baselinePort = await freePort();
   const service = await startProcess(BUNDLE, env, servicePort);
-  const baseline = await startProcess(baselineFile, { ...env, REDIS_KEY_PREFIX: `${prefix}baseline:`, BASELINE_TIMEOUTS: process.env['BASELINE_TIMEOUTS'] ?? '' }, baselinePort);
+  const baseline = await startProcess(baselineFile, { ...env, REDIS_KEY_PREFIX: `${prefix}baseline:` }, baselinePort);
 
   const body = JSON.stringify({ customerId: randomUUID(), currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }] });
   const json = { 'content-type': 'application/json' };
