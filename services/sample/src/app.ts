@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Db } from './db';
 import { createMetrics, type Metrics } from './metrics';
-import { migrate } from './migrate';
 import { orderRoutes } from './orders/routes';
 import { sharedSchemas } from './orders/schemas';
 import { OrderService } from './orders/service';
@@ -202,5 +201,3 @@ export function createService(config: Config, logger: Logger): Service {
     },
   };
 }
-
-export { migrate };
