@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
+import { validationFailure } from '../core/validation';
 import { parseIpv4Cidr } from '../network/cidr';
 import { PINNED_ADDON_VERSIONS, type AddonVersions } from './addon-versions';
 
@@ -273,9 +274,7 @@ export class PlatformCluster extends Construct implements ec2.IConnectable {
 }
 
 function validateClusterProps(scope: Construct, props: PlatformClusterProps, publicCidrs: string[], addonVersions: AddonVersions | undefined): void {
-  const fail = (message: string): never => {
-    throw new Error(`PlatformCluster ${scope.node.path}: ${message}`);
-  };
+  const fail = validationFailure('PlatformCluster', scope.node.path);
   for (const cidr of publicCidrs) {
     if (Token.isUnresolved(cidr)) continue;
     const parsed = parseIpv4Cidr(cidr);

@@ -10,7 +10,8 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
-import { isIntBetween, supportingRemovalPolicy, validationFailure } from './removal';
+import { isIntBetween, validationFailure } from '../core/validation';
+import { supportingRemovalPolicy } from './removal';
 
 /**
  * The Aurora PostgreSQL engine version, pinned so an aws-cdk-lib upgrade never changes the

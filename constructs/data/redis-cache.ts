@@ -7,7 +7,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
-import { isIntBetween, supportingRemovalPolicy, validationFailure } from './removal';
+import { isIntBetween, validationFailure } from '../core/validation';
+import { supportingRemovalPolicy } from './removal';
 
 /** The cache engine: Valkey (the open-source Redis successor ElastiCache recommends). */
 export const CACHE_ENGINE = 'valkey';

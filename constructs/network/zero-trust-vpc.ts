@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
+import { isIntBetween, validationFailure } from '../core/validation';
 import { isRfc1918, parseIpv4Cidr } from './cidr';
 
 /**
@@ -102,8 +103,7 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: ZeroTrustVpcProps = {}) {
     super(scope, id);
     const cidr = props.cidr ?? '10.0.0.0/16';
-    const prefix = validateVpcProps(this, cidr, props);
-    const azCount = props.availabilityZones?.length ?? props.maxAzs ?? 2;
+    const { prefix, azCount } = validateVpcProps(this, cidr, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -207,11 +207,9 @@ function endpointId(service: ec2.InterfaceVpcEndpointAwsService): string {
   return service.shortName.split(/[^a-zA-Z0-9]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
 }
 
-/** Validates props at synth; returns the VPC prefix length. */
-function validateVpcProps(scope: Construct, cidr: string, props: ZeroTrustVpcProps): number {
-  const fail = (message: string): never => {
-    throw new Error(`ZeroTrustVpc ${scope.node.path}: ${message}`);
-  };
+/** Validates props at synth; returns the VPC prefix length and the number of AZs. */
+function validateVpcProps(scope: Construct, cidr: string, props: ZeroTrustVpcProps): { prefix: number; azCount: number } {
+  const fail = validationFailure('ZeroTrustVpc', scope.node.path);
   if (Token.isUnresolved(cidr)) fail('cidr must be a literal, got a token. Fix: pass the CIDR string.');
   const parsed = parseIpv4Cidr(cidr);
   if (!parsed || !isRfc1918(cidr)) fail(`cidr "${cidr}" is not an RFC 1918 range. Fix: use e.g. "10.0.0.0/16".`);
@@ -219,9 +217,9 @@ function validateVpcProps(scope: Construct, cidr: string, props: ZeroTrustVpcPro
   if (prefix < 16 || prefix > 20) fail(`cidr "${cidr}" must have a prefix from /16 to /20 (got /${prefix}). Fix: use a /16 to /20 range.`);
   const azCount = props.availabilityZones?.length ?? props.maxAzs ?? 2;
   if (props.availabilityZones && props.maxAzs !== undefined) fail('give availabilityZones or maxAzs, not both.');
-  if (!Number.isInteger(azCount) || azCount < 2 || azCount > 4) fail(`needs 2 to 4 Availability Zones (got ${azCount}): EKS requires subnets in two AZs.`);
-  if (props.natGateways !== undefined && (!Number.isInteger(props.natGateways) || props.natGateways < 1 || props.natGateways > azCount)) {
+  if (!isIntBetween(azCount, 2, 4)) fail(`needs 2 to 4 Availability Zones (got ${azCount}): EKS requires subnets in two AZs.`);
+  if (props.natGateways !== undefined && !isIntBetween(props.natGateways, 1, azCount)) {
     fail(`natGateways must be 1 to ${azCount} (got ${props.natGateways}). Fix: one NAT gateway per AZ for production, 1 for dev.`);
   }
-  return prefix;
+  return { prefix, azCount };
 }
