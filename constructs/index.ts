@@ -6,3 +6,4 @@ export * from './network';
 export * from './cluster';
 export * from './compliance';
 export * from './data';
+export * from './mesh';
