@@ -245,8 +245,10 @@ export class RedisCache extends Construct implements IRedisCache {
     replicationGroup.applyRemovalPolicy(removalPolicy);
     this.replicationGroup = replicationGroup;
     this.replicationGroupId = replicationGroup.ref;
-    this.primaryEndpoint = { hostname: replicationGroup.attrPrimaryEndPointAddress, port: Token.asNumber(replicationGroup.attrPrimaryEndPointPort) };
-    this.readerEndpoint = { hostname: replicationGroup.attrReaderEndPointAddress, port: Token.asNumber(replicationGroup.attrReaderEndPointPort) };
+    // The configured port is the one both endpoints answer on: a literal keeps consumers'
+    // security group rules and NetworkPolicies reviewable in the template.
+    this.primaryEndpoint = { hostname: replicationGroup.attrPrimaryEndPointAddress, port };
+    this.readerEndpoint = { hostname: replicationGroup.attrReaderEndPointAddress, port };
     this.appUserArn = appUser.attrArn;
     this.replicationGroupArn = Stack.of(this).formatArn({
       service: 'elasticache',

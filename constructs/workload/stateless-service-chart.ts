@@ -1,0 +1,359 @@
+import { ApiObject, Chart, Duration, JsonPatch, Size, type ChartProps } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import type { Construct } from 'constructs';
+import { AuthorizationPolicy, DestinationRule, ServiceEntry, VirtualService, type AuthorizationRule, type HttpRoute } from '../mesh';
+
+/** A destination outside the cluster the service may reach (a database, a cache, an AWS API). */
+export interface EgressDestination {
+  /** Short name used in object names, e.g. `postgres`. */
+  readonly name: string;
+  /** DNS name clients connect to (names the Istio ServiceEntry). */
+  readonly host: string;
+  /** TCP port. */
+  readonly port: number;
+  /** IPv4 CIDRs the destination lives in (NetworkPolicy ipBlocks and ServiceEntry addresses). */
+  readonly cidrs: string[];
+}
+
+/** How the mesh ingress gateway reaches the service. */
+export interface GatewayRoute {
+  /** Istio Gateway the VirtualService binds to, as `<namespace>/<name>`. */
+  readonly gateway: string;
+  /** Namespace of the gateway pods (NetworkPolicy ingress source). */
+  readonly gatewayNamespace: string;
+  /** Labels of the gateway pods (NetworkPolicy ingress source). */
+  readonly gatewayPodLabels: Record<string, string>;
+  /** SPIFFE principal of the gateway, `cluster.local/ns/<ns>/sa/<sa>` (AuthorizationPolicy source). */
+  readonly gatewayPrincipal: string;
+  /** Host names the service answers on at the gateway. */
+  readonly hosts: string[];
+  /** Path prefixes routed to the service, e.g. `/v1/`. */
+  readonly pathPrefixes: string[];
+  /** HTTP methods allowed through the gateway. */
+  readonly methods: string[];
+}
+
+/** Mesh traffic policy for calls to the service. */
+export interface ServiceTrafficPolicy {
+  /** Whole-request timeout enforced by the caller's proxy. */
+  readonly requestTimeout: Duration;
+  /** Retry attempts after the first try (bounded). */
+  readonly retryAttempts: number;
+  /** Timeout of each try. */
+  readonly perTryTimeout: Duration;
+  /** Envoy retry conditions; only failures that are safe to retry. */
+  readonly retryOn: string;
+  /** TCP connections per caller proxy to the service. */
+  readonly maxConnections: number;
+  /** Requests queued per caller proxy waiting for a connection. */
+  readonly maxPendingRequests: number;
+  /** Consecutive 5xx (gateway errors) before a pod is ejected from the load-balancing pool. */
+  readonly consecutive5xxErrors: number;
+  /** Largest share of pods that may be ejected at once (percent). */
+  readonly maxEjectionPercent: number;
+}
+
+export interface StatelessServiceChartProps extends ChartProps {
+  /** Service name: names every object and the `app.kubernetes.io/name` label. */
+  readonly serviceName: string;
+  /** Namespace the service runs in (created and guarded by the platform). */
+  readonly namespace: string;
+  /** Immutable image reference (digest or immutable tag). */
+  readonly image: string;
+  /** Version label of the pods (the digest or tag). */
+  readonly version: string;
+  /** Container port serving HTTP. */
+  readonly port: number;
+  /** Arguments of the serving container (the image's entrypoint runs them). */
+  readonly args: string[];
+  /** Arguments of the migration init container; unset for a service without migrations. */
+  readonly migrationArgs?: string[];
+  /** Plain environment variables (no secrets: identities come from Pod Identity). */
+  readonly environment: Record<string, string>;
+  /** ServiceAccount the pods run as (bound to an IAM role by EKS Pod Identity). */
+  readonly serviceAccountName: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Average CPU utilisation (percent of requests) the autoscaler keeps. */
+  readonly targetCpuUtilizationPercent: number;
+  readonly cpuRequestMillis: number;
+  readonly cpuLimitMillis: number;
+  readonly memoryRequestMiB: number;
+  readonly memoryLimitMiB: number;
+  readonly startupProbePath: string;
+  readonly readinessProbePath: string;
+  readonly livenessProbePath: string;
+  /** Sleep before SIGTERM, so endpoints and proxies stop sending traffic first. */
+  readonly preStopSleep: Duration;
+  /** Grace period between the start of termination and SIGKILL. */
+  readonly terminationGracePeriod: Duration;
+  /** Destinations outside the cluster the pods may reach. */
+  readonly egress: EgressDestination[];
+  /** Route from the ingress gateway; unset for a mesh-internal service. */
+  readonly gatewayRoute?: GatewayRoute;
+  /** Other workloads' principals allowed to call the service (mesh-internal callers). */
+  readonly meshCallers: { principal: string; namespace: string; podLabels: Record<string, string>; methods: string[]; pathPrefixes: string[] }[];
+  readonly traffic: ServiceTrafficPolicy;
+}
+
+/** The NetworkPolicy egress every pod needs beyond what the namespace baseline allows. */
+const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 };
+
+/**
+ * The Kubernetes objects of one stateless service: a pure function of its props.
+ *
+ * Pods pass Pod Security "restricted" (non-root, no privilege escalation, all capabilities
+ * dropped, RuntimeDefault seccomp, read-only root filesystem), carry no service-account token,
+ * spread over zones, and drain before they stop. Traffic is declared, and the NetworkPolicies
+ * and Istio policies follow from it.
+ */
+export class StatelessServiceChart extends Chart {
+  readonly deployment: kplus.Deployment;
+  readonly service: kplus.Service;
+  private readonly preStopSleepSeconds: number;
+
+  constructor(scope: Construct, id: string, props: StatelessServiceChartProps) {
+    super(scope, id, { ...props, namespace: props.namespace, labels: { 'app.kubernetes.io/part-of': props.serviceName, ...props.labels } });
+    const selectorLabels = { 'app.kubernetes.io/name': props.serviceName };
+    const serviceAccount = kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccountRef', props.serviceAccountName);
+    new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: props.serviceAccountName },
+      automountToken: false,
+    });
+
+    const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
+    const env = Object.fromEntries(Object.entries(props.environment).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]));
+    const resources: kplus.ContainerResources = {
+      cpu: { request: kplus.Cpu.millis(props.cpuRequestMillis), limit: kplus.Cpu.millis(props.cpuLimitMillis) },
+      memory: { request: Size.mebibytes(props.memoryRequestMiB), limit: Size.mebibytes(props.memoryLimitMiB) },
+      // Whole GiB only (cdk8s-plus renders ephemeral storage in Gi); /tmp is a 64Mi emptyDir.
+      ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(1) },
+    };
+    const securityContext: kplus.ContainerSecurityContextProps = {
+      ensureNonRoot: true,
+      user: 65532,
+      group: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      // capabilities: drop ALL is added in toJson(): cdk8s-plus-27 has no `ALL` capability.
+    };
+
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: { name: props.serviceName },
+      podMetadata: { labels: { ...selectorLabels, 'app.kubernetes.io/version': versionLabel(props.version) } },
+      serviceAccount,
+      automountServiceAccountToken: false,
+      securityContext: { ensureNonRoot: true, user: 65532, group: 65532, fsGroup: 65532 },
+      terminationGracePeriod: props.terminationGracePeriod,
+      strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.percent(25), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
+      progressDeadline: Duration.minutes(10),
+      // Zone spread is a hard topology constraint below; no extra anti-affinity.
+      spread: false,
+      isolate: true,
+      volumes: [tmp],
+      initContainers: props.migrationArgs ? [{
+        name: 'migrate',
+        image: props.image,
+        args: props.migrationArgs,
+        envVariables: env,
+        resources,
+        securityContext,
+        volumeMounts: [{ path: '/tmp', volume: tmp }],
+      }] : [],
+      containers: [{
+        name: 'app',
+        image: props.image,
+        args: props.args,
+        ports: [{ name: 'http', number: props.port }],
+        envVariables: env,
+        resources,
+        securityContext,
+        volumeMounts: [{ path: '/tmp', volume: tmp }],
+        startup: kplus.Probe.fromHttpGet(props.startupProbePath, { port: props.port, periodSeconds: Duration.seconds(2), failureThreshold: 30, timeoutSeconds: Duration.seconds(2) }),
+        readiness: kplus.Probe.fromHttpGet(props.readinessProbePath, { port: props.port, periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(2) }),
+        liveness: kplus.Probe.fromHttpGet(props.livenessProbePath, { port: props.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2) }),
+      }],
+    });
+    const podSpec = ApiObject.of(this.deployment);
+    // What cdk8s-plus cannot express: seccomp and zone spread constraints (the rest, newer
+    // than its Kubernetes 1.27 types, is added in toJson()).
+    podSpec.addJsonPatch(
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+        { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: selectorLabels } },
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels } },
+      ]),
+    );
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: { name: props.serviceName },
+      selector: this.deployment,
+      ports: [{ name: 'http', port: props.port, targetPort: props.port, protocol: kplus.Protocol.TCP }],
+    });
+    ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', 'http'));
+
+    new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
+      metadata: { name: props.serviceName },
+      target: this.deployment,
+      minReplicas: props.minReplicas,
+      maxReplicas: props.maxReplicas,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(props.targetCpuUtilizationPercent))],
+      scaleDown: { stabilizationWindow: Duration.minutes(5) },
+    });
+
+    new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: { name: props.serviceName },
+      spec: {
+        maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+        selector: { matchLabels: selectorLabels },
+        // A pod that never became ready must not block node drains.
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      },
+    });
+
+    this.declareNetworkPolicies(props);
+    this.declareMeshPolicies(props, selectorLabels);
+    this.preStopSleepSeconds = props.preStopSleep.toSeconds();
+  }
+
+  /**
+   * The chart's objects, with what the Kubernetes 1.27 types of cdk8s-plus-27 drop even from
+   * JSON patches: `capabilities.drop: [ALL]` on every container (Pod Security "restricted"),
+   * and the `preStop.sleep` action (Kubernetes >= 1.30; distroless images have no `sleep`
+   * binary for an exec hook).
+   */
+  override toJson(): any[] {
+    return super.toJson().map((object) => {
+      const pod = object.kind === 'Deployment' ? object.spec.template.spec : undefined;
+      if (!pod) return object;
+      for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+        container.securityContext = { ...container.securityContext, capabilities: { drop: ['ALL'] } };
+      }
+      pod.containers[0].lifecycle = { preStop: { sleep: { seconds: this.preStopSleepSeconds } } };
+      return object;
+    });
+  }
+
+  /**
+   * Istio objects from declared traffic: routes with a timeout and bounded retries, mTLS and
+   * resilience towards the pods, an ALLOW naming each caller's principal (the mesh-wide
+   * default is deny), and the external destinations the pods may reach (REGISTRY_ONLY mesh).
+   */
+  private declareMeshPolicies(props: StatelessServiceChartProps, selectorLabels: Record<string, string>): void {
+    const name = props.serviceName;
+    const host = `${name}.${props.namespace}.svc.cluster.local`;
+    const route = (routeName: string, prefixes?: string[]): HttpRoute => ({
+      name: routeName,
+      match: prefixes?.map((prefix) => ({ uri: { prefix } })),
+      route: [{ destination: { host, port: { number: props.port } } }],
+      timeout: istioDuration(props.traffic.requestTimeout),
+      retries: { attempts: props.traffic.retryAttempts, perTryTimeout: istioDuration(props.traffic.perTryTimeout), retryOn: props.traffic.retryOn },
+    });
+    new VirtualService(this, 'MeshRoutes', {
+      metadata: { name },
+      spec: { hosts: [host], gateways: ['mesh'], http: [route('mesh')] },
+    });
+    if (props.gatewayRoute) {
+      new VirtualService(this, 'GatewayRoutes', {
+        metadata: { name: `${name}-ingress` },
+        spec: { hosts: props.gatewayRoute.hosts, gateways: [props.gatewayRoute.gateway], http: [route('api', props.gatewayRoute.pathPrefixes)] },
+      });
+    }
+    new DestinationRule(this, 'TrafficPolicy', {
+      metadata: { name },
+      spec: {
+        host,
+        trafficPolicy: {
+          tls: { mode: 'ISTIO_MUTUAL' },
+          connectionPool: {
+            tcp: { maxConnections: props.traffic.maxConnections, connectTimeout: '2s' },
+            http: { http1MaxPendingRequests: props.traffic.maxPendingRequests, http2MaxRequests: props.traffic.maxConnections },
+          },
+          outlierDetection: {
+            consecutive5xxErrors: props.traffic.consecutive5xxErrors,
+            interval: '10s',
+            baseEjectionTime: '30s',
+            maxEjectionPercent: props.traffic.maxEjectionPercent,
+          },
+        },
+      },
+    });
+
+    const rules: AuthorizationRule[] = [];
+    if (props.gatewayRoute) {
+      rules.push({
+        from: [{ source: { principals: [props.gatewayRoute.gatewayPrincipal] } }],
+        to: [{ operation: { methods: props.gatewayRoute.methods, paths: props.gatewayRoute.pathPrefixes.map((p) => `${p}*`), ports: [String(props.port)] } }],
+      });
+    }
+    for (const caller of props.meshCallers) {
+      rules.push({
+        from: [{ source: { principals: [caller.principal] } }],
+        to: [{ operation: { methods: caller.methods, paths: caller.pathPrefixes.map((p) => `${p}*`), ports: [String(props.port)] } }],
+      });
+    }
+    if (rules.length > 0) {
+      new AuthorizationPolicy(this, 'AllowDeclaredCallers', {
+        metadata: { name: `${name}-allow-callers` },
+        spec: { selector: { matchLabels: selectorLabels }, action: 'ALLOW', rules },
+      });
+    }
+
+    for (const destination of props.egress) {
+      new ServiceEntry(this, `${destination.name}Entry`, {
+        metadata: { name: `${name}-${destination.name}` },
+        spec: {
+          hosts: [destination.host],
+          // TCP to fixed subnets: the proxy passes connections through to the original address
+          // (Aurora and ElastiCache fail over inside these subnets), and only on this port.
+          addresses: destination.cidrs,
+          ports: [{ number: destination.port, protocol: 'TCP', name: `tcp-${destination.port}` }],
+          location: 'MESH_EXTERNAL',
+          resolution: 'NONE',
+          exportTo: ['.'],
+        },
+      });
+    }
+  }
+
+  /** NetworkPolicies from declared traffic; the namespace baseline denies everything else. */
+  private declareNetworkPolicies(props: StatelessServiceChartProps): void {
+    const isolation = kplus.PodConnectionsIsolation.POD;
+    const appPort = [kplus.NetworkPolicyPort.tcp(props.port)];
+    if (props.gatewayRoute) {
+      const gateway = kplus.Pods.select(this, 'GatewayPods', {
+        labels: props.gatewayRoute.gatewayPodLabels,
+        namespaces: kplus.Namespaces.select(this, 'GatewayNamespace', { names: [props.gatewayRoute.gatewayNamespace] }),
+      });
+      this.deployment.connections.allowFrom(gateway, { isolation, ports: appPort });
+    }
+    props.meshCallers.forEach((caller, i) => {
+      const pods = kplus.Pods.select(this, `CallerPods${i}`, {
+        labels: caller.podLabels,
+        namespaces: kplus.Namespaces.select(this, `CallerNamespace${i}`, { names: [caller.namespace] }),
+      });
+      this.deployment.connections.allowFrom(pods, { isolation, ports: appPort });
+    });
+    for (const destination of props.egress) {
+      destination.cidrs.forEach((cidr, i) => {
+        const block = kplus.NetworkPolicyIpBlock.ipv4(this, `${destination.name}Cidr${i}`, cidr);
+        this.deployment.connections.allowTo(block, { isolation, ports: [kplus.NetworkPolicyPort.tcp(destination.port)] });
+      });
+    }
+    // EKS Pod Identity: the agent on each node serves credentials at a link-local address.
+    const agent = kplus.NetworkPolicyIpBlock.ipv4(this, 'PodIdentityAgent', POD_IDENTITY_AGENT.cidr);
+    this.deployment.connections.allowTo(agent, { isolation, ports: [kplus.NetworkPolicyPort.tcp(POD_IDENTITY_AGENT.port)] });
+  }
+}
+
+/** An Istio duration: `10s`, or `1500ms` when not whole seconds. */
+function istioDuration(duration: Duration): string {
+  const ms = duration.toMilliseconds();
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Label values are at most 63 characters: a digest is shortened to `sha256-<first 12 hex>`. */
+function versionLabel(version: string): string {
+  return version.startsWith('sha256:') ? `sha256-${version.slice(7, 19)}` : version.slice(0, 63);
+}

@@ -1,0 +1,329 @@
+import { Duration as CdkDuration, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { managedPolicyGrantee } from '../core/managed-policy-grantee';
+import { isIntBetween, validationFailure } from '../core/validation';
+import type { IPostgresDatabase, IRedisCache } from '../data';
+import type { ServiceImage } from './service-image';
+import { StatelessServiceChart, type EgressDestination, type GatewayRoute, type ServiceTrafficPolicy } from './stateless-service-chart';
+
+/** Postgres the service uses: it logs in as `user` with IAM tokens over TLS. */
+export interface PostgresDependency {
+  readonly database: IPostgresDatabase;
+  /** Database role the service logs in as (created by DatabaseBootstrap); never the master user. */
+  readonly user: string;
+  /** Subnets the database lives in (its NetworkPolicy and ServiceEntry addresses). */
+  readonly subnets: ec2.ISubnet[];
+}
+
+/** A cache the service uses: it connects as the cache's IAM-authenticated application user. */
+export interface CacheDependency {
+  readonly cache: IRedisCache;
+  /** Subnets the cache lives in (its NetworkPolicy and ServiceEntry addresses). */
+  readonly subnets: ec2.ISubnet[];
+}
+
+/** Resources of each pod (the app container; the migration init container gets the same). */
+export interface ServiceResources {
+  /** @default 250 */
+  readonly cpuRequestMillis?: number;
+  /** @default 1000 */
+  readonly cpuLimitMillis?: number;
+  /** @default 256 */
+  readonly memoryRequestMiB?: number;
+  /** @default - same as the request: memory is not overcommitted */
+  readonly memoryLimitMiB?: number;
+}
+
+/** Who may call the service through the mesh ingress gateway. */
+export interface GatewayExposure {
+  /** The Istio Gateway to bind to, `<namespace>/<name>`. */
+  readonly gateway: string;
+  /** Namespace of the gateway pods. */
+  readonly namespace: string;
+  /** Labels selecting the gateway pods. */
+  readonly podLabels: Record<string, string>;
+  /** SPIFFE principal of the gateway's service account, `cluster.local/ns/<ns>/sa/<sa>`. */
+  readonly principal: string;
+  /** Host names routed to the service. */
+  readonly hosts: string[];
+  /**
+   * Path prefixes routed to and allowed on the service.
+   * @default ['/v1/']
+   */
+  readonly pathPrefixes?: string[];
+  /**
+   * HTTP methods allowed from the gateway.
+   * @default ['GET', 'POST']
+   */
+  readonly methods?: string[];
+}
+
+export interface StatelessServiceProps {
+  /** The cluster to run on; the manifests are applied from this construct's stack. */
+  readonly cluster: eks.ICluster;
+  /** Namespace the service runs in; it must exist and carry the platform guardrails. */
+  readonly namespace: string;
+  /**
+   * Service name (DNS-1123 label): names the Kubernetes objects, the service account and the
+   * database/cache rules.
+   */
+  readonly serviceName: string;
+  /** The image, by digest or immutable tag. */
+  readonly image: ServiceImage;
+  /**
+   * Port the container serves HTTP on.
+   * @default 8080
+   */
+  readonly port?: number;
+  /**
+   * Arguments of the serving container.
+   * @default [] - the image's default command serves
+   */
+  readonly args?: string[];
+  /**
+   * Arguments of an init container that applies schema migrations before the new version
+   * serves (it must be idempotent and safe with many replicas).
+   * @default - no migration step
+   */
+  readonly migrationArgs?: string[];
+  /**
+   * Environment variables (no secrets: AWS access comes from Pod Identity, database and cache
+   * logins from IAM tokens).
+   * @default - none besides AWS_REGION
+   */
+  readonly environment?: Record<string, string>;
+  /** @default 2 (at least 2: one pod is never a service) */
+  readonly minReplicas?: number;
+  /** @default 4 x minReplicas */
+  readonly maxReplicas?: number;
+  /** @default 70 */
+  readonly targetCpuUtilizationPercent?: number;
+  /** @default - see ServiceResources */
+  readonly resources?: ServiceResources;
+  /**
+   * Probe paths.
+   * @default startup and liveness `/livez`, readiness `/readyz`
+   */
+  readonly probes?: { readonly startupPath?: string; readonly readinessPath?: string; readonly livenessPath?: string };
+  /**
+   * Sleep before the container gets SIGTERM, while endpoints and proxies stop routing to it.
+   * @default Duration.seconds(5)
+   */
+  readonly preStopSleep?: CdkDuration;
+  /**
+   * How long the service needs after SIGTERM to finish in-flight work (its own drain).
+   * @default Duration.seconds(20)
+   */
+  readonly drainTimeout?: CdkDuration;
+  /**
+   * Grace period before SIGKILL; must exceed preStopSleep + drainTimeout.
+   * @default preStopSleep + drainTimeout + 5 seconds
+   */
+  readonly terminationGracePeriod?: CdkDuration;
+  /** @default - no database */
+  readonly postgres?: PostgresDependency;
+  /** @default - no cache */
+  readonly cache?: CacheDependency;
+  /** @default - not exposed at the ingress gateway */
+  readonly gateway?: GatewayExposure;
+  /**
+   * The peer that stands for the cluster's pods on the AWS side (with the VPC CNI, pods use the
+   * cluster security group): the database and cache admit it on their ports.
+   * @default - the cluster's `connections`
+   */
+  readonly podSecurityGroup?: ec2.ISecurityGroup;
+  /** @default DEFAULT_TRAFFIC_POLICY */
+  readonly traffic?: Partial<ServiceTrafficPolicy>;
+}
+
+/** Mesh traffic policy defaults: bounded, and only idempotent-safe retries. */
+export const DEFAULT_TRAFFIC_POLICY: ServiceTrafficPolicy = {
+  requestTimeout: cdk8s.Duration.seconds(10),
+  retryAttempts: 2,
+  perTryTimeout: cdk8s.Duration.seconds(3),
+  // Failures before the app answered, and 503 (overloaded or draining pod). POST is safe to
+  // retry only because the API is idempotent (Idempotency-Key): the service contract.
+  retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503',
+  maxConnections: 1024,
+  maxPendingRequests: 256,
+  consecutive5xxErrors: 5,
+  maxEjectionPercent: 50,
+};
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * Runs a stateless HTTP service on the platform, built with cdk8s and cdk8s-plus-27:
+ *
+ * - a Deployment (≥2 replicas spread over zones, startup/readiness/liveness probes, requests and
+ *   limits, Pod Security "restricted", no service-account token, preStop sleep and a grace period
+ *   longer than the drain, an immutable image), a Service, an HPA and a PodDisruptionBudget;
+ * - an optional migration init container: the new version serves only once migrations ran;
+ * - identity: a ServiceAccount bound by EKS Pod Identity to a role that can only `rds-db:connect`
+ *   as its own database user and `elasticache:Connect` as its cache user;
+ * - traffic from declarations: NetworkPolicies (from the gateway, to the database and cache
+ *   subnets, to the Pod Identity agent), an Istio VirtualService (timeout, bounded retries), a
+ *   DestinationRule (ISTIO_MUTUAL, outlier detection, connection-pool limits), an
+ *   AuthorizationPolicy allowing only the gateway principal on the declared methods and paths,
+ *   and ServiceEntries for the database and cache (the mesh is REGISTRY_ONLY);
+ * - AWS side: the database and cache security groups admit the cluster's pods on their ports.
+ */
+export class StatelessService extends Construct {
+  /** The role the service's pods assume through EKS Pod Identity. */
+  readonly role: iam.Role;
+  /** The cdk8s chart with every Kubernetes object of the service. */
+  readonly chart: StatelessServiceChart;
+  /** The manifest resource that applies the chart. */
+  readonly manifest: eks.KubernetesManifest;
+  /** Name of the Kubernetes ServiceAccount. */
+  readonly serviceAccountName: string;
+
+  constructor(scope: Construct, id: string, props: StatelessServiceProps) {
+    super(scope, id);
+    const settings = resolveSettings(this, props);
+    const stack = Stack.of(this);
+    this.serviceAccountName = props.serviceName;
+
+    // Identity: EKS Pod Identity (no OIDC provider, no token in the pod spec).
+    this.role = new iam.Role(this, 'PodRole', {
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+      description: `Pods of ${props.serviceName} (${props.namespace}) through EKS Pod Identity`,
+    });
+    (this.role.assumeRolePolicy as iam.PolicyDocument).addStatements(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
+      actions: ['sts:TagSession'],
+    }));
+    // Grants land in a customer managed policy, never inline.
+    const policy = new iam.ManagedPolicy(this, 'PodPolicy', {
+      description: `${props.serviceName}: connect to its own database and cache users`,
+      roles: [this.role],
+    });
+    const grantee = managedPolicyGrantee(this.role, policy);
+    new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
+      clusterName: props.cluster.clusterName,
+      namespace: props.namespace,
+      serviceAccount: this.serviceAccountName,
+      roleArn: this.role.roleArn,
+    });
+
+    const podPeer = props.podSecurityGroup ?? props.cluster.connections.securityGroups[0];
+    const egress: EgressDestination[] = [];
+    if (props.postgres) {
+      props.postgres.database.grantConnect(grantee, props.postgres.user);
+      this.admitPods('Postgres', props.postgres.database, props.postgres.database.port, podPeer);
+      egress.push({ name: 'postgres', host: props.postgres.database.clusterEndpoint.hostname, port: props.postgres.database.port, cidrs: props.postgres.subnets.map((s) => s.ipv4CidrBlock) });
+    }
+    if (props.cache) {
+      props.cache.cache.grantConnect(grantee);
+      this.admitPods('Cache', props.cache.cache, props.cache.cache.primaryEndpoint.port, podPeer);
+      egress.push({ name: 'cache', host: props.cache.cache.primaryEndpoint.hostname, port: props.cache.cache.primaryEndpoint.port, cidrs: props.cache.subnets.map((s) => s.ipv4CidrBlock) });
+    }
+
+    const gatewayRoute: GatewayRoute | undefined = props.gateway && {
+      gateway: props.gateway.gateway,
+      gatewayNamespace: props.gateway.namespace,
+      gatewayPodLabels: props.gateway.podLabels,
+      gatewayPrincipal: props.gateway.principal,
+      hosts: props.gateway.hosts,
+      pathPrefixes: props.gateway.pathPrefixes ?? ['/v1/'],
+      methods: props.gateway.methods ?? ['GET', 'POST'],
+    };
+    this.chart = new StatelessServiceChart(new cdk8s.App(), 'Chart', {
+      serviceName: props.serviceName,
+      namespace: props.namespace,
+      image: props.image.imageUri,
+      version: props.image.version,
+      port: settings.port,
+      args: props.args ?? [],
+      migrationArgs: props.migrationArgs,
+      environment: { AWS_REGION: stack.region, ...props.environment },
+      serviceAccountName: this.serviceAccountName,
+      minReplicas: settings.minReplicas,
+      maxReplicas: settings.maxReplicas,
+      targetCpuUtilizationPercent: settings.targetCpuUtilizationPercent,
+      ...settings.resources,
+      startupProbePath: props.probes?.startupPath ?? '/livez',
+      readinessProbePath: props.probes?.readinessPath ?? '/readyz',
+      livenessProbePath: props.probes?.livenessPath ?? '/livez',
+      preStopSleep: cdk8s.Duration.seconds(settings.preStopSleep.toSeconds()),
+      terminationGracePeriod: cdk8s.Duration.seconds(settings.terminationGracePeriod.toSeconds()),
+      egress,
+      gatewayRoute,
+      meshCallers: [],
+      traffic: { ...DEFAULT_TRAFFIC_POLICY, ...props.traffic },
+    });
+
+    // Apply from this construct's stack through an imported handle of the cluster: the
+    // service's objects then churn with its own stack, never with the cluster's.
+    const cluster = eks.Cluster.fromClusterAttributes(this, 'Cluster', {
+      clusterName: props.cluster.clusterName,
+      kubectlProvider: props.cluster.kubectlProvider,
+    });
+    this.manifest = cluster.addCdk8sChart('Chart', this.chart);
+  }
+
+  /** The dependency's security group admits the pods; the rule lives here, with the consumer. */
+  private admitPods(id: string, dependency: ec2.IConnectable, port: number, pods: ec2.ISecurityGroup): void {
+    dependency.connections.securityGroups.forEach((group, i) => new ec2.CfnSecurityGroupIngress(this, `${id}Ingress${i}`, {
+      groupId: group.securityGroupId,
+      sourceSecurityGroupId: pods.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: port,
+      toPort: port,
+      description: `${this.node.path}: pods of the cluster to ${id.toLowerCase()}`,
+    }));
+  }
+}
+
+interface ResolvedSettings {
+  readonly port: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly targetCpuUtilizationPercent: number;
+  readonly resources: { cpuRequestMillis: number; cpuLimitMillis: number; memoryRequestMiB: number; memoryLimitMiB: number };
+  readonly preStopSleep: CdkDuration;
+  readonly terminationGracePeriod: CdkDuration;
+}
+
+function resolveSettings(scope: Construct, props: StatelessServiceProps): ResolvedSettings {
+  const fail = validationFailure('StatelessService', scope.node.path);
+  if (!props.cluster.kubectlProvider) fail('the cluster has no kubectl provider, so manifests cannot be applied. Fix: pass a cluster created with kubectlProviderOptions (PlatformCluster does).');
+  if (!DNS_LABEL.test(props.serviceName)) fail(`serviceName "${props.serviceName}" is not a DNS-1123 label. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.`);
+  if (!Token.isUnresolved(props.namespace) && !DNS_LABEL.test(props.namespace)) fail(`namespace "${props.namespace}" is not a DNS-1123 label. Fix: use the name of a platform application namespace.`);
+  const port = props.port ?? 8080;
+  if (!isIntBetween(port, 1024, 65535)) fail(`port ${port} must be an unprivileged port (1024 to 65535): the container runs as non-root without capabilities.`);
+  const minReplicas = props.minReplicas ?? 2;
+  if (!isIntBetween(minReplicas, 2, 100)) fail(`minReplicas ${minReplicas} must be between 2 and 100: one replica is a single point of failure.`);
+  const maxReplicas = props.maxReplicas ?? minReplicas * 4;
+  if (!isIntBetween(maxReplicas, minReplicas, 1000)) fail(`maxReplicas ${maxReplicas} must be between minReplicas (${minReplicas}) and 1000.`);
+  const targetCpuUtilizationPercent = props.targetCpuUtilizationPercent ?? 70;
+  if (!isIntBetween(targetCpuUtilizationPercent, 10, 95)) fail(`targetCpuUtilizationPercent ${targetCpuUtilizationPercent} must be between 10 and 95.`);
+  const r = props.resources ?? {};
+  const memoryRequestMiB = r.memoryRequestMiB ?? 256;
+  const resources = {
+    cpuRequestMillis: r.cpuRequestMillis ?? 250,
+    cpuLimitMillis: r.cpuLimitMillis ?? 1000,
+    memoryRequestMiB,
+    memoryLimitMiB: r.memoryLimitMiB ?? memoryRequestMiB,
+  };
+  if (!(isIntBetween(resources.cpuRequestMillis, 10, 64_000) && resources.cpuLimitMillis >= resources.cpuRequestMillis)) {
+    fail(`resources cpu request ${resources.cpuRequestMillis}m / limit ${resources.cpuLimitMillis}m: the request must be 10m to 64000m and the limit at least the request.`);
+  }
+  if (!(isIntBetween(resources.memoryRequestMiB, 32, 262_144) && resources.memoryLimitMiB >= resources.memoryRequestMiB)) {
+    fail(`resources memory request ${resources.memoryRequestMiB}Mi / limit ${resources.memoryLimitMiB}Mi: the request must be 32Mi to 256Gi and the limit at least the request.`);
+  }
+  const preStopSleep = props.preStopSleep ?? CdkDuration.seconds(5);
+  const drainTimeout = props.drainTimeout ?? CdkDuration.seconds(20);
+  const minimumGrace = preStopSleep.toSeconds() + drainTimeout.toSeconds();
+  const terminationGracePeriod = props.terminationGracePeriod ?? CdkDuration.seconds(minimumGrace + 5);
+  if (terminationGracePeriod.toSeconds() <= minimumGrace) {
+    fail(`terminationGracePeriod ${terminationGracePeriod.toSeconds()}s must be longer than preStopSleep + drainTimeout (${minimumGrace}s), or in-flight requests are killed. Fix: raise it above ${minimumGrace}s or leave it unset.`);
+  }
+  if (props.postgres && props.postgres.subnets.length === 0) fail('postgres.subnets is empty: the NetworkPolicy and ServiceEntry need the subnets the database lives in.');
+  if (props.cache && props.cache.subnets.length === 0) fail('cache.subnets is empty: the NetworkPolicy and ServiceEntry need the subnets the cache lives in.');
+  return { port, minReplicas, maxReplicas, targetCpuUtilizationPercent, resources, preStopSleep, terminationGracePeriod };
+}

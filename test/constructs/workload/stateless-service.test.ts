@@ -1,0 +1,236 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { ServiceImage } from '../../../constructs/workload';
+import { kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type KubernetesObject } from '../../support/manifests';
+import { podTemplateSpec, restrictedViolations } from '../../support/pod-security';
+import { synthWithGate } from '../../support/test-app';
+import { DIGEST, workloadFixture } from './workload-fixture';
+
+describe('StatelessService', () => {
+  let built: ReturnType<typeof workloadFixture>;
+  let template: Template;
+  let objects: KubernetesObject[];
+  let findings: ReturnType<typeof synthWithGate>['findings'];
+
+  beforeAll(() => {
+    // GIVEN the orders service with a database, a cache and a gateway route
+    built = workloadFixture();
+    // WHEN the app is synthesized through the compliance gate
+    findings = synthWithGate(built.app).findings;
+    template = Template.fromStack(built.stack);
+    // THEN what will be applied is read back from the template
+    objects = kubernetesObjects(template);
+  });
+
+  const deployment = () => objectOf(objects, 'Deployment', 'orders');
+  const pod = () => podTemplateSpec(deployment())!;
+  const app = () => pod().containers.find((c: any) => c.name === 'app');
+
+  test('the compliance gate has no open findings', () => {
+    expect(findings).toEqual([]);
+  });
+
+  test('every object is valid against its Kubernetes or Istio schema', () => {
+    expect(objects.length).toBeGreaterThan(10);
+    for (const object of objects) validateAgainstSchema(object);
+  });
+
+  test('every object lives in the service namespace', () => {
+    expect(new Set(objects.map((o) => o.metadata.namespace))).toEqual(new Set(['orders']));
+  });
+
+  describe('pods', () => {
+    test('pass Pod Security "restricted"', () => {
+      expect(restrictedViolations(pod())).toEqual([]);
+      expect(app().securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(pod().securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    });
+
+    test('carry no service-account token and run as the Pod Identity service account', () => {
+      expect(pod().automountServiceAccountToken).toBe(false);
+      expect(pod().serviceAccountName).toBe('orders');
+      expect(objectOf(objects, 'ServiceAccount', 'orders').automountServiceAccountToken).toBe(false);
+    });
+
+    test('run the image by digest, never a moving tag', () => {
+      for (const container of [...pod().initContainers, ...pod().containers]) {
+        expect(container.image).toMatch(new RegExp(`/\\{\\{Ref:Repository[0-9A-F]+\\}\\}@${DIGEST}$`));
+      }
+    });
+
+    test('have startup, readiness and liveness probes, requests and limits', () => {
+      expect(app().startupProbe.httpGet).toMatchObject({ path: '/livez', port: 8080 });
+      expect(app().readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 8080 });
+      expect(app().livenessProbe.httpGet).toMatchObject({ path: '/livez', port: 8080 });
+      expect(app().resources).toEqual({
+        requests: { cpu: '250m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
+        limits: { cpu: '1000m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
+      });
+    });
+
+    test('spread over zones and drain before they stop', () => {
+      expect(pod().topologySpreadConstraints).toContainEqual(expect.objectContaining({
+        topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', maxSkew: 1,
+        labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders' } },
+      }));
+      expect(app().lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+      // preStop 5 s + drain 20 s < grace
+      expect(pod().terminationGracePeriodSeconds).toBe(30);
+    });
+
+    test('run migrations in an init container before the app serves', () => {
+      expect(pod().initContainers).toEqual([expect.objectContaining({ name: 'migrate', args: ['migrate'], image: app().image })]);
+    });
+
+    test('roll out without dropping below the current capacity', () => {
+      expect(deployment().spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
+    });
+  });
+
+  test('a Service, an autoscaler (at least 2 replicas) and a disruption budget', () => {
+    expect(objectOf(objects, 'Service', 'orders').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP', appProtocol: 'http' }]);
+    expect(objectOf(objects, 'HorizontalPodAutoscaler', 'orders').spec).toMatchObject({
+      minReplicas: 2, maxReplicas: 8, scaleTargetRef: { kind: 'Deployment', name: 'orders' },
+    });
+    expect(objectOf(objects, 'PodDisruptionBudget', 'orders').spec).toEqual({
+      maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'orders' } }, unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    });
+  });
+
+  describe('network policies follow the declared traffic', () => {
+    const policies = () => objectsOfKind(objects, 'NetworkPolicy');
+    const selectsPods = (p: KubernetesObject) => p.spec.podSelector.matchLabels?.['cdk8s.io/metadata.addr'] === deployment().spec.selector.matchLabels['cdk8s.io/metadata.addr'];
+
+    test('the pods are isolated in both directions', () => {
+      expect(policies().filter((p) => !p.spec.ingress && !p.spec.egress && selectsPods(p)).map((p) => p.spec.policyTypes.sort())).toContainEqual(['Egress', 'Ingress']);
+    });
+
+    test('ingress only from the gateway pods, on the app port', () => {
+      const ingress = policies().flatMap((p) => p.spec.ingress ?? []);
+      expect(ingress).toEqual([{
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-ingress' } }, podSelector: { matchLabels: { istio: 'ingressgateway' } } }],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      }]);
+    });
+
+    test('egress only to the data subnets on the database and cache ports, and to the Pod Identity agent', () => {
+      expect(policies().every(selectsPods)).toBe(true);
+      const egress = policies().flatMap((p) => p.spec.egress ?? []).map((e: any) => `${e.to[0].ipBlock.cidr}:${e.ports[0].port}`).sort();
+      expect(egress).toEqual(['10.50.100.0/22:5432', '10.50.100.0/22:6380', '10.50.96.0/22:5432', '10.50.96.0/22:6380', '169.254.170.23/32:80']);
+    });
+  });
+
+  describe('mesh policies', () => {
+    test('routes have a timeout and bounded retries', () => {
+      for (const vs of objectsOfKind(objects, 'VirtualService')) {
+        for (const route of vs.spec.http) {
+          expect(route.timeout).toBe('10s');
+          expect(route.retries).toEqual({ attempts: 2, perTryTimeout: '3s', retryOn: 'connect-failure,refused-stream,unavailable,cancelled,503' });
+        }
+      }
+      expect(objectOf(objects, 'VirtualService', 'orders-ingress').spec).toMatchObject({
+        gateways: ['istio-ingress/ingress'], hosts: ['orders.internal.example.com'], http: [{ match: [{ uri: { prefix: '/v1/' } }] }],
+      });
+    });
+
+    test('calls to the service use Istio mTLS, with outlier detection and connection limits', () => {
+      expect(objectOf(objects, 'DestinationRule', 'orders').spec).toEqual({
+        host: 'orders.orders.svc.cluster.local',
+        trafficPolicy: {
+          tls: { mode: 'ISTIO_MUTUAL' },
+          connectionPool: { tcp: { maxConnections: 1024, connectTimeout: '2s' }, http: { http1MaxPendingRequests: 256, http2MaxRequests: 1024 } },
+          outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+        },
+      });
+    });
+
+    test('only the gateway principal may call, on the declared methods and paths', () => {
+      expect(objectsOfKind(objects, 'AuthorizationPolicy')).toHaveLength(1);
+      expect(objectOf(objects, 'AuthorizationPolicy', 'orders-allow-callers').spec).toEqual({
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'orders' } },
+        action: 'ALLOW',
+        rules: [{
+          from: [{ source: { principals: ['cluster.local/ns/istio-ingress/sa/istio-ingressgateway'] } }],
+          to: [{ operation: { methods: ['GET', 'POST'], paths: ['/v1/*'], ports: ['8080'] } }],
+        }],
+      });
+    });
+
+    test('the database and cache are registered for the REGISTRY_ONLY mesh, visible to this namespace only', () => {
+      for (const [name, port] of [['orders-postgres', 5432], ['orders-cache', 6380]] as const) {
+        expect(objectOf(objects, 'ServiceEntry', name).spec).toMatchObject({
+          addresses: ['10.50.96.0/22', '10.50.100.0/22'],
+          ports: [{ number: port, protocol: 'TCP', name: `tcp-${port}` }],
+          location: 'MESH_EXTERNAL', resolution: 'NONE', exportTo: ['.'],
+        });
+      }
+    });
+  });
+
+  describe('AWS side', () => {
+    test('the pods get a Pod Identity role that can only connect as their own database and cache users', () => {
+      template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'orders', ServiceAccount: 'orders' });
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
+          { Action: 'sts:TagSession', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
+        ] },
+      });
+      template.resourceCountIs('AWS::IAM::Policy', 0);
+      const statements = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      expect(statements.map((s: any) => s.Action).sort()).toEqual(['elasticache:Connect', 'rds-db:connect']);
+      const dbUser = statements.find((s: any) => s.Action === 'rds-db:connect').Resource['Fn::Join'][1];
+      expect(dbUser[dbUser.length - 1]).toBe('/app');
+    });
+
+    test('the database and cache admit the cluster pods on their ports only, and nothing else is opened here', () => {
+      const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+      expect(rules).toHaveLength(2);
+      expect(rules.map((r) => [r.FromPort, r.ToPort, r.IpProtocol])).toEqual([[5432, 5432, 'tcp'], [6380, 6380, 'tcp']]);
+      for (const rule of rules) {
+        expect(rule.SourceSecurityGroupId['Fn::ImportValue']).toMatch(/ClusterSecurityGroupId/);
+        expect(rule.CidrIp).toBeUndefined();
+      }
+      template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
+    });
+
+    test('the manifest is applied from the workloads stack, not the cluster stack', () => {
+      template.resourceCountIs('Custom::AWSCDK-EKS-KubernetesResource', 1);
+      expect(kubernetesObjects(Template.fromStack(built.clusterStack)).filter((o) => o.metadata.name === 'orders')).toEqual([]);
+    });
+  });
+
+  test('chart snapshot', () => {
+    const normalized = JSON.parse(JSON.stringify(objects).replace(/aws\.cdk\.eks\/prune-[0-9a-f]+/g, '<prune-label>'));
+    expect(normalized).toMatchSnapshot();
+  });
+});
+
+describe('StatelessService validation', () => {
+  test.each<[string, Parameters<typeof workloadFixture>[0], string]>([
+    ['service name', { serviceName: 'Orders_Service' }, 'serviceName "Orders_Service" is not a DNS-1123 label. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.'],
+    ['privileged port', { port: 80 }, 'port 80 must be an unprivileged port (1024 to 65535): the container runs as non-root without capabilities.'],
+    ['single replica', { minReplicas: 1 }, 'minReplicas 1 must be between 2 and 100: one replica is a single point of failure.'],
+    ['max below min', { minReplicas: 3, maxReplicas: 2 }, 'maxReplicas 2 must be between minReplicas (3) and 1000.'],
+    ['cpu limit below request', { resources: { cpuRequestMillis: 500, cpuLimitMillis: 100 } }, 'resources cpu request 500m / limit 100m: the request must be 10m to 64000m and the limit at least the request.'],
+    ['grace too short', { preStopSleep: Duration.seconds(5), drainTimeout: Duration.seconds(20), terminationGracePeriod: Duration.seconds(25) },
+      'terminationGracePeriod 25s must be longer than preStopSleep + drainTimeout (25s), or in-flight requests are killed. Fix: raise it above 25s or leave it unset.'],
+  ])('refuses a bad %s', (_, overrides, message) => {
+    expect(() => workloadFixture(overrides)).toThrow(`StatelessService Workloads/Orders: ${message}`);
+  });
+
+  test.each([
+    ['latest', 'ServiceImage: tag "latest" names a moving target, not a build. Fix: deploy by digest, or by an immutable tag such as the commit id.'],
+    ['-bad', 'ServiceImage: tag "-bad" is not a valid image tag. Fix: use letters, digits, "_", "." and "-" (at most 128, not starting with "." or "-"), e.g. the commit id.'],
+  ])('refuses image tag %s', (tag, message) => {
+    const repository = new ecr.Repository(new Stack(), 'Repo');
+    expect(() => ServiceImage.fromEcrTag(repository, tag)).toThrow(message);
+  });
+
+  test('refuses a malformed digest and accepts an immutable tag', () => {
+    const repository = new ecr.Repository(new Stack(), 'Repo');
+    expect(() => ServiceImage.fromEcrDigest(repository, 'sha256:abc')).toThrow('ServiceImage: digest "sha256:abc" is not an image digest.');
+    expect(ServiceImage.fromEcrTag(repository, '3f2c1a9').version).toBe('3f2c1a9');
+  });
+});
