@@ -7,3 +7,4 @@ export * from './cluster';
 export * from './compliance';
 export * from './data';
 export * from './mesh';
+export * from './workload';
