@@ -1,2 +1,4 @@
 export * from './addon-versions';
+export * from './application-namespace';
 export * from './platform-cluster';
+export * from './pod-security';

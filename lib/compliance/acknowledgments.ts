@@ -2,6 +2,7 @@ import { CfnReplicationGroup } from 'aws-cdk-lib/aws-elasticache';
 import { CfnDBInstance } from 'aws-cdk-lib/aws-rds';
 import type { IConstruct } from 'constructs';
 import { DatabaseBootstrap, PostgresDatabase, RedisCache } from '../../constructs/data';
+import { AwsLoadBalancerController } from '../../constructs/mesh';
 
 /**
  * THE registry of compliance acknowledgments: the only place a cdk-nag or cfn-guard finding
@@ -176,5 +177,21 @@ export const ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
     reason:
       'CDK-internal handler (code and runtime chosen by aws-cdk-lib) that only relays CloudFormation events to the bootstrap handler, synchronously, and posts the result to the pre-signed CloudFormation response URL: no DLQ or concurrency cap applies to that. ' +
       'It must reach the Lambda API and S3, which the isolated data subnets cannot (no route out), so it runs outside the VPC; it handles no data, and its role (one customer managed policy) may only write its own encrypted log group and invoke the one bootstrap handler.',
+  },
+  // --- Mesh ----------------------------------------------------------------------------------
+  {
+    ids: [
+      '*',
+      'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group/*',
+      ...['targetgroup/*/*', 'loadbalancer/net/*/*', 'loadbalancer/app/*/*', 'listener/net/*/*/*', 'listener/app/*/*/*', 'listener-rule/net/*/*/*', 'listener-rule/app/*/*/*']
+        .map((resource) => `arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:${resource}`),
+    ].map((resource) => `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`),
+    scope: 'the customer managed policy of the AWS Load Balancer Controller (bound to kube-system/aws-load-balancer-controller by Pod Identity)',
+    appliesTo: childOf(AwsLoadBalancerController, 'Policy'),
+    reason:
+      'The upstream least-privilege policy of the AWS Load Balancer Controller v2.17 (kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json), narrowed to this account and region. ' +
+      'Its "*" resources are (a) Describe/Get actions, which support no resource-level permissions; (b) creating load balancers, target groups and security groups, whose ids do not exist before creation (load balancers and target groups only with the elbv2.k8s.aws/cluster request tag); ' +
+      '(c) modifying and deleting them, only when they carry the elbv2.k8s.aws/cluster tag; and (d), as upstream publishes it, listener/rule and security-group ingress changes, which the controller needs to wire its load balancers to the node and pod security groups. ' +
+      'The ARN patterns name only load balancers, target groups, listeners, rules and security groups. The role is assumable only by pods.eks.amazonaws.com, bound to that one service account (constructs/mesh/load-balancer-controller-policy.ts, asserted in test/constructs/mesh).',
   },
 ];

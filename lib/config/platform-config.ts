@@ -55,6 +55,41 @@ export interface ClusterConfig {
   /** Days to keep control-plane logs. */
   readonly controlPlaneLogRetentionDays: number;
   readonly nodePool: NodePoolConfig;
+  /** Application namespaces with their guardrails (Pod Security restricted, mesh, quota, default-deny). */
+  readonly namespaces: NamespaceConfig[];
+}
+
+export interface NamespaceConfig {
+  /** DNS-1123 label; not `default`, `kube-*` or `istio-*`. */
+  readonly name: string;
+  /** What all pods of the namespace may request together (limits may burst to twice this). */
+  readonly quota: { readonly cpu: number; readonly memoryGiB: number; readonly pods: number };
+}
+
+/** Where the mesh ingress gateway's Network Load Balancer is reachable from. */
+export type IngressScheme = 'internal' | 'internet-facing';
+
+export interface MeshIngressConfig {
+  /** `internal` (default): reachable from the VPC only; `internet-facing` needs `allowedCidrs`. */
+  readonly scheme: IngressScheme;
+  /** Client CIDRs allowed to reach an internet-facing NLB; must be empty when internal. */
+  readonly allowedCidrs: string[];
+  /** ACM certificate ARN for a TLS listener on the NLB (re-encrypting to the gateway); unset = TCP passthrough. */
+  readonly certificateArn?: string;
+  /** Host names the gateway serves, e.g. `["orders.example.com"]`; `["*"]` serves any. */
+  readonly hosts: string[];
+}
+
+/** Replica range of an autoscaled mesh component: 2 <= min <= max <= 20. */
+export interface ReplicaRangeConfig {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface MeshConfig {
+  readonly ingress: MeshIngressConfig;
+  readonly gatewayReplicas: ReplicaRangeConfig;
+  readonly istiodReplicas: ReplicaRangeConfig;
 }
 
 export interface PostgresConfig {
@@ -103,6 +138,8 @@ export interface PlatformConfig {
   readonly network: NetworkConfig;
   readonly cluster: ClusterConfig;
   readonly data: DataConfig;
+  /** The Istio service mesh and its ingress gateway. */
+  readonly mesh: MeshConfig;
   /** Removal policy of stateful resources; prod must retain. */
   readonly removalPolicy: StatefulRemovalPolicy;
   readonly tags: PlatformTags;

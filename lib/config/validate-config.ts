@@ -17,6 +17,7 @@ export const MIN_LOG_RETENTION_DAYS = 365;
 const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'];
 const REMOVAL_POLICIES = ['retain', 'snapshot', 'destroy'];
 const ENDPOINT_ACCESS = ['private', 'public-and-private'];
+const INGRESS_SCHEMES = ['internal', 'internet-facing'];
 
 /** Thrown when the configuration cannot produce a safe, deployable platform. */
 export class PlatformConfigError extends Error {
@@ -136,6 +137,63 @@ export function validatePlatformConfig(config: PlatformConfig): PlatformConfig {
   }
   if (!isInt(pool.diskSizeGiB) || pool.diskSizeGiB < 20 || pool.diskSizeGiB > 1000) {
     problem('cluster.nodePool.diskSizeGiB', pool.diskSizeGiB, 'must be a whole number of GiB from 20 to 1000', 'set it to e.g. 50');
+  }
+
+  const namespaces = Array.isArray(cluster.namespaces) ? cluster.namespaces : [];
+  if (!Array.isArray(cluster.namespaces)) {
+    problem('cluster.namespaces', cluster.namespaces, 'must be a list of { name, quota: { cpu, memoryGiB, pods } }', 'set it to e.g. [{ "name": "orders", "quota": { "cpu": 4, "memoryGiB": 8, "pods": 20 } }]');
+  }
+  const namespaceNames = new Set<string>();
+  for (const ns of namespaces) {
+    const setting = `cluster.namespaces[${JSON.stringify(ns?.name)}]`;
+    if (typeof ns?.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns.name) || ns.name.length > 63) {
+      problem(`${setting}.name`, ns?.name, 'must be a DNS-1123 label (up to 63 lowercase letters, digits and dashes, starting and ending with a letter or digit)', 'use a name such as "orders"');
+    } else if (ns.name === 'default' || ns.name.startsWith('kube-') || ns.name.startsWith('istio-')) {
+      problem(`${setting}.name`, ns.name, 'is reserved for the platform ("default", "kube-*", "istio-*")', 'choose another name, such as "orders"');
+    } else if (namespaceNames.has(ns.name)) {
+      problem(`${setting}.name`, ns.name, 'is listed twice', 'list each namespace once');
+    }
+    namespaceNames.add(ns?.name);
+    const quota = ns?.quota;
+    if (typeof quota?.cpu !== 'number' || !(quota.cpu > 0 && quota.cpu <= 512 && Number.isInteger(quota.cpu * 10))) {
+      problem(`${setting}.quota.cpu`, quota?.cpu, 'must be 0.1 to 512 cores in steps of 0.1', 'set it to e.g. 4');
+    }
+    if (!isInt(quota?.memoryGiB) || quota.memoryGiB < 1 || quota.memoryGiB > 4096) {
+      problem(`${setting}.quota.memoryGiB`, quota?.memoryGiB, 'must be a whole number of GiB from 1 to 4096', 'set it to e.g. 8');
+    }
+    if (!isInt(quota?.pods) || quota.pods < 1 || quota.pods > 1000) {
+      problem(`${setting}.quota.pods`, quota?.pods, 'must be a whole number from 1 to 1000', 'set it to e.g. 20');
+    }
+  }
+
+  // Mesh
+  const ingress = config.mesh?.ingress;
+  if (!INGRESS_SCHEMES.includes(ingress?.scheme)) {
+    problem('mesh.ingress.scheme', ingress?.scheme, `must be one of ${INGRESS_SCHEMES.join(', ')}`, 'set mesh.ingress.scheme to "internal"');
+  } else if (ingress.scheme === 'internet-facing' && (ingress.allowedCidrs ?? []).length === 0) {
+    problem('mesh.ingress.allowedCidrs', ingress.allowedCidrs, 'must list the client CIDRs allowed to reach an internet-facing gateway (an empty list would open it to the internet)', 'list your clients\' CIDRs, e.g. ["203.0.113.0/24"], or use scheme "internal"');
+  } else if (ingress.scheme === 'internal' && (ingress.allowedCidrs ?? []).length > 0) {
+    problem('mesh.ingress.allowedCidrs', ingress.allowedCidrs, 'must be empty when mesh.ingress.scheme is "internal" (the internal gateway admits the VPC CIDR only)', 'remove the CIDRs, or set mesh.ingress.scheme to "internet-facing"');
+  }
+  for (const cidr of ingress?.allowedCidrs ?? []) {
+    const parsed = parseIpv4Cidr(cidr);
+    if (!parsed) {
+      problem('mesh.ingress.allowedCidrs', cidr, 'is not a valid IPv4 CIDR', 'use a.b.c.d/n with no host bits set');
+    } else if (parsed.prefix < 8) {
+      problem('mesh.ingress.allowedCidrs', cidr, 'opens the gateway to too wide a range (0.0.0.0/0 or anything wider than /8 is refused)', 'list only your clients\' CIDRs');
+    }
+  }
+  if (ingress?.certificateArn !== undefined && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/.test(ingress.certificateArn)) {
+    problem('mesh.ingress.certificateArn', ingress.certificateArn, 'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)', 'use the ARN of an issued ACM certificate in the environment\'s region, or remove it for TLS passthrough');
+  }
+  if (!Array.isArray(ingress?.hosts) || ingress.hosts.length === 0 || ingress.hosts.some((h) => typeof h !== 'string' || !/^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/.test(h))) {
+    problem('mesh.ingress.hosts', ingress?.hosts, 'must list host names such as "orders.example.com" or "*.example.com" (or "*")', 'set it to e.g. ["orders.example.com"]');
+  }
+  for (const key of ['gatewayReplicas', 'istiodReplicas'] as const) {
+    const range = config.mesh?.[key];
+    if (!isInt(range?.min) || !isInt(range?.max) || range.min < 2 || range.min > range.max || range.max > 20) {
+      problem(`mesh.${key}`, range, 'needs whole numbers with 2 <= min <= max <= 20 (two replicas at least, so losing a pod or a zone keeps the mesh up)', 'set it to e.g. { "min": 2, "max": 5 }');
+    }
   }
 
   // Data tier

@@ -1,11 +1,13 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { PlatformCluster } from '../../constructs/cluster';
+import { ApplicationNamespace, PlatformCluster } from '../../constructs/cluster';
+import { IstioMesh } from '../../constructs/mesh';
 import type { PlatformConfig } from '../config';
 import { removalPolicyOf, retentionOf } from './config-mapping';
 
@@ -19,9 +21,13 @@ export interface ClusterStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
 }
 
-/** The EKS cluster, its nodes and add-ons (and, later, the mesh and cluster guardrails). */
+/** The EKS cluster, its nodes and add-ons, the Istio mesh and the cluster guardrails (application namespaces). */
 export class ClusterStack extends Stack {
   readonly platformCluster: PlatformCluster;
+  /** The Istio mesh: gateway identity and name, `ready` to depend on, `addServiceEntry`. */
+  readonly mesh: IstioMesh;
+  /** Application namespaces from `cluster.namespaces`, by name; workloads depend on `.manifest`. */
+  readonly namespaces: Readonly<Record<string, ApplicationNamespace>>;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
@@ -44,5 +50,42 @@ export class ClusterStack extends Stack {
       },
       removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
     });
+    const { cluster: eksCluster } = this.platformCluster;
+
+    const { mesh } = props.config;
+    const ingress = mesh.ingress;
+    this.mesh = new IstioMesh(this, 'Mesh', {
+      cluster: eksCluster,
+      vpc: props.vpc,
+      controlPlaneReplicas: mesh.istiodReplicas,
+      ingress: {
+        internetFacing: ingress.scheme === 'internet-facing',
+        allowedSourceCidrs: ingress.scheme === 'internet-facing' ? ingress.allowedCidrs : undefined,
+        certificate: ingress.certificateArn ? acm.Certificate.fromCertificateArn(this, 'IngressCertificate', ingress.certificateArn) : undefined,
+        hosts: ingress.hosts,
+        replicas: mesh.gatewayReplicas,
+      },
+    });
+    // The mesh is installed once nodes and CoreDNS are up.
+    this.mesh.node.addDependency(this.platformCluster.nodegroup);
+    // Workloads call AWS through EKS Pod Identity: the agent's link-local address must be in the
+    // mesh registry (REGISTRY_ONLY). Signing RDS/ElastiCache IAM tokens needs no other AWS API.
+    this.mesh.addServiceEntry('PodIdentityAgent', {
+      name: 'eks-pod-identity-agent',
+      hosts: ['eks-pod-identity-agent.amazonaws.internal'],
+      addresses: ['169.254.170.23/32'],
+      ports: [{ port: 80, protocol: 'TCP' }],
+      resolution: 'STATIC',
+      endpoints: [{ address: '169.254.170.23' }],
+    });
+
+    const namespaces: Record<string, ApplicationNamespace> = {};
+    for (const ns of cluster.namespaces) {
+      const appNamespace = new ApplicationNamespace(this, `Namespace-${ns.name}`, { cluster: eksCluster, name: ns.name, quota: ns.quota });
+      // Injection-labelled namespaces are useful only once istiod can inject.
+      appNamespace.node.addDependency(this.mesh.ready);
+      namespaces[ns.name] = appNamespace;
+    }
+    this.namespaces = namespaces;
   }
 }

@@ -1,0 +1,325 @@
+import { Token } from 'aws-cdk-lib';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { App, Chart } from 'cdk8s';
+import { Construct, DependencyGroup, type IDependable } from 'constructs';
+import { podSecurityLabels } from '../cluster/pod-security';
+import { validationFailure } from '../core/validation';
+import { parseIpv4Cidr } from '../network/cidr';
+import { ExternalServiceEntry, type ExternalServiceOptions } from './external-service-entry';
+import { AuthorizationPolicy, Gateway, PeerAuthentication, serviceAccountPrincipal } from './istio-api';
+import { AwsLoadBalancerController, zoneSpread } from './load-balancer-controller';
+import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from './versions';
+
+/** A replica range for a horizontally autoscaled deployment. */
+export interface ReplicaRange {
+  /** At least 2, so one pod can be lost or evicted without an outage. */
+  readonly min: number;
+  readonly max: number;
+}
+
+/** The ingress gateway and its Network Load Balancer. */
+export interface IngressGatewayOptions {
+  /**
+   * Put the NLB on the internet. Only with `allowedSourceCidrs`.
+   * @default false - an internal NLB, reachable from inside the VPC only
+   */
+  readonly internetFacing?: boolean;
+  /**
+   * Client CIDRs allowed to reach the NLB. Required when internet-facing (`0.0.0.0/0` and
+   * anything wider than /8 are refused).
+   * @default - the VPC CIDR (internal NLB)
+   */
+  readonly allowedSourceCidrs?: string[];
+  /**
+   * ACM certificate for a TLS listener on the NLB, which then re-encrypts to the gateway.
+   * @default - TCP passthrough: TLS terminates at the gateway only
+   */
+  readonly certificate?: acm.ICertificate;
+  /**
+   * Kubernetes TLS secret in the gateway namespace with the certificate the gateway presents.
+   * @default 'ingress-gateway-tls'
+   */
+  readonly credentialName?: string;
+  /**
+   * Host names the gateway serves (VirtualServices bound to it narrow them further).
+   * @default ['*']
+   */
+  readonly hosts?: string[];
+  /** @default { min: 2, max: 5 } */
+  readonly replicas?: ReplicaRange;
+}
+
+export interface IstioMeshProps {
+  /** The cluster (with a kubectl provider). */
+  readonly cluster: eks.ICluster;
+  /** The cluster's VPC: its CIDR bounds the internal NLB and the gateway's callers. */
+  readonly vpc: ec2.IVpc;
+  /** @default - internal NLB, TCP passthrough, 2-5 replicas */
+  readonly ingress?: IngressGatewayOptions;
+  /** istiod replicas. @default { min: 2, max: 5 } */
+  readonly controlPlaneReplicas?: ReplicaRange;
+  /** @default ISTIO_VERSION */
+  readonly istioVersion?: string;
+  /**
+   * Install the AWS Load Balancer Controller that provisions the gateway's NLB. Turn off only
+   * when the cluster already runs one.
+   * @default true
+   */
+  readonly installLoadBalancerController?: boolean;
+}
+
+/** Port the gateway's HTTPS listener binds inside the pod (non-root, no NET_BIND_SERVICE). */
+const GATEWAY_TARGET_PORT = 8443;
+const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
+
+/**
+ * Istio in sidecar mode (see docs/adr/0003-istio-sidecar-mode.md), installed from the pinned
+ * official charts `base` -> `cni` -> `istiod` -> `gateway`, zero-trust by default:
+ *
+ * - Istio CNI sets up traffic redirection, so application pods need no NET_ADMIN/NET_RAW and
+ *   their namespaces can enforce Pod Security "restricted"; sidecars are native sidecars;
+ * - mesh-wide `PeerAuthentication` STRICT and an allow-nothing `AuthorizationPolicy` in the
+ *   root namespace: every call needs mTLS and an explicit ALLOW naming its callers;
+ * - `outboundTrafficPolicy: REGISTRY_ONLY`: only hosts in the registry (services, ServiceEntries)
+ *   can be reached; add external ones with `addServiceEntry` or `ExternalServiceEntry`;
+ * - istiod and the ingress gateway highly available: HPA min >= 2, PDB, spread over zones;
+ * - the gateway behind an NLB (AWS Load Balancer Controller), internal by default, 443 only.
+ */
+export class IstioMesh extends Construct {
+  /** The mesh root namespace, where istiod and mesh-wide policies live. */
+  static readonly ROOT_NAMESPACE = 'istio-system';
+
+  /** The mesh root namespace (`istio-system`). */
+  readonly rootNamespace = IstioMesh.ROOT_NAMESPACE;
+  /** Istio release installed. */
+  readonly istioVersion: string;
+  /** Namespace of the ingress gateway. */
+  readonly gatewayNamespace = 'istio-ingress';
+  /** Service account of the ingress gateway pods. */
+  readonly gatewayServiceAccount = 'ingress-gateway';
+  /** Mesh identity of the ingress gateway, for AuthorizationPolicy `principals`. */
+  readonly gatewayPrincipal: string;
+  /** The Istio `Gateway` VirtualServices bind to, as `<namespace>/<name>`. */
+  readonly gatewayName: string;
+  /** Pod labels of the ingress gateway. */
+  readonly gatewaySelector: Readonly<Record<string, string>>;
+  /**
+   * Depend on this before applying Istio objects or meshed workloads: Istio's CRDs, istiod
+   * (with its injection and validation webhooks) and the mesh-wide policies are in place.
+   */
+  readonly ready: IDependable;
+  /** The Helm releases, in install order: base, cni, istiod, gateway. */
+  readonly charts: { readonly base: eks.HelmChart; readonly cni: eks.HelmChart; readonly istiod: eks.HelmChart; readonly gateway: eks.HelmChart };
+  /** The AWS Load Balancer Controller, when installed here. */
+  readonly loadBalancerController?: AwsLoadBalancerController;
+
+  private readonly cluster: eks.ICluster;
+  private readonly policies: eks.KubernetesManifest;
+
+  constructor(scope: Construct, id: string, props: IstioMeshProps) {
+    super(scope, id);
+    const ingress = props.ingress ?? {};
+    const gatewayReplicas = ingress.replicas ?? { min: 2, max: 5 };
+    const istiodReplicas = props.controlPlaneReplicas ?? { min: 2, max: 5 };
+    this.istioVersion = props.istioVersion ?? ISTIO_VERSION;
+    validateMeshProps(this, props, gatewayReplicas, istiodReplicas, this.istioVersion);
+    this.cluster = props.cluster;
+    const root = IstioMesh.ROOT_NAMESPACE;
+    this.gatewayPrincipal = serviceAccountPrincipal(this.gatewayNamespace, this.gatewayServiceAccount);
+    this.gatewayName = `${this.gatewayNamespace}/ingress`;
+    this.gatewaySelector = { istio: 'ingress-gateway' };
+
+    // Namespaces first, with their Pod Security levels: the istio-cni node agent is privileged
+    // (it edits the node's CNI config and pods' network namespaces); the gateway is not.
+    const namespaces = new eks.KubernetesManifest(this, 'Namespaces', {
+      cluster: props.cluster,
+      overwrite: true,
+      manifest: [
+        namespace(root, 'privileged', {}),
+        namespace(this.gatewayNamespace, 'restricted', { 'istio-injection': 'enabled' }),
+      ],
+    });
+
+    const istioChart = (chartId: string, chart: string, release: string, ns: string, values: Record<string, unknown>, wait: boolean) => new eks.HelmChart(this, chartId, {
+      cluster: props.cluster,
+      chart,
+      release,
+      repository: ISTIO_CHART_REPOSITORY,
+      version: this.istioVersion,
+      namespace: ns,
+      createNamespace: false,
+      wait,
+      values,
+    });
+
+    const base = istioChart('Base', 'base', 'istio-base', root, { defaultRevision: 'default' }, false);
+    base.node.addDependency(namespaces);
+
+    const cni = istioChart('Cni', 'cni', 'istio-cni', root, {
+      cniBinDir: '/opt/cni/bin',
+      cniConfDir: '/etc/cni/net.d',
+      chained: true,
+      excludeNamespaces: ['kube-system', root],
+    }, true);
+    cni.node.addDependency(base);
+
+    const istiodLabels = { app: 'istiod' };
+    const istiod = istioChart('Istiod', 'istiod', 'istiod', root, {
+      pilot: {
+        autoscaleEnabled: true,
+        autoscaleMin: istiodReplicas.min,
+        autoscaleMax: istiodReplicas.max,
+        replicaCount: istiodReplicas.min,
+        // Traffic redirection by the istio-cni node agent: no istio-init container with NET_ADMIN/NET_RAW.
+        cni: { enabled: true },
+        env: { ENABLE_NATIVE_SIDECARS: 'true' },
+        topologySpreadConstraints: [zoneSpread(istiodLabels)],
+      },
+      global: {
+        defaultPodDisruptionBudget: { enabled: true },
+        logAsJson: true,
+        proxy: {
+          privileged: false,
+          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+        },
+      },
+      meshConfig: {
+        outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+        enableAutoMtls: true,
+        accessLogFile: '/dev/stdout',
+        accessLogEncoding: 'JSON',
+        defaultConfig: { holdApplicationUntilProxyStarts: true },
+      },
+    }, true);
+    istiod.node.addDependency(cni);
+
+    // Mesh-wide policies in the root namespace, and the gateway's own, once istiod validates them.
+    const policyChart = new Chart(new App(), 'MeshPolicies');
+    new PeerAuthentication(policyChart, 'StrictMtls', { metadata: { name: 'default', namespace: root }, spec: { mtls: { mode: 'STRICT' } } });
+    new AuthorizationPolicy(policyChart, 'AllowNothing', { metadata: { name: 'allow-nothing', namespace: root }, spec: {} });
+    new AuthorizationPolicy(policyChart, 'GatewayIngress', {
+      metadata: { name: 'ingress-gateway-from-load-balancer', namespace: this.gatewayNamespace },
+      spec: {
+        selector: { matchLabels: { ...this.gatewaySelector } },
+        action: 'ALLOW',
+        // External clients have no mesh identity: the gateway accepts its HTTPS port from the
+        // NLB's addresses (inside the VPC) only.
+        rules: [{ from: [{ source: { ipBlocks: [props.vpc.vpcCidrBlock] } }], to: [{ operation: { ports: [String(GATEWAY_TARGET_PORT)] } }] }],
+      },
+    });
+    new Gateway(policyChart, 'Gateway', {
+      metadata: { name: 'ingress', namespace: this.gatewayNamespace },
+      spec: {
+        selector: { ...this.gatewaySelector },
+        servers: [{
+          port: { number: 443, name: 'https', protocol: 'HTTPS' },
+          hosts: ingress.hosts ?? ['*'],
+          tls: { mode: 'SIMPLE', credentialName: ingress.credentialName ?? 'ingress-gateway-tls', minProtocolVersion: 'TLSV1_2' },
+        }],
+      },
+    });
+    this.policies = new eks.KubernetesManifest(this, 'Policies', { cluster: props.cluster, manifest: policyChart.toJson() });
+    this.policies.node.addDependency(istiod);
+
+    if (props.installLoadBalancerController ?? true) {
+      this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', { cluster: props.cluster, vpc: props.vpc });
+    }
+
+    const gatewayLabels = { app: 'ingress-gateway', ...this.gatewaySelector };
+    const gateway = istioChart('Gateway', 'gateway', 'ingress-gateway', this.gatewayNamespace, {
+      autoscaling: { enabled: true, minReplicas: gatewayReplicas.min, maxReplicas: gatewayReplicas.max, targetCPUUtilizationPercentage: 80 },
+      podDisruptionBudget: { minAvailable: 1 },
+      topologySpreadConstraints: [zoneSpread(gatewayLabels)],
+      serviceAccount: { create: true, name: this.gatewayServiceAccount },
+      securityContext: { runAsNonRoot: true, runAsUser: 1337, runAsGroup: 1337, fsGroup: 1337, seccompProfile: { type: 'RuntimeDefault' } },
+      containerSecurityContext: {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      service: {
+        type: 'LoadBalancer',
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: GATEWAY_TARGET_PORT }],
+        annotations: loadBalancerAnnotations(ingress),
+        loadBalancerSourceRanges: ingress.internetFacing ? ingress.allowedSourceCidrs : [props.vpc.vpcCidrBlock],
+      },
+    }, false);
+    gateway.node.addDependency(this.policies);
+    if (this.loadBalancerController) gateway.node.addDependency(this.loadBalancerController.chart);
+
+    this.charts = { base, cni, istiod, gateway };
+    this.ready = new DependencyGroup(istiod, this.policies);
+  }
+
+  /**
+   * Lets every meshed workload reach a destination outside the mesh: a `ServiceEntry` in the
+   * root namespace exported to all namespaces. Per-workload destinations (a database) belong
+   * in the workload's own namespace instead (`ExternalServiceEntry`).
+   */
+  addServiceEntry(id: string, options: Omit<ExternalServiceOptions, 'namespace' | 'exportTo'>): eks.KubernetesManifest {
+    const chart = new Chart(new App(), id);
+    new ExternalServiceEntry(chart, 'Entry', { ...options, namespace: this.rootNamespace, exportTo: ['*'] });
+    const manifest = new eks.KubernetesManifest(this, `ServiceEntry${id}`, { cluster: this.cluster, manifest: chart.toJson() });
+    manifest.node.addDependency(this.ready);
+    return manifest;
+  }
+}
+
+function namespace(name: string, podSecurity: 'privileged' | 'restricted', labels: Record<string, string>): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { ...podSecurityLabels(podSecurity), ...labels } },
+  };
+}
+
+function loadBalancerAnnotations(ingress: IngressGatewayOptions): Record<string, string> {
+  const prefix = 'service.beta.kubernetes.io/aws-load-balancer';
+  const annotations: Record<string, string> = {
+    [`${prefix}-type`]: 'external',
+    [`${prefix}-nlb-target-type`]: 'ip',
+    [`${prefix}-scheme`]: ingress.internetFacing ? 'internet-facing' : 'internal',
+    [`${prefix}-healthcheck-protocol`]: 'http',
+    [`${prefix}-healthcheck-port`]: '15021',
+    [`${prefix}-healthcheck-path`]: '/healthz/ready',
+    [`${prefix}-attributes`]: 'load_balancing.cross_zone.enabled=true',
+  };
+  if (ingress.certificate) {
+    Object.assign(annotations, {
+      [`${prefix}-ssl-cert`]: ingress.certificate.certificateArn,
+      [`${prefix}-ssl-ports`]: 'https',
+      [`${prefix}-ssl-negotiation-policy`]: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      // Re-encrypt to the gateway: no plaintext hop between the NLB and the mesh.
+      [`${prefix}-backend-protocol`]: 'ssl',
+    });
+  }
+  return annotations;
+}
+
+function validateMeshProps(scope: Construct, props: IstioMeshProps, gateway: ReplicaRange, istiod: ReplicaRange, version: string): void {
+  const fail = validationFailure('IstioMesh', scope.node.path);
+  if (!EXACT_SEMVER.test(version)) fail(`istioVersion "${version}" is not an exact version. Fix: pin a release such as "${ISTIO_VERSION}" (no ranges).`);
+  for (const [name, range] of [['ingress.replicas', gateway], ['controlPlaneReplicas', istiod]] as const) {
+    if (!Number.isInteger(range.min) || !Number.isInteger(range.max) || range.min < 2 || range.min > range.max) {
+      fail(`${name} is ${JSON.stringify(range)}: needs whole numbers with 2 <= min <= max, so losing a pod or a zone keeps the mesh up.`);
+    }
+  }
+  const ingress = props.ingress ?? {};
+  const cidrs = ingress.allowedSourceCidrs ?? [];
+  if (ingress.internetFacing && cidrs.length === 0) {
+    fail('ingress.internetFacing needs ingress.allowedSourceCidrs. Fix: list the client CIDRs allowed to reach the NLB.');
+  }
+  if (!ingress.internetFacing && cidrs.length > 0) {
+    fail('ingress.allowedSourceCidrs is set on an internal NLB, which admits the VPC CIDR only. Fix: remove it, or set internetFacing.');
+  }
+  for (const cidr of cidrs) {
+    if (Token.isUnresolved(cidr)) continue;
+    const parsed = parseIpv4Cidr(cidr);
+    if (!parsed) fail(`ingress.allowedSourceCidrs has "${cidr}", which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
+    if (parsed!.prefix < 8) fail(`ingress.allowedSourceCidrs has "${cidr}", which opens the gateway to too wide a range (wider than /8). Fix: list only your clients' CIDRs.`);
+  }
+}

@@ -1,0 +1,97 @@
+import { Aws, Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { CfnPodIdentityAssociation } from 'aws-cdk-lib/aws-eks';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { loadBalancerControllerStatements } from './load-balancer-controller-policy';
+import { AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION, EKS_CHARTS_REPOSITORY } from './versions';
+
+export interface AwsLoadBalancerControllerProps {
+  readonly cluster: eks.ICluster;
+  /** The cluster's VPC (the controller cannot ask IMDS: the nodes' hop limit is 1). */
+  readonly vpc: ec2.IVpc;
+  /** @default AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION */
+  readonly chartVersion?: string;
+}
+
+/**
+ * The AWS Load Balancer Controller (the in-tree cloud-provider controller is deprecated),
+ * installed from its pinned Helm chart in kube-system with two replicas spread over zones. Its
+ * AWS rights come through EKS Pod Identity (never the node role): a role holding the upstream
+ * least-privilege policy as a customer managed policy.
+ *
+ * The Service mutating webhook is off: a Service becomes an NLB only when it says so with
+ * `service.beta.kubernetes.io/aws-load-balancer-type: external`, and a controller outage cannot
+ * block Service creation cluster-wide.
+ */
+export class AwsLoadBalancerController extends Construct {
+  static readonly NAMESPACE = 'kube-system';
+  static readonly SERVICE_ACCOUNT = 'aws-load-balancer-controller';
+
+  /** The Helm release; Services of type LoadBalancer should depend on it. */
+  readonly chart: eks.HelmChart;
+  /** The role the controller's service account assumes through Pod Identity. */
+  readonly role: iam.IRole;
+
+  constructor(scope: Construct, id: string, props: AwsLoadBalancerControllerProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+      description: 'AWS Load Balancer Controller (kube-system/aws-load-balancer-controller) through EKS Pod Identity',
+    });
+    (role.assumeRolePolicy as iam.PolicyDocument).addStatements(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
+      actions: ['sts:TagSession'],
+    }));
+    new iam.ManagedPolicy(this, 'Policy', {
+      description: 'Upstream least-privilege policy of the AWS Load Balancer Controller v2.17',
+      // Pseudo parameters, not literals: the same policy text (and review) in every environment.
+      statements: loadBalancerControllerStatements({ partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID }),
+      roles: [role],
+    });
+    this.role = role;
+
+    const association = new CfnPodIdentityAssociation(this, 'PodIdentity', {
+      clusterName: props.cluster.clusterName,
+      namespace: AwsLoadBalancerController.NAMESPACE,
+      serviceAccount: AwsLoadBalancerController.SERVICE_ACCOUNT,
+      roleArn: role.roleArn,
+    });
+
+    const selectorLabels = { 'app.kubernetes.io/name': 'aws-load-balancer-controller' };
+    this.chart = new eks.HelmChart(this, 'Chart', {
+      cluster: props.cluster,
+      chart: 'aws-load-balancer-controller',
+      repository: EKS_CHARTS_REPOSITORY,
+      version: props.chartVersion ?? AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+      release: 'aws-load-balancer-controller',
+      namespace: AwsLoadBalancerController.NAMESPACE,
+      createNamespace: false,
+      wait: true,
+      values: {
+        clusterName: props.cluster.clusterName,
+        region: stack.region,
+        vpcId: props.vpc.vpcId,
+        replicaCount: 2,
+        serviceAccount: { create: true, name: AwsLoadBalancerController.SERVICE_ACCOUNT },
+        enableServiceMutatorWebhook: false,
+        podDisruptionBudget: { maxUnavailable: 1 },
+        topologySpreadConstraints: [zoneSpread(selectorLabels)],
+      },
+    });
+    // The role must be bound before the controller's pods start and call AWS.
+    this.chart.node.addDependency(association);
+  }
+}
+
+/** Spread over Availability Zones: at most one replica more in any zone, scheduling never blocked. */
+export function zoneSpread(matchLabels: Record<string, string>): Record<string, unknown> {
+  return {
+    maxSkew: 1,
+    topologyKey: 'topology.kubernetes.io/zone',
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels },
+  };
+}

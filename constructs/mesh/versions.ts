@@ -1,0 +1,19 @@
+/**
+ * Chart versions, pinned in code so a synth never resolves "latest" (bump them through a
+ * reviewed change; the tests refuse ranges). Before moving, check the release's supported
+ * Kubernetes versions (https://istio.io/latest/docs/releases/supported-releases/) and read its
+ * upgrade notes; for the controller, diff its upstream IAM policy against
+ * `load-balancer-controller-policy.ts`.
+ */
+
+/** Istio release of the `base`, `cni`, `istiod` and `gateway` charts (supports Kubernetes 1.36). */
+export const ISTIO_VERSION = '1.31.0';
+
+/** Official Istio Helm repository. */
+export const ISTIO_CHART_REPOSITORY = 'https://istio-release.storage.googleapis.com/charts';
+
+/** `aws-load-balancer-controller` chart version (controller v2.17.1). */
+export const AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION = '1.17.1';
+
+/** Official AWS EKS charts repository. */
+export const EKS_CHARTS_REPOSITORY = 'https://aws.github.io/eks-charts';

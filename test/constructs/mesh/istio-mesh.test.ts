@@ -1,0 +1,209 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION, IstioMesh, type IstioMeshProps } from '../../../constructs/mesh';
+import { helmReleases, kubernetesObjects, objectOf, validateAgainstSchema, type HelmRelease, type KubernetesObject } from '../../support/manifests';
+import { synthWithGate } from '../../support/test-app';
+import { meshTestCluster } from './mesh-test-cluster';
+
+const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
+
+function meshStack(props: Partial<IstioMeshProps> = {}, id = 'Mesh') {
+  const built = meshTestCluster(id);
+  const mesh = new IstioMesh(built.stack, 'Mesh', { cluster: built.cluster, vpc: built.vpc, ...props });
+  return { ...built, mesh };
+}
+
+describe('IstioMesh', () => {
+  let built: ReturnType<typeof meshStack>;
+  let template: Template;
+  let objects: KubernetesObject[];
+  let releases: HelmRelease[];
+  let findings: ReturnType<typeof synthWithGate>['findings'];
+
+  beforeAll(() => {
+    // GIVEN a cluster WHEN the mesh is added with its defaults and synthesized through the gate
+    built = meshStack();
+    built.mesh.addServiceEntry('Sts', { name: 'aws-sts', hosts: ['sts.eu-west-1.amazonaws.com'], ports: [{ port: 443 }] });
+    findings = synthWithGate(built.app).findings;
+    template = Template.fromStack(built.stack);
+    objects = kubernetesObjects(template);
+    releases = helmReleases(template);
+  });
+
+  const release = (chart: string) => {
+    const found = releases.filter((r) => r.chart === chart);
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
+
+  test('passes the compliance gate with only registered acknowledgments', () => {
+    expect(findings).toEqual([]);
+  });
+
+  // --- charts ---------------------------------------------------------------------------------
+  test('installs base, cni, istiod and gateway from the official repository, pinned to one exact Istio version', () => {
+    for (const chart of ['base', 'cni', 'istiod', 'gateway']) {
+      expect(release(chart)).toMatchObject({ repository: ISTIO_CHART_REPOSITORY, version: ISTIO_VERSION });
+    }
+    expect(ISTIO_VERSION).toMatch(EXACT_SEMVER);
+  });
+
+  test('every chart is pinned to an exact version from an https repository', () => {
+    expect(releases.length).toBe(5);
+    for (const r of releases) {
+      expect(r.version).toMatch(EXACT_SEMVER);
+      expect(r.repository).toMatch(/^https:\/\//);
+    }
+  });
+
+  test('charts install in order: base -> cni -> istiod -> policies -> gateway', () => {
+    const id = (chart: string) => release(chart).logicalId;
+    expect(release('cni').dependsOn).toContain(id('base'));
+    expect(release('istiod').dependsOn).toContain(id('cni'));
+    const policies = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
+      .find(([, r]) => JSON.stringify(r.Properties.Manifest).includes('allow-nothing'))!;
+    expect(policies[1].DependsOn).toContain(id('istiod'));
+    expect(release('gateway').dependsOn).toEqual(expect.arrayContaining([policies[0], id('aws-load-balancer-controller')]));
+  });
+
+  test('istiod uses Istio CNI (no NET_ADMIN init container) and native sidecars', () => {
+    expect(release('istiod').values.pilot).toMatchObject({ cni: { enabled: true }, env: { ENABLE_NATIVE_SIDECARS: 'true' } });
+    expect(release('istiod').values.global.proxy.privileged).toBe(false);
+  });
+
+  test('the CNI node agent runs in istio-system, chained to the VPC CNI', () => {
+    expect(release('cni')).toMatchObject({ namespace: 'istio-system', values: { chained: true, cniBinDir: '/opt/cni/bin', cniConfDir: '/etc/cni/net.d' } });
+  });
+
+  test('outbound traffic is limited to the mesh registry (REGISTRY_ONLY)', () => {
+    expect(release('istiod').values.meshConfig.outboundTrafficPolicy).toEqual({ mode: 'REGISTRY_ONLY' });
+  });
+
+  test('istiod is highly available: HPA min 2, PDB, spread over zones', () => {
+    const { pilot, global } = release('istiod').values;
+    expect(pilot).toMatchObject({ autoscaleEnabled: true, autoscaleMin: 2, replicaCount: 2 });
+    expect(global.defaultPodDisruptionBudget).toEqual({ enabled: true });
+    expect(pilot.topologySpreadConstraints).toEqual([expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, labelSelector: { matchLabels: { app: 'istiod' } } })]);
+  });
+
+  test('the gateway is highly available: HPA min 2, PDB, spread over zones', () => {
+    const { values } = release('gateway');
+    expect(values.autoscaling).toMatchObject({ enabled: true, minReplicas: 2 });
+    expect(values.podDisruptionBudget).toEqual({ minAvailable: 1 });
+    expect(values.topologySpreadConstraints).toEqual([expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { app: 'ingress-gateway', istio: 'ingress-gateway' } } })]);
+  });
+
+  test('the gateway runs non-root without capabilities, as Pod Security "restricted" requires', () => {
+    const { values } = release('gateway');
+    expect(values.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(values.containerSecurityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+  });
+
+  test('the gateway Service is an internal NLB (AWS Load Balancer Controller) on 443 only, open to the VPC CIDR', () => {
+    const { service } = release('gateway').values;
+    expect(service.type).toBe('LoadBalancer');
+    expect(service.ports).toEqual([{ name: 'https', port: 443, protocol: 'TCP', targetPort: 8443 }]);
+    expect(service.annotations).toMatchObject({
+      'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+      'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+      'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
+    });
+    expect(service.annotations['service.beta.kubernetes.io/aws-load-balancer-ssl-cert']).toBeUndefined();
+    expect(service.loadBalancerSourceRanges).toEqual(['{{GetAtt:NetworkVpc7FB7348F.CidrBlock}}']);
+  });
+
+  // --- policies -------------------------------------------------------------------------------
+  test('every manifest object matches its upstream schema', () => {
+    expect(objects.length).toBeGreaterThan(0);
+    for (const object of objects) validateAgainstSchema(object);
+  });
+
+  test('mesh-wide mTLS is STRICT in the root namespace', () => {
+    expect(objectOf(objects, 'PeerAuthentication', 'default')).toMatchObject({ metadata: { namespace: 'istio-system' }, spec: { mtls: { mode: 'STRICT' } } });
+  });
+
+  test('mesh-wide default deny: an allow-nothing AuthorizationPolicy in the root namespace', () => {
+    expect(objectOf(objects, 'AuthorizationPolicy', 'allow-nothing')).toMatchObject({ metadata: { namespace: 'istio-system' }, spec: {} });
+    expect(objectOf(objects, 'AuthorizationPolicy', 'allow-nothing').spec).toEqual({});
+  });
+
+  test('no PERMISSIVE or DISABLE anywhere in manifests or chart values', () => {
+    const everything = JSON.stringify([objects, releases.map((r) => r.values)]);
+    expect(everything).not.toMatch(/PERMISSIVE|"DISABLE"/);
+  });
+
+  test('the gateway accepts its HTTPS port only from the VPC (where the NLB lives)', () => {
+    expect(objectOf(objects, 'AuthorizationPolicy', 'ingress-gateway-from-load-balancer')).toMatchObject({
+      metadata: { namespace: 'istio-ingress' },
+      spec: { action: 'ALLOW', selector: { matchLabels: { istio: 'ingress-gateway' } }, rules: [{ from: [{ source: { ipBlocks: ['{{GetAtt:NetworkVpc7FB7348F.CidrBlock}}'] } }], to: [{ operation: { ports: ['8443'] } }] }] },
+    });
+  });
+
+  test('the Istio Gateway terminates TLS (1.2+) on 443 with a credential secret', () => {
+    expect(objectOf(objects, 'Gateway', 'ingress')).toMatchObject({
+      metadata: { namespace: 'istio-ingress' },
+      spec: { selector: { istio: 'ingress-gateway' }, servers: [{ port: { number: 443, protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: 'SIMPLE', credentialName: 'ingress-gateway-tls', minProtocolVersion: 'TLSV1_2' } }] },
+    });
+  });
+
+  test('istio-system is privileged (CNI node agent), the gateway namespace restricted', () => {
+    expect(objectOf(objects, 'Namespace', 'istio-system').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged' });
+    expect(objectOf(objects, 'Namespace', 'istio-ingress').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.36' });
+  });
+
+  test('addServiceEntry registers a MESH_EXTERNAL destination for every namespace, after the mesh is ready', () => {
+    expect(objectOf(objects, 'ServiceEntry', 'aws-sts')).toMatchObject({
+      metadata: { namespace: 'istio-system' },
+      spec: { hosts: ['sts.eu-west-1.amazonaws.com'], ports: [{ number: 443, protocol: 'TLS', name: 'tls-443' }], location: 'MESH_EXTERNAL', resolution: 'DNS', exportTo: ['*'] },
+    });
+  });
+
+  test('exposes what consumers compose with', () => {
+    expect(built.mesh.gatewayNamespace).toBe('istio-ingress');
+    expect(built.mesh.gatewayPrincipal).toBe('cluster.local/ns/istio-ingress/sa/ingress-gateway');
+    expect(built.mesh.gatewayName).toBe('istio-ingress/ingress');
+    expect(built.mesh.rootNamespace).toBe('istio-system');
+    expect(release('gateway').values.serviceAccount).toEqual({ create: true, name: 'ingress-gateway' });
+  });
+
+  test('snapshot of the mesh manifests and chart values', () => {
+    const strip = (o: KubernetesObject) => ({ ...o, metadata: { ...o.metadata, labels: Object.fromEntries(Object.entries(o.metadata.labels ?? {}).filter(([k]) => !k.startsWith('aws.cdk.eks/prune-'))) } });
+    expect({ objects: objects.map(strip), releases: releases.map(({ chart, repository, version, namespace, release: name, values }) => ({ chart, repository, version, namespace, name, values })) }).toMatchSnapshot();
+  });
+});
+
+describe('IstioMesh ingress options', () => {
+  test('an internet-facing NLB admits only the configured CIDRs, and an ACM certificate re-encrypts to the gateway', () => {
+    const built = meshStack({
+      ingress: {
+        internetFacing: true,
+        allowedSourceCidrs: ['203.0.113.0/24'],
+        certificate: acm.Certificate.fromCertificateArn(new Stack(), 'Cert', 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555'),
+        hosts: ['orders.example.com'],
+      },
+    }, 'Internet');
+    const gateway = helmReleases(Template.fromStack(built.stack)).find((r) => r.chart === 'gateway')!;
+    expect(gateway.values.service.loadBalancerSourceRanges).toEqual(['203.0.113.0/24']);
+    expect(gateway.values.service.annotations).toMatchObject({
+      'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+      'service.beta.kubernetes.io/aws-load-balancer-ssl-cert': 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+      'service.beta.kubernetes.io/aws-load-balancer-ssl-ports': 'https',
+      'service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      'service.beta.kubernetes.io/aws-load-balancer-backend-protocol': 'ssl',
+    });
+    expect(objectOf(kubernetesObjects(Template.fromStack(built.stack)), 'Gateway', 'ingress').spec.servers[0].hosts).toEqual(['orders.example.com']);
+  });
+
+  test.each<[string, Partial<IstioMeshProps>, string]>([
+    ['internet-facing without CIDRs', { ingress: { internetFacing: true } }, 'ingress.internetFacing needs ingress.allowedSourceCidrs. Fix: list the client CIDRs allowed to reach the NLB.'],
+    ['internet-facing open to the world', { ingress: { internetFacing: true, allowedSourceCidrs: ['0.0.0.0/0'] } }, 'ingress.allowedSourceCidrs has "0.0.0.0/0", which opens the gateway to too wide a range (wider than /8). Fix: list only your clients\' CIDRs.'],
+    ['a malformed CIDR', { ingress: { internetFacing: true, allowedSourceCidrs: ['example.com'] } }, 'ingress.allowedSourceCidrs has "example.com", which is not an IPv4 CIDR. Fix: use a.b.c.d/n.'],
+    ['CIDRs on an internal NLB', { ingress: { allowedSourceCidrs: ['203.0.113.0/24'] } }, 'ingress.allowedSourceCidrs is set on an internal NLB, which admits the VPC CIDR only. Fix: remove it, or set internetFacing.'],
+    ['one gateway replica', { ingress: { replicas: { min: 1, max: 3 } } }, 'ingress.replicas is {"min":1,"max":3}: needs whole numbers with 2 <= min <= max, so losing a pod or a zone keeps the mesh up.'],
+    ['min above max istiod replicas', { controlPlaneReplicas: { min: 4, max: 3 } }, 'controlPlaneReplicas is {"min":4,"max":3}: needs whole numbers with 2 <= min <= max, so losing a pod or a zone keeps the mesh up.'],
+    ['a version range', { istioVersion: '^1.31.0' }, `istioVersion "^1.31.0" is not an exact version. Fix: pin a release such as "${ISTIO_VERSION}" (no ranges).`],
+  ])('rejects %s', (_name, props, message) => {
+    expect(() => meshStack(props, 'Bad')).toThrow(`IstioMesh Bad/Mesh: ${message}`);
+  });
+});
