@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ACKNOWLEDGMENTS } from '../../lib/compliance/acknowledgments';
 import { COMPLIANCE_PLUGIN_NAMES } from '../../lib/compliance/compliance-gate';
 import { openFindings, reportedPlugins } from '../../lib/compliance/validation-report';
 import { buildPlatformApp } from '../../lib/platform-app';
 import type { PlatformStage } from '../../lib/platform-stage';
+import { helmReleases, kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema } from '../support/manifests';
 import { createTestApp, snapshotTemplate } from '../support/test-app';
 
 /**
@@ -134,6 +136,37 @@ describe('the platform app', () => {
         });
       }
     }
+  });
+
+  test('the mesh is zero-trust in every stage: STRICT mTLS, allow-nothing, REGISTRY_ONLY, and no PERMISSIVE/DISABLE in any manifest or Helm values', () => {
+    for (const stage of stages) {
+      const stacks = stage.node.children.filter((c): c is Stack => c instanceof Stack);
+      const templates = stacks.map((stack) => Template.fromStack(stack));
+      const objects = templates.flatMap(kubernetesObjects);
+      const values = templates.flatMap(helmReleases).map((r) => r.values);
+      expect(JSON.stringify([objects, values])).not.toMatch(/PERMISSIVE|"DISABLE"/);
+      expect(objectOf(objects, 'PeerAuthentication', 'default')).toMatchObject({ metadata: { namespace: 'istio-system' }, spec: { mtls: { mode: 'STRICT' } } });
+      expect(objectOf(objects, 'AuthorizationPolicy', 'allow-nothing').spec).toEqual({});
+      expect(helmReleases(Template.fromStack(stage.cluster)).find((r) => r.chart === 'istiod')!.values.meshConfig.outboundTrafficPolicy).toEqual({ mode: 'REGISTRY_ONLY' });
+    }
+  });
+
+  test('every application namespace is Pod Security restricted, meshed, quota-bound and default-denied', () => {
+    for (const stage of stages) {
+      const objects = kubernetesObjects(Template.fromStack(stage.cluster));
+      for (const { name } of stage.config.cluster.namespaces) {
+        expect(objectOf(objects, 'Namespace', name).metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'istio-injection': 'enabled' });
+        const inNamespace = objects.filter((o) => o.metadata.namespace === name);
+        expect(objectsOfKind(inNamespace, 'ResourceQuota')).toHaveLength(1);
+        expect(objectsOfKind(inNamespace, 'LimitRange')).toHaveLength(1);
+        expect(objectOf(inNamespace, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      }
+      expect(Object.keys(stage.cluster.namespaces)).toEqual(stage.config.cluster.namespaces.map((n) => n.name));
+    }
+  });
+
+  test('every Kubernetes object of the Cluster stack matches its upstream schema', () => {
+    for (const object of kubernetesObjects(Template.fromStack(stages[0].cluster))) validateAgainstSchema(object);
   });
 
   test.each(['network', 'cluster'] as const)('%s stack snapshot (dev)', (name) => {
