@@ -11,7 +11,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Db } from './db';
-import { createMetrics, type Metrics } from './metrics';
+import { accessLogFor } from './logger';
+import { createMetrics, type HistogramCell, type Metrics } from './metrics';
 import { orderRoutes } from './orders/routes';
 import { sharedSchemas } from './orders/schemas';
 import { OrderService } from './orders/service';
@@ -20,11 +21,6 @@ import { sendProblem, toProblem } from './problem';
 import { OrderCache, RedisClient } from './redis';
 import { SERVICE_VERSION, startServerSpan } from './telemetry';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    span?: Span;
-  }
-}
 declare module 'node:http' {
   interface IncomingMessage {
     otelSpan?: Span;
@@ -55,7 +51,7 @@ function makeAjv(coerce: boolean): Ajv {
 
 /** Correlation fields for every request-scoped log line: request id and the trace/span ids. */
 function requestLogFields(request: FastifyRequest): { reqId: string; trace_id?: string; span_id?: string } {
-  const span = request.span ?? request.raw.otelSpan;
+  const span = request.raw.otelSpan;
   if (span === undefined) return { reqId: request.id };
   const sc = span.spanContext();
   return { reqId: request.id, trace_id: sc.traceId, span_id: sc.spanId };
@@ -104,33 +100,48 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  // Tracing + metrics for every request. Dependency spans get the server span as explicit parent.
-  app.addHook('onRequest', (request, _reply, done) => {
-    const span = request.raw.otelSpan;
-    if (span !== undefined) {
-      request.span = span;
-      span.updateName(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
-      span.setAttribute('http.route', request.routeOptions.url ?? '');
-    }
-    done();
-  });
+  // Metrics, the end of the server span and the access line: one onResponse hook, nothing else per request.
+  // What depends only on the route (histogram cells per method/status, the quoted route) is made once.
+  // Dependency spans get the server span as explicit parent (request.raw.otelSpan, see childLoggerFactory).
+  const routes = new Map<string, { quoted: string; cells: Record<string, HistogramCell[]> }>();
+  const accessLog = accessLogFor(logger);
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    const method = request.method;
     const status = reply.statusCode;
-    metrics.httpDuration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000);
-    const span = request.span ?? request.raw.otelSpan;
+    const elapsedMs = reply.elapsedTime;
+    let perRoute = routes.get(route);
+    if (perRoute === undefined) routes.set(route, (perRoute = { quoted: JSON.stringify(route), cells: {} }));
+    const byStatus = (perRoute.cells[method] ??= []);
+    (byStatus[status] ??= metrics.httpDuration.bind(method, route, status)).observe(elapsedMs / 1000);
+
+    const span = request.raw.otelSpan;
+    let traceId: string | undefined;
+    let spanId: string | undefined;
     if (span !== undefined) {
-      span.setAttribute('http.response.status_code', status);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      if (span.isRecording()) {
+        span.updateName(`${method} ${route}`);
+        if (route !== 'unmatched') span.setAttribute('http.route', route);
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
       span.end();
+      const sc = span.spanContext();
+      traceId = sc.traceId;
+      spanId = sc.spanId;
     }
-    const slow = reply.elapsedTime >= SLOW_REQUEST_MS;
+    const slow = elapsedMs >= SLOW_REQUEST_MS;
     if (config.accessLog === 'all' || (config.accessLog === 'errors' && (status >= 400 || slow))) {
-      // flat primitives only: pino serializes them on its fast path (nested objects go through JSON.stringify)
-      request.log[status >= 500 || slow ? 'warn' : 'info'](
-        { ...requestLogFields(request), method: request.method, route, statusCode: status, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
-        'request completed',
-      );
+      accessLog(status >= 500 || slow ? 'warn' : 'info', {
+        reqId: request.id,
+        traceId,
+        spanId,
+        method,
+        route,
+        quotedRoute: perRoute.quoted,
+        statusCode: status,
+        responseTimeMs: Math.round(elapsedMs * 100) / 100,
+      });
     }
     done();
   });

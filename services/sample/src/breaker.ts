@@ -42,27 +42,38 @@ export class CircuitBreaker {
     return this.current === 'open' && this.now() - this.openedAt < this.opts.resetMs;
   }
 
-  async exec<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.current === 'open') {
-      if (this.now() - this.openedAt < this.opts.resetMs) throw new BreakerOpenError(this.opts.name);
-      this.transition('half-open');
-    }
-    if (this.current === 'half-open') {
-      if (this.trialInFlight) throw new BreakerOpenError(this.opts.name);
+  /**
+   * Runs fn unless the breaker rejects the call. No async wrapper of its own (this is on every request's
+   * path): fn's promise is chained once, and a rejection is always a rejected promise, never a throw.
+   */
+  exec<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.current !== 'closed') {
+      if (this.current === 'open') {
+        if (this.now() - this.openedAt < this.opts.resetMs) return Promise.reject(new BreakerOpenError(this.opts.name));
+        this.transition('half-open');
+      }
+      if (this.trialInFlight) return Promise.reject(new BreakerOpenError(this.opts.name));
       this.trialInFlight = true;
     }
+    let pending: Promise<T>;
     try {
-      const result = await fn();
-      this.onSuccess();
-      return result;
+      pending = fn();
     } catch (err) {
-      if (this.opts.isFailure === undefined || this.opts.isFailure(err)) this.onFailure();
-      else this.onSuccess();
-      throw err;
-    } finally {
-      if (this.current !== 'half-open') this.trialInFlight = false;
+      pending = Promise.reject(err as Error);
     }
+    return pending.then(this.settledOk as (value: T) => T, this.settledFailed);
   }
+
+  private readonly settledOk = (value: unknown): unknown => {
+    this.onSuccess();
+    return value;
+  };
+
+  private readonly settledFailed = (err: unknown): never => {
+    if (this.opts.isFailure === undefined || this.opts.isFailure(err)) this.onFailure();
+    else this.onSuccess();
+    throw err;
+  };
 
   private onSuccess(): void {
     this.failures = 0;

@@ -93,7 +93,7 @@ export class Db {
   /** BEGIN ... COMMIT on one pooled connection; ROLLBACK on error; a broken connection is discarded. */
   transaction<T>(name: string, fn: (client: Queryable) => Promise<T>, ctx?: Context): Promise<T> {
     return this.breaker.exec(() =>
-      withSpan(`pg.transaction ${name}`, { 'db.system': 'postgresql', 'db.operation': 'transaction' }, async (txCtx) => {
+      withSpan(() => [`pg.transaction ${name}`, { 'db.system': 'postgresql', 'db.operation': 'transaction' }], async (txCtx) => {
         const client = await this.pool.connect();
         let broken: Error | undefined;
         try {
@@ -124,10 +124,11 @@ export function tracedQuery<R extends QueryResultRow>(
   values: unknown[],
   ctx?: Context,
 ): Promise<QueryResult<R>> {
-  const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
   return withSpan(
-    `pg.query ${name}`,
-    { 'db.system': 'postgresql', 'db.operation': operation, 'db.statement': text },
+    () => [
+      `pg.query ${name}`,
+      { 'db.system': 'postgresql', 'db.operation': /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY', 'db.statement': text },
+    ],
     () => client.query<R>(text, values),
     ctx,
   );

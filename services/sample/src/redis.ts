@@ -82,16 +82,16 @@ export class RedisClient {
   }
 
   /** Run a command through the breaker with a span; errors are counted and rethrown. */
-  async run<T>(command: string, key: string, fn: (c: Redis) => Promise<T>, ctx?: Context): Promise<T> {
-    try {
-      return await this.breaker.exec(() =>
-        withSpan(`redis ${command}`, { 'db.system': 'redis', 'db.operation': command, 'db.redis.key': key }, () => fn(this.client), ctx),
-      );
-    } catch (err) {
-      this.metrics?.dependencyErrors.inc({ dependency: 'redis' });
-      throw err;
-    }
+  run<T>(command: string, key: string, fn: (c: Redis) => Promise<T>, ctx?: Context): Promise<T> {
+    return this.breaker
+      .exec(() => withSpan(() => [`redis ${command}`, { 'db.system': 'redis', 'db.operation': command, 'db.redis.key': key }], () => fn(this.client), ctx))
+      .catch(this.failed);
   }
+
+  private readonly failed = (err: unknown): never => {
+    this.metrics?.dependencyErrors.inc({ dependency: 'redis' });
+    throw err;
+  };
 
   async close(): Promise<void> {
     if (this.iamTimer) clearInterval(this.iamTimer);
@@ -116,17 +116,20 @@ export class OrderCache {
     return `${this.prefix}order:${id}`;
   }
 
-  async get(id: string, ctx?: Context): Promise<string | undefined> {
+  get(id: string, ctx?: Context): Promise<string | undefined> {
     const key = this.key(id);
-    try {
-      const value = await this.redis.run('GET', key, (c) => c.get(key), ctx);
-      this.metrics?.cacheRequests.inc({ result: value === null ? 'miss' : 'hit' });
-      return value ?? undefined;
-    } catch {
-      this.metrics?.cacheRequests.inc({ result: 'error' });
-      return undefined;
-    }
+    return this.redis.run('GET', key, (c) => c.get(key), ctx).then(this.hit, this.error);
   }
+
+  private readonly hit = (value: string | null): string | undefined => {
+    this.metrics?.cacheRequests.inc(value === null ? 'miss' : 'hit');
+    return value ?? undefined;
+  };
+
+  private readonly error = (): undefined => {
+    this.metrics?.cacheRequests.inc('error');
+    return undefined;
+  };
 
   /** Fire and forget: a cache write never delays or fails the response. */
   set(id: string, json: string, ctx?: Context): void {

@@ -7,6 +7,9 @@ import { callerIdentity, canonicalJson, parseIdempotencyKey, requestHash } from 
 import { toProblem } from '../src/problem';
 import { backoffDelay, isTransientDbError, retry } from '../src/retry';
 import { decodeCursor, encodeCursor } from '../src/orders/service';
+import { Histogram, Registry } from 'prom-client';
+import { accessLogFor, createLogger, LineBuffer, type AccessEntry } from '../src/logger';
+import { BoundCounter, BoundHistogram } from '../src/metrics';
 
 const BASE = { DATABASE_URL: 'postgres://app@db:5432/orders', REDIS_URL: 'redis://cache:6379' };
 
@@ -91,6 +94,18 @@ describe('circuit breaker', () => {
     const b = new CircuitBreaker({ name: 'x', failureThreshold: 1, resetMs: 10, isFailure: () => false });
     await expect(b.exec(failing)).rejects.toThrow();
     expect(b.state).toBe('closed');
+  });
+
+  test('a synchronous throw and an open-breaker rejection are rejected promises, never throws', async () => {
+    const b = new CircuitBreaker({ name: 'x', failureThreshold: 1, resetMs: 1_000 });
+    const sync = b.exec(() => {
+      throw new Error('sync boom');
+    });
+    await expect(sync).rejects.toThrow('sync boom');
+    expect(b.state).toBe('open');
+    const rejected = b.exec(() => Promise.resolve(1));
+    expect(rejected).toBeInstanceOf(Promise);
+    await expect(rejected).rejects.toBeInstanceOf(BreakerOpenError);
   });
 });
 
@@ -204,5 +219,101 @@ describe('AWS auth tokens', () => {
     await expect(get()).rejects.toThrow('no creds');
     fail = false;
     expect(await get()).toBe('t2');
+  });
+});
+
+describe('access log line', () => {
+  const entry = (over: Partial<AccessEntry> = {}): AccessEntry => ({
+    reqId: 'c8b7e6a0-3f0e-4a57-9f0c-2a1d1b7b1f7a',
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    method: 'GET',
+    route: '/v1/orders/:id',
+    quotedRoute: JSON.stringify('/v1/orders/:id'),
+    statusCode: 200,
+    responseTimeMs: 1.23,
+    ...over,
+  });
+  const capture = () => {
+    const lines: string[] = [];
+    const out = { write: (s: string) => (lines.push(...s.split('\n').filter(Boolean)), true), flushSync: () => undefined };
+    return { lines, buffer: new LineBuffer(out) };
+  };
+
+  test.each([
+    ['info', entry()],
+    ['warn', entry({ statusCode: 503, responseTimeMs: 1500 })],
+    ['info', entry({ traceId: undefined, spanId: undefined, method: 'DELETE', route: 'unmatched', quotedRoute: '"unmatched"' })],
+    ['info', entry({ reqId: 'we"ird\\id', responseTimeMs: Number.NaN })],
+  ] as const)('is the line pino writes for the same fields (%s)', (level, e) => {
+    // The service logger's own line writer against pino itself, same options, same fields.
+    const direct = capture();
+    const viaPino = capture();
+    const service = createLogger('info', undefined, direct.buffer);
+    const reference = createLogger('info', viaPino.buffer);
+    accessLogFor(service)(level, e);
+    accessLogFor(reference)(level, e); // not created with its own buffer: falls back to logger[level](fields, msg)
+    direct.buffer.flushSync();
+    viaPino.buffer.flushSync();
+    expect(direct.lines).toHaveLength(1);
+    const strip = (l: string) => l.replace(/"time":"[^"]+"/, '"time":"T"');
+    expect(strip(direct.lines[0]!)).toBe(strip(viaPino.lines[0]!));
+    expect(JSON.parse(direct.lines[0]!)).toMatchObject({ level, service: 'sample-service', reqId: e.reqId, statusCode: e.statusCode, msg: 'request completed' });
+  });
+
+  test('respects the level: nothing below it is written', () => {
+    const c = capture();
+    const logger = createLogger('warn', undefined, c.buffer);
+    accessLogFor(logger)('info', entry());
+    accessLogFor(logger)('warn', entry({ statusCode: 500 }));
+    c.buffer.flushSync();
+    expect(c.lines.map((l) => (JSON.parse(l) as { level: string }).level)).toEqual(['warn']);
+  });
+
+  test('LineBuffer keeps order, writes in chunks, and flush() hands over everything', () => {
+    const writes: string[] = [];
+    const buffer = new LineBuffer({ write: (s: string) => (writes.push(s), true), flushSync: () => undefined });
+    const lines = Array.from({ length: 100 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(60)}"}\n`);
+    for (const l of lines) buffer.write(l);
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.length).toBeLessThan(10);
+    let flushed = false;
+    buffer.flush(() => (flushed = true));
+    expect(flushed).toBe(true);
+    expect(writes.join('')).toBe(lines.join(''));
+  });
+});
+
+describe('metrics on the request path', () => {
+  test('BoundHistogram is exposed exactly like prom-client\'s Histogram', async () => {
+    const buckets = [0.001, 0.01, 0.1, 1];
+    const ours = new Registry();
+    const theirs = new Registry();
+    const h = new BoundHistogram('req_seconds', 'help text', ['method', 'route', 'status_code'], buckets, ours);
+    const ref = new Histogram({ name: 'req_seconds', help: 'help text', labelNames: ['method', 'route', 'status_code'], buckets, registers: [theirs] });
+    const cell = h.bind('GET', '/v1/orders/:id', 200);
+    for (const v of [0.0005, 0.001, 0.002, 0.5, 3, 0.05]) {
+      cell.observe(v);
+      ref.observe({ method: 'GET', route: '/v1/orders/:id', status_code: 200 }, v);
+    }
+    h.observe({ method: 'POST', route: '/v1/orders', status_code: 201 }, 0.02);
+    ref.observe({ method: 'POST', route: '/v1/orders', status_code: 201 }, 0.02);
+    expect(h.bind('GET', '/v1/orders/:id', 200)).toBe(cell);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
+    expect(() => cell.observe(Number.NaN)).toThrow(TypeError);
+  });
+
+  test('BoundCounter counts are in the exposition at every scrape', async () => {
+    const registry = new Registry();
+    const c = new BoundCounter(registry, 'lookups_total', 'help', 'result', ['hit', 'miss'] as const);
+    c.inc('hit');
+    c.inc('hit');
+    expect(await registry.metrics()).toContain('lookups_total{result="hit"} 2');
+    c.inc('miss');
+    c.inc('hit');
+    const text = await registry.metrics();
+    expect(text).toContain('lookups_total{result="hit"} 3');
+    expect(text).toContain('lookups_total{result="miss"} 1');
   });
 });

@@ -32,9 +32,11 @@ export function orderRoutes(app: FastifyInstance, orders: OrderService, opts: { 
     async (request, reply) => {
       const key = parseIdempotencyKey(request.headers['idempotency-key']);
       const caller = callerIdentity(request.headers[opts.callerIdHeader]);
-      const result = await orders.create(caller, key, request.body, spanContextOf(request.span));
+      const result = await orders.create(caller, key, request.body, spanContextOf(request.raw.otelSpan));
       if (result.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(result.status).header('location', `/v1/orders/${result.order.id}`).send(result.order);
+      reply.code(result.status).header('location', `/v1/orders/${result.order.id}`);
+      // A new order is already JSON text (the same text stored and cached); a replay is serialized by the schema.
+      return result.json !== undefined ? reply.type(JSON_CT).send(result.json) : reply.send(result.order);
     },
   );
 
@@ -51,7 +53,7 @@ export function orderRoutes(app: FastifyInstance, orders: OrderService, opts: { 
     },
     async (request, reply) => {
       const bypass = /no-cache/i.test(request.headers['cache-control'] ?? '');
-      const json = await orders.getJson(request.params.id.toLowerCase(), bypass, spanContextOf(request.span));
+      const json = await orders.getJson(request.params.id.toLowerCase(), bypass, spanContextOf(request.raw.otelSpan));
       if (json === undefined) throw new ProblemError(404, 'order-not-found', 'Order not found', `No order with id ${request.params.id}.`);
       return reply.type(JSON_CT).send(json);
     },
@@ -78,6 +80,6 @@ export function orderRoutes(app: FastifyInstance, orders: OrderService, opts: { 
       },
     },
     async (request) =>
-      orders.list(request.query.customerId, request.query.limit ?? DEFAULT_PAGE_SIZE, request.query.cursor, spanContextOf(request.span)),
+      orders.list(request.query.customerId, request.query.limit ?? DEFAULT_PAGE_SIZE, request.query.cursor, spanContextOf(request.raw.otelSpan)),
   );
 }

@@ -45,6 +45,8 @@ export interface CreateResult {
   status: number;
   order: Order;
   replayed: boolean;
+  /** The order as JSON text, for a new order: stored, cached and sent as is (serialized once). */
+  json?: string;
 }
 
 const RETRY = { attempts: 3, baseDelayMs: 20, maxDelayMs: 200, isRetryable: isTransientDbError } as const;
@@ -93,7 +95,7 @@ export class OrderService {
     else {
       this.metrics.ordersCreated.inc({ currency: input.currency });
       this.metrics.orderValue.observe({ currency: input.currency }, result.order.totalCents);
-      this.cache.set(result.order.id, JSON.stringify(result.order), ctx);
+      this.cache.set(result.order.id, result.json ?? JSON.stringify(result.order), ctx);
     }
     return result;
   }
@@ -140,21 +142,15 @@ export class OrderService {
       [id, input.customerId, input.currency, JSON.stringify(input.items), total],
     );
     const order = toOrder(inserted.rows[0]!);
-    await tx.query(
-      `INSERT INTO outbox (event_id, aggregate_id, type, payload) VALUES ($1, $2, 'order.created', $3)`,
-      [randomUUID(), id, JSON.stringify(order)],
-    );
-    await tx.query('UPDATE idempotency_keys SET response_status = 201, response_body = $3 WHERE caller = $1 AND key = $2', [
-      caller,
-      key,
-      JSON.stringify(order),
-    ]);
-    return { status: 201, order, replayed: false };
+    const json = JSON.stringify(order);
+    await tx.query(`INSERT INTO outbox (event_id, aggregate_id, type, payload) VALUES ($1, $2, 'order.created', $3)`, [randomUUID(), id, json]);
+    await tx.query('UPDATE idempotency_keys SET response_status = 201, response_body = $3 WHERE caller = $1 AND key = $2', [caller, key, json]);
+    return { status: 201, order, replayed: false, json };
   }
 
   /** Cache-aside read; returns the order as JSON text (cache hits are passed through unparsed). */
   async getJson(id: string, bypassCache = false, ctx?: Context): Promise<string | undefined> {
-    if (bypassCache) this.metrics.cacheRequests.inc({ result: 'bypass' });
+    if (bypassCache) this.metrics.cacheRequests.inc('bypass');
     else {
       const cached = await this.cache.get(id, ctx);
       if (cached !== undefined) return cached;
