@@ -1,7 +1,7 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config';
-import { ClusterStack, DataStack, NetworkStack } from './stacks';
+import { ClusterStack, DataStack, NetworkStack, WorkloadsStack } from './stacks';
 
 export interface PlatformStageProps extends StageProps {
   readonly config: PlatformConfig;
@@ -9,14 +9,15 @@ export interface PlatformStageProps extends StageProps {
 
 /**
  * One environment of the platform, split by lifecycle and blast radius: Network (long-lived),
- * Data (stateful: database and cache), Cluster (churns with Kubernetes upgrades). Workloads
- * stacks join in later layers.
+ * Data (stateful: database and cache), Cluster (churns with Kubernetes upgrades: nodes,
+ * add-ons, mesh, guardrails) and Workloads (churns with every release: the services).
  */
 export class PlatformStage extends Stage {
   readonly config: PlatformConfig;
   readonly network: NetworkStack;
   readonly data: DataStack;
   readonly cluster: ClusterStack;
+  readonly workloads: WorkloadsStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -47,6 +48,16 @@ export class PlatformStage extends Stage {
       vpc: this.network.vpc,
       stackName: `${prefix}-cluster`,
       description: `Zero-trust platform ${config.envName}: EKS cluster, nodes, add-ons`,
+      terminationProtection: config.envName === 'prod',
+    });
+
+    this.workloads = new WorkloadsStack(this, 'Workloads', {
+      config,
+      vpc: this.network.vpc,
+      cluster: this.cluster,
+      data: this.data,
+      stackName: `${prefix}-workloads`,
+      description: `Zero-trust platform ${config.envName}: services (Kubernetes objects through cdk8s), their images and identities`,
       terminationProtection: config.envName === 'prod',
     });
 

@@ -23,6 +23,9 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       postgres: { minCapacityAcu: 0.5, maxCapacityAcu: 4, readers: 1, backupRetentionDays: 7 },
       cache: { nodeType: 'cache.t4g.small', replicas: 1, snapshotRetentionDays: 15 },
     },
+    workloads: {
+      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.dev.internal.example.com', minReplicas: 2, maxReplicas: 4, delivery: 'rolling' },
+    },
     mesh: {
       ingress: { scheme: 'internal', allowedCidrs: [], hosts: ['*'] },
       gatewayReplicas: { min: 2, max: 3 },
@@ -49,6 +52,9 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       postgres: { minCapacityAcu: 0.5, maxCapacityAcu: 8, readers: 1, backupRetentionDays: 14 },
       cache: { nodeType: 'cache.r7g.large', replicas: 1, snapshotRetentionDays: 15 },
     },
+    workloads: {
+      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.staging.internal.example.com', minReplicas: 2, maxReplicas: 6, delivery: 'canary' },
+    },
     mesh: {
       ingress: { scheme: 'internal', allowedCidrs: [], hosts: ['*'] },
       gatewayReplicas: { min: 2, max: 5 },
@@ -74,6 +80,9 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
     data: {
       postgres: { minCapacityAcu: 2, maxCapacityAcu: 32, readers: 2, backupRetentionDays: 35 },
       cache: { nodeType: 'cache.r7g.large', replicas: 2, snapshotRetentionDays: 35 },
+    },
+    workloads: {
+      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.prod.internal.example.com', minReplicas: 3, maxReplicas: 12, delivery: 'canary' },
     },
     mesh: {
       ingress: { scheme: 'internal', allowedCidrs: [], hosts: ['*'] },

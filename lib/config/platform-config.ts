@@ -119,6 +119,35 @@ export interface DataConfig {
   readonly cache: CacheConfig;
 }
 
+/** How a new version of a service replaces the old one. */
+export type DeliveryStrategy = 'rolling' | 'canary' | 'blue-green';
+
+/** An image in the environment's ECR repository: by digest (what the pipeline hands over) or immutable tag. */
+export interface ServiceImageConfig {
+  /** `sha256:<64 hex>`; wins over `tag` when both are set. */
+  readonly digest?: string;
+  /** An immutable tag such as the commit id or release version; never `latest`. */
+  readonly tag?: string;
+}
+
+/** The sample orders service (services/sample) as deployed by the Workloads stack. */
+export interface SampleServiceConfig {
+  readonly image: ServiceImageConfig;
+  /** Application namespace it runs in; must be one of `cluster.namespaces`. */
+  readonly namespace: string;
+  /** Host name routed to it at the ingress gateway, e.g. `orders.dev.internal.example.com`. */
+  readonly hostname: string;
+  /** Autoscaling bounds (min at least 2). */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** `rolling` (Deployment), `canary` or `blue-green` (Argo Rollouts with automatic rollback). */
+  readonly delivery: DeliveryStrategy;
+}
+
+export interface WorkloadsConfig {
+  readonly sample: SampleServiceConfig;
+}
+
 export interface PlatformTags {
   /** Team that owns the environment (a mail alias or team id). */
   readonly owner: string;
@@ -140,6 +169,8 @@ export interface PlatformConfig {
   readonly data: DataConfig;
   /** The Istio service mesh and its ingress gateway. */
   readonly mesh: MeshConfig;
+  /** Services deployed onto the platform (Workloads stack). */
+  readonly workloads: WorkloadsConfig;
   /** Removal policy of stateful resources; prod must retain. */
   readonly removalPolicy: StatefulRemovalPolicy;
   readonly tags: PlatformTags;

@@ -1,7 +1,11 @@
 import { isRfc1918, parseIpv4Cidr } from '../../constructs/network/cidr';
-import type { PlatformConfig } from './platform-config';
+import type { DeliveryStrategy, PlatformConfig } from './platform-config';
 
 export { isRfc1918, parseIpv4Cidr };
+
+const DELIVERY_STRATEGIES: readonly DeliveryStrategy[] = ['rolling', 'canary', 'blue-green'];
+const MOVING_TAGS = ['latest', 'stable', 'main', 'master', 'dev', 'prod', 'production', 'staging'];
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** Kubernetes versions this app can deploy: each needs a matching kubectl layer package. */
 export const SUPPORTED_KUBERNETES_VERSIONS: readonly string[] = ['1.36'];
@@ -232,6 +236,31 @@ export function validatePlatformConfig(config: PlatformConfig): PlatformConfig {
   }
   if (!isInt(cache?.snapshotRetentionDays) || cache.snapshotRetentionDays < 15 || cache.snapshotRetentionDays > 35) {
     problem('data.cache.snapshotRetentionDays', cache?.snapshotRetentionDays, 'must be 15 to 35 days (the compliance packs ask for 15)', 'set it to 15');
+  }
+
+  // Workloads
+  const sample = config.workloads?.sample;
+  const image = sample?.image ?? {};
+  if (image.digest !== undefined) {
+    if (!/^sha256:[0-9a-f]{64}$/.test(image.digest)) {
+      problem('workloads.sample.image.digest', image.digest, 'must be an image digest, "sha256:" and 64 lowercase hex characters', 'pass the digest the pipeline pushed (or remove it and set workloads.sample.image.tag)');
+    }
+  } else if (typeof image.tag !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(image.tag) || MOVING_TAGS.includes(image.tag.toLowerCase())) {
+    problem('workloads.sample.image.tag', image.tag, 'must be an immutable image tag (never "latest" or another moving name)', 'set workloads.sample.image.digest, or a tag such as the commit id or release version');
+  }
+  if (!namespaceNames.has(sample?.namespace)) {
+    problem('workloads.sample.namespace', sample?.namespace, `must be one of the application namespaces in cluster.namespaces (${[...namespaceNames].join(', ') || 'none'}), which carry the guardrails`, 'use one of those, or add it to cluster.namespaces');
+  }
+  if (typeof sample?.hostname !== 'string' || !HOSTNAME.test(sample.hostname)) {
+    problem('workloads.sample.hostname', sample?.hostname, 'must be a lowercase DNS name with at least two labels', 'set it to e.g. "orders.dev.internal.example.com"');
+  }
+  if (!isInt(sample?.minReplicas) || sample.minReplicas < 2 || !isInt(sample.maxReplicas) || sample.maxReplicas < sample.minReplicas || sample.maxReplicas > 100) {
+    problem('workloads.sample', { minReplicas: sample?.minReplicas, maxReplicas: sample?.maxReplicas }, 'needs whole numbers with 2 <= minReplicas <= maxReplicas <= 100 (one replica is a single point of failure)', 'set minReplicas to 2 or more');
+  }
+  if (!DELIVERY_STRATEGIES.includes(sample?.delivery)) {
+    problem('workloads.sample.delivery', sample?.delivery, `must be one of ${DELIVERY_STRATEGIES.join(', ')}`, 'set it to "canary" (or "blue-green"; "rolling" outside prod)');
+  } else if (isProd && sample.delivery === 'rolling') {
+    problem('workloads.sample.delivery', sample.delivery, 'must be progressive in prod ("canary" or "blue-green"): a bad version is caught by analysis and rolled back automatically', 'set workloads.sample.delivery to "canary"');
   }
 
   // Data safety and tags

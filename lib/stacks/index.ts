@@ -2,3 +2,4 @@ export * from './config-mapping';
 export * from './network-stack';
 export * from './cluster-stack';
 export * from './data-stack';
+export * from './workloads-stack';

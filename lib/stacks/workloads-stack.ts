@@ -1,0 +1,91 @@
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import type { IstioMesh } from '../../constructs/mesh';
+import { ServiceImage, ServiceRepository, StatelessService } from '../../constructs/workload';
+import { SUBNET_GROUPS } from '../../constructs/network';
+import type { PlatformConfig } from '../config';
+import type { ClusterStack } from './cluster-stack';
+import type { DataStack } from './data-stack';
+import { removalPolicyOf } from './config-mapping';
+
+export interface WorkloadsStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ClusterStack;
+  readonly data: DataStack;
+}
+
+/** Where the sample service's esbuild bundle keeps the RDS CA bundle inside its image. */
+export const SAMPLE_RDS_CA_FILE = '/app/rds-ca-bundle.pem';
+
+/**
+ * The services running on the platform: for each, its ECR repository and a StatelessService
+ * (Kubernetes objects through cdk8s, Pod Identity role and grants, data-tier access). It churns
+ * with every release, so it is apart from the cluster and the data it uses.
+ */
+export class WorkloadsStack extends Stack {
+  /** ECR repository of the sample service (immutable tags, scan on push, KMS). */
+  readonly sampleRepository: ServiceRepository;
+  /** The sample orders service. */
+  readonly sample: StatelessService;
+
+  constructor(scope: Construct, id: string, props: WorkloadsStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    const sample = config.workloads.sample;
+    const mesh: IstioMesh = props.cluster.mesh;
+    const dataSubnets = props.vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.data }).subnets;
+
+    this.sampleRepository = new ServiceRepository(this, 'SampleRepository', {
+      removalPolicy: removalPolicyOf(config, { allowSnapshot: false }),
+    });
+    const repository = this.sampleRepository.repository;
+    const image = sample.image.digest
+      ? ServiceImage.fromEcrDigest(repository, sample.image.digest)
+      : ServiceImage.fromEcrTag(repository, sample.image.tag!);
+
+    const postgres = data.postgres;
+    const cache = data.cache;
+    const dbUser = data.databaseBootstrap.roleName;
+    // The pod's preStop sleep keeps it in rotation while endpoints update; after SIGTERM the
+    // service drains at once (no second delay) within this timeout, and the grace period covers both.
+    const drainTimeout = Duration.seconds(20);
+    this.sample = new StatelessService(this, 'Sample', {
+      cluster: props.cluster.platformCluster.cluster,
+      namespace: sample.namespace,
+      serviceName: 'orders',
+      image,
+      migrationArgs: ['migrate'],
+      drainTimeout,
+      minReplicas: sample.minReplicas,
+      maxReplicas: sample.maxReplicas,
+      // The service's own settings (services/sample/README.md): IAM auth and verified TLS to both stores.
+      environment: {
+        DATABASE_URL: `postgres://${dbUser}@${postgres.clusterEndpoint.hostname}:${postgres.port}/${postgres.databaseName}`,
+        DATABASE_SCHEMA: data.databaseBootstrap.schemaName,
+        DATABASE_IAM_AUTH: 'true',
+        DATABASE_TLS: 'verify-full',
+        DATABASE_TLS_CA_FILE: SAMPLE_RDS_CA_FILE,
+        REDIS_URL: `rediss://${cache.primaryEndpoint.hostname}:${cache.primaryEndpoint.port}`,
+        REDIS_IAM_AUTH: 'true',
+        REDIS_IAM_USER: cache.appUserName,
+        REDIS_IAM_CACHE_NAME: cache.replicationGroupId,
+        OTEL_SERVICE_NAME: 'orders',
+        SHUTDOWN_DELAY_MS: '0',
+        SHUTDOWN_TIMEOUT_MS: String(drainTimeout.toMilliseconds()),
+      },
+      postgres: { database: postgres, user: dbUser, subnets: dataSubnets },
+      cache: { cache, subnets: dataSubnets },
+      gateway: {
+        gateway: mesh.gatewayName,
+        namespace: mesh.gatewayNamespace,
+        podLabels: { ...mesh.gatewaySelector },
+        principal: mesh.gatewayPrincipal,
+        hosts: [sample.hostname],
+        pathPrefixes: ['/v1/'],
+        methods: ['GET', 'POST'],
+      },
+    });
+  }
+}
