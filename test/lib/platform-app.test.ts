@@ -9,6 +9,7 @@ import { openFindings, reportedPlugins } from '../../lib/compliance/validation-r
 import { buildPlatformApp } from '../../lib/platform-app';
 import type { PlatformStage } from '../../lib/platform-stage';
 import { helmReleases, kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema } from '../support/manifests';
+import { podTemplateSpec, restrictedViolations } from '../support/pod-security';
 import { createTestApp, snapshotTemplate } from '../support/test-app';
 
 /**
@@ -50,6 +51,8 @@ describe('the platform app', () => {
       expect(stage.cluster.dependencies).toContain(stage.network);
       expect(stage.data.stackName).toBe(`${stage.config.name}-data`);
       expect(stage.data.dependencies).toContain(stage.network);
+      expect(stage.workloads.stackName).toBe(`${stage.config.name}-workloads`);
+      expect(stage.workloads.dependencies).toEqual(expect.arrayContaining([stage.data, stage.cluster]));
     }
   });
 
@@ -165,11 +168,27 @@ describe('the platform app', () => {
     }
   });
 
-  test('every Kubernetes object of the Cluster stack matches its upstream schema', () => {
-    for (const object of kubernetesObjects(Template.fromStack(stages[0].cluster))) validateAgainstSchema(object);
+  test('every Kubernetes object of the Cluster and Workloads stacks matches its upstream schema', () => {
+    for (const stack of [stages[0].cluster, stages[0].workloads]) {
+      for (const object of kubernetesObjects(Template.fromStack(stack))) validateAgainstSchema(object);
+    }
   });
 
-  test.each(['network', 'cluster'] as const)('%s stack snapshot (dev)', (name) => {
+  test('every pod template applied to the cluster passes Pod Security "restricted", in a guarded namespace', () => {
+    for (const stage of stages) {
+      const guarded = stage.config.cluster.namespaces.map((n) => n.name);
+      const objects = [stage.cluster, stage.workloads].flatMap((stack) => kubernetesObjects(Template.fromStack(stack)));
+      const withPods = objects.filter((o) => podTemplateSpec(o));
+      expect(withPods.length).toBeGreaterThan(0);
+      for (const object of withPods) {
+        expect({ object: `${object.kind}/${object.metadata.name}`, violations: restrictedViolations(podTemplateSpec(object)!) })
+          .toEqual({ object: `${object.kind}/${object.metadata.name}`, violations: [] });
+        expect(guarded).toContain(object.metadata.namespace);
+      }
+    }
+  });
+
+  test.each(['network', 'cluster', 'workloads'] as const)('%s stack snapshot (dev)', (name) => {
     expect(snapshotTemplate(Template.fromStack(stages[0][name]))).toMatchSnapshot();
   });
 });
