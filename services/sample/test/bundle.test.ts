@@ -3,8 +3,8 @@
  * traces over OTLP (pg and Redis spans must survive bundling), start-to-ready, SIGTERM under load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { deleteRedisPrefix, dropSchema, freePort, orderBody, OtlpSink, REDIS_URL, SERVICE_ROOT, sleep, testEnv, waitFor } from './helpers';
@@ -75,6 +75,17 @@ beforeAll(() => {
 afterAll(async () => {
   await dropSchema(schema);
   await deleteRedisPrefix(REDIS_URL, env['REDIS_KEY_PREFIX']!);
+});
+
+test('the build ships the Amazon RDS certificate authorities for verify-full TLS to Aurora', () => {
+  const pem = readFileSync(join(SERVICE_ROOT, 'dist', 'rds-ca-bundle.pem'), 'utf8');
+  const certificates = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  expect(certificates.length).toBeGreaterThanOrEqual(10);
+  const subjects = certificates.map((c) => new X509Certificate(c).subject);
+  // The 2024+ root CAs Aurora uses by default, in the regions we deploy to.
+  expect(subjects.some((s) => /CN=Amazon RDS eu-west-1 Root CA RSA2048 G1/.test(s))).toBe(true);
+  // Only Amazon RDS CAs and the Amazon Trust Services chain (Starfield root) used by RDS Proxy.
+  expect(subjects.every((s) => /O=Amazon Web Services|O=Amazon\b|O=Starfield Technologies/.test(s))).toBe(true);
 });
 
 test('invalid configuration: clear message listing every problem, exit 1', async () => {

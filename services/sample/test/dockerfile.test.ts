@@ -45,3 +45,7 @@ test('nothing is written to the root filesystem at run time (works with readOnly
   const src = readFileSync(join(SERVICE_ROOT, 'src', 'server.ts'), 'utf8') + readFileSync(join(SERVICE_ROOT, 'src', 'app.ts'), 'utf8');
   expect(src).not.toMatch(/writeFile|createWriteStream|mkdtemp/);
 });
+
+test('the image ships the Amazon RDS CA bundle the platform points DATABASE_TLS_CA_FILE at', () => {
+  expect(finalStage).toMatch(/^COPY --from=build \S+\/dist\/rds-ca-bundle\.pem \/app\/rds-ca-bundle\.pem$/m);
+});
