@@ -6,6 +6,16 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const MOVING_TAGS = new Set(['latest', 'stable', 'main', 'master', 'dev', 'prod', 'production', 'staging']);
 
+/** True for an image digest, `sha256:` and 64 lowercase hex characters. */
+export function isImageDigest(value: string): boolean {
+  return DIGEST.test(value);
+}
+
+/** True for a valid image tag that does not name a moving target such as `latest`. */
+export function isImmutableImageTag(value: string): boolean {
+  return TAG.test(value) && !MOVING_TAGS.has(value.toLowerCase());
+}
+
 /**
  * A container image referenced immutably: an ECR repository plus a digest (preferred, what the
  * pipeline hands over) or an immutable tag (the repository must have tag immutability on).
@@ -14,7 +24,7 @@ const MOVING_TAGS = new Set(['latest', 'stable', 'main', 'master', 'dev', 'prod'
 export class ServiceImage {
   /** The image at `digest` (`sha256:<64 hex>`) in `repository`. */
   static fromEcrDigest(repository: ecr.IRepository, digest: string): ServiceImage {
-    if (!Token.isUnresolved(digest) && !DIGEST.test(digest)) {
+    if (!Token.isUnresolved(digest) && !isImageDigest(digest)) {
       throw new Error(`ServiceImage: digest "${digest}" is not an image digest. Fix: pass "sha256:" followed by 64 lowercase hex characters (what \`docker push\` or ECR reports).`);
     }
     return new ServiceImage(repository, `@${digest}`, digest);

@@ -1,10 +1,10 @@
 import { isRfc1918, parseIpv4Cidr } from '../../constructs/network/cidr';
+import { isImageDigest, isImmutableImageTag } from '../../constructs/workload/service-image';
 import type { DeliveryStrategy, PlatformConfig } from './platform-config';
 
 export { isRfc1918, parseIpv4Cidr };
 
 const DELIVERY_STRATEGIES: readonly DeliveryStrategy[] = ['rolling', 'canary', 'blue-green'];
-const MOVING_TAGS = ['latest', 'stable', 'main', 'master', 'dev', 'prod', 'production', 'staging'];
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** Kubernetes versions this app can deploy: each needs a matching kubectl layer package. */
@@ -242,10 +242,10 @@ export function validatePlatformConfig(config: PlatformConfig): PlatformConfig {
   const sample = config.workloads?.sample;
   const image = sample?.image ?? {};
   if (image.digest !== undefined) {
-    if (!/^sha256:[0-9a-f]{64}$/.test(image.digest)) {
+    if (!isImageDigest(image.digest)) {
       problem('workloads.sample.image.digest', image.digest, 'must be an image digest, "sha256:" and 64 lowercase hex characters', 'pass the digest the pipeline pushed (or remove it and set workloads.sample.image.tag)');
     }
-  } else if (typeof image.tag !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(image.tag) || MOVING_TAGS.includes(image.tag.toLowerCase())) {
+  } else if (typeof image.tag !== 'string' || !isImmutableImageTag(image.tag)) {
     problem('workloads.sample.image.tag', image.tag, 'must be an immutable image tag (never "latest" or another moving name)', 'set workloads.sample.image.digest, or a tag such as the commit id or release version');
   }
   if (!namespaceNames.has(sample?.namespace)) {
