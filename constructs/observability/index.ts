@@ -1,0 +1,2 @@
+export * from './metrics-workspace';
+export * from './cluster-metrics-scraper';
