@@ -8,3 +8,5 @@ export * from './compliance';
 export * from './data';
 export * from './mesh';
 export * from './workload';
+export * from './delivery';
+export * from './observability';

@@ -1,0 +1,261 @@
+import { ApiObject, type ApiObjectMetadata, type GroupVersionKind } from 'cdk8s';
+import type { Construct } from 'constructs';
+
+/**
+ * Typed cdk8s objects for the Argo Rollouts kinds the platform uses (argoproj.io/v1alpha1),
+ * written like `cdk8s import` output (typed props, no `any`) so constructs need no ESM-only
+ * model package. The shapes follow the Argo Rollouts CRD schemas and are proven against
+ * `@kubernetes-models/argo-rollouts` in test/constructs/delivery/rollouts-api.test.ts.
+ *
+ * Narrower than upstream on purpose: only the Prometheus metric provider (the platform's
+ * metrics live in Amazon Managed Service for Prometheus), only Istio traffic routing.
+ */
+
+/** Metadata of an Argo object: name is required, namespace should be set. */
+export interface RolloutsObjectMetadata extends ApiObjectMetadata {
+  readonly name: string;
+}
+
+/** A Kubernetes duration string as Argo reads it: `30s`, `2m`, `1h`. */
+export type ArgoDuration = string;
+
+// --- Shared: analysis references -----------------------------------------------------------
+
+/** Where an analysis argument's value comes from at run time. */
+export interface ArgumentValueFrom {
+  /** The pod-template hash of the stable or the latest (canary/preview) ReplicaSet. */
+  readonly podTemplateHashValue?: 'Stable' | 'Latest';
+  /** A field of the Rollout, e.g. `metadata.labels['app']`. */
+  readonly fieldRef?: { readonly fieldPath: string };
+}
+
+/** A value passed from a Rollout to an AnalysisTemplate argument. */
+export interface AnalysisRunArgument {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: ArgumentValueFrom;
+}
+
+/** An AnalysisTemplate (namespaced) or ClusterAnalysisTemplate to run. */
+export interface AnalysisTemplateRef {
+  readonly templateName: string;
+  /** @default false - an AnalysisTemplate in the Rollout's namespace */
+  readonly clusterScope?: boolean;
+}
+
+/** Analysis run at a canary step, or before/after a blue-green promotion. */
+export interface RolloutAnalysis {
+  readonly templates: AnalysisTemplateRef[];
+  readonly args?: AnalysisRunArgument[];
+}
+
+/** Analysis running in the background of a canary from `startingStep` until it completes. */
+export interface RolloutAnalysisBackground extends RolloutAnalysis {
+  /** Index of the step the analysis starts at. @default 0 */
+  readonly startingStep?: number;
+}
+
+// --- Rollout: canary ---------------------------------------------------------------------
+
+/** A pause; without a duration the rollout waits for a manual promotion. */
+export interface RolloutPause {
+  /** `30s`, `2m`, ... or seconds. */
+  readonly duration?: ArgoDuration | number;
+}
+
+/** One canary step: set exactly one field. */
+export interface CanaryStep {
+  /** Percentage of traffic (0-100) sent to the canary. */
+  readonly setWeight?: number;
+  readonly pause?: RolloutPause;
+  /** An inline analysis that blocks the step until it completes. */
+  readonly analysis?: RolloutAnalysis;
+}
+
+/** An Istio VirtualService and the named HTTP routes of it whose weights Argo manages. */
+export interface IstioVirtualServiceRef {
+  readonly name: string;
+  /** Route names; each must have exactly a stable and a canary destination. */
+  readonly routes: string[];
+}
+
+/** Subset-level splitting: Argo labels the subsets with `rollouts-pod-template-hash`. */
+export interface IstioDestinationRuleRef {
+  readonly name: string;
+  readonly canarySubsetName: string;
+  readonly stableSubsetName: string;
+}
+
+export interface IstioTrafficRouting {
+  readonly virtualServices: IstioVirtualServiceRef[];
+  readonly destinationRule?: IstioDestinationRuleRef;
+}
+
+export interface RolloutTrafficRouting {
+  readonly istio: IstioTrafficRouting;
+}
+
+/** An int or a percentage such as `25%`. */
+export type IntOrPercent = number | string;
+
+export interface CanaryStrategy {
+  readonly steps: CanaryStep[];
+  readonly trafficRouting?: RolloutTrafficRouting;
+  /** Background analysis: failing it aborts the rollout (traffic goes back to stable). */
+  readonly analysis?: RolloutAnalysisBackground;
+  readonly maxSurge?: IntOrPercent;
+  readonly maxUnavailable?: IntOrPercent;
+  /** Seconds the canary ReplicaSet stays up after an abort. @default 30 */
+  readonly abortScaleDownDelaySeconds?: number;
+  /** Scale the stable ReplicaSet down as the canary takes traffic. @default false */
+  readonly dynamicStableScale?: boolean;
+  readonly canaryService?: string;
+  readonly stableService?: string;
+}
+
+// --- Rollout: blue-green -----------------------------------------------------------------
+
+export interface BlueGreenStrategy {
+  /** Service that receives production traffic (Argo points it at the active ReplicaSet). */
+  readonly activeService: string;
+  /** Service that reaches the new version before promotion. */
+  readonly previewService?: string;
+  /** Promote without a manual step once the preview is ready (and pre-promotion analysis passed). @default true */
+  readonly autoPromotionEnabled?: boolean;
+  readonly autoPromotionSeconds?: number;
+  readonly prePromotionAnalysis?: RolloutAnalysis;
+  /** Failing it after promotion aborts: the active Service goes back to the previous version. */
+  readonly postPromotionAnalysis?: RolloutAnalysis;
+  /** Seconds the previous ReplicaSet stays up after promotion (the rollback window). @default 30 */
+  readonly scaleDownDelaySeconds?: number;
+  readonly abortScaleDownDelaySeconds?: number;
+  readonly previewReplicaCount?: number;
+}
+
+/** Set exactly one strategy. */
+export interface RolloutStrategy {
+  readonly canary?: CanaryStrategy;
+  readonly blueGreen?: BlueGreenStrategy;
+}
+
+// --- Rollout -----------------------------------------------------------------------------
+
+/** A Deployment (or other workload) whose pod template the Rollout uses instead of its own. */
+export interface WorkloadRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** When Argo scales the referenced Deployment down. @default 'never' */
+  readonly scaleDown?: 'never' | 'onsuccess' | 'progressively';
+}
+
+/** A label selector (matchLabels only: what the platform uses). */
+export interface RolloutSelector {
+  readonly matchLabels: Record<string, string>;
+}
+
+/**
+ * A pod template: the Kubernetes `PodTemplateSpec` JSON, as rendered by cdk8s-plus (kept as
+ * JSON so a Rollout carries the exact hardened template of the workload it replaces).
+ */
+export interface PodTemplateJson {
+  readonly metadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly spec: Record<string, unknown>;
+}
+
+export interface RolloutSpec {
+  /** @default - unset: an autoscaler owns the replica count */
+  readonly replicas?: number;
+  readonly selector?: RolloutSelector;
+  /** The pod template (or `workloadRef`, not both). */
+  readonly template?: PodTemplateJson;
+  readonly workloadRef?: WorkloadRef;
+  readonly strategy: RolloutStrategy;
+  readonly minReadySeconds?: number;
+  readonly revisionHistoryLimit?: number;
+  readonly progressDeadlineSeconds?: number;
+  /** Abort (and roll back) when the progress deadline passes. @default false */
+  readonly progressDeadlineAbort?: boolean;
+}
+
+export interface RolloutProps {
+  readonly metadata: RolloutsObjectMetadata;
+  readonly spec: RolloutSpec;
+}
+
+/** A Deployment replacement whose updates progress by canary or blue-green, gated by analysis. */
+export class Rollout extends ApiObject {
+  static readonly GVK: GroupVersionKind = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout' };
+
+  constructor(scope: Construct, id: string, props: RolloutProps) {
+    super(scope, id, { ...Rollout.GVK, metadata: props.metadata, spec: props.spec });
+  }
+}
+
+// --- AnalysisTemplate --------------------------------------------------------------------
+
+/** An argument of a template, filled by the Rollout (`{{args.<name>}}` in queries). */
+export interface AnalysisArgument {
+  readonly name: string;
+  /** @default - required from the caller */
+  readonly value?: string;
+}
+
+/** AWS SigV4 signing of Prometheus queries (Amazon Managed Service for Prometheus). */
+export interface Sigv4Config {
+  readonly region: string;
+  /** Role to assume before signing. @default - the controller's own credentials */
+  readonly roleArn?: string;
+}
+
+export interface PrometheusMetric {
+  /** Base URL of the Prometheus HTTP API (`<address>/api/v1/query` is called). */
+  readonly address: string;
+  /** PromQL returning one sample; `{{args.x}}` is substituted. */
+  readonly query: string;
+  /** Query timeout in seconds. */
+  readonly timeout?: number;
+  readonly authentication?: { readonly sigv4?: Sigv4Config };
+}
+
+export interface MetricProvider {
+  readonly prometheus: PrometheusMetric;
+}
+
+export interface AnalysisMetric {
+  readonly name: string;
+  readonly provider: MetricProvider;
+  /** expr-lang condition on `result` (e.g. `result[0] < 0.01`): true = measurement successful. */
+  readonly successCondition?: string;
+  /** Condition that fails the measurement outright. */
+  readonly failureCondition?: string;
+  /** Time between measurements, e.g. `1m`. */
+  readonly interval?: ArgoDuration;
+  readonly initialDelay?: ArgoDuration;
+  /** @default - unlimited while the rollout runs (background analysis) */
+  readonly count?: number;
+  /** Failed measurements tolerated; one more fails the metric (and the run). @default 0 */
+  readonly failureLimit?: number;
+  /** Measurements in error (e.g. no data) tolerated in a row. @default 4 */
+  readonly consecutiveErrorLimit?: number;
+  readonly inconclusiveLimit?: number;
+}
+
+export interface AnalysisTemplateSpec {
+  readonly args?: AnalysisArgument[];
+  readonly metrics: AnalysisMetric[];
+}
+
+export interface AnalysisTemplateProps {
+  readonly metadata: RolloutsObjectMetadata;
+  readonly spec: AnalysisTemplateSpec;
+}
+
+/** How to judge a version from its metrics; a Rollout runs it as an AnalysisRun. */
+export class AnalysisTemplate extends ApiObject {
+  static readonly GVK: GroupVersionKind = { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisTemplate' };
+
+  constructor(scope: Construct, id: string, props: AnalysisTemplateProps) {
+    super(scope, id, { ...AnalysisTemplate.GVK, metadata: props.metadata, spec: props.spec });
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Argo Rollouts, pinned in code so a synth never resolves "latest" (bump through a reviewed
+ * change; the tests refuse ranges). Before moving, read the release notes of the controller
+ * (https://github.com/argoproj/argo-rollouts/releases) and the chart's changelog on ArtifactHub.
+ */
+
+/** `argo-rollouts` chart version of the official Argo Helm repository (controller v1.9.1). */
+export const ARGO_ROLLOUTS_CHART_VERSION = '2.41.1';
+
+/** Controller release the pinned chart installs (its `appVersion`). */
+export const ARGO_ROLLOUTS_APP_VERSION = 'v1.9.1';
+
+/** Official Argo Helm repository. */
+export const ARGO_HELM_REPOSITORY = 'https://argoproj.github.io/argo-helm';
