@@ -1,7 +1,9 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size, type ChartProps } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Lazy, Size, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import { AuthorizationPolicy, DestinationRule, ServiceEntry, VirtualService, type AuthorizationRule, type HttpRoute } from '../mesh';
+import { AnalysisTemplate, Rollout, type PodTemplateJson, type RolloutAnalysis, type RolloutStrategy } from '../delivery/rollouts-api';
+import { POD_TEMPLATE_HASH_ARG, canarySteps, serviceAnalysisTemplateSpec, type ProgressiveDeliverySettings } from '../delivery/service-analysis';
+import { AuthorizationPolicy, DestinationRule, ServiceEntry, VirtualService, type AuthorizationRule, type HttpRoute, type HttpRouteDestination, type TrafficPolicy } from '../mesh';
 
 /** A destination outside the cluster the service may reach (a database, a cache, an AWS API). */
 export interface EgressDestination {
@@ -94,7 +96,31 @@ export interface StatelessServiceChartProps extends ChartProps {
   /** Other workloads' principals allowed to call the service (mesh-internal callers). */
   readonly meshCallers: { principal: string; namespace: string; podLabels: Record<string, string>; methods: string[]; pathPrefixes: string[] }[];
   readonly traffic: ServiceTrafficPolicy;
+  /**
+   * Render an Argo Rollout (canary or blue-green, gated by analysis) instead of the Deployment.
+   * @default - a Deployment with a rolling update
+   */
+  readonly delivery?: ProgressiveDeliverySettings;
+  /**
+   * Let a Prometheus scraper collect the pods' metrics: `prometheus.io/*` annotations (Istio
+   * rewrites them to the sidecar's merged endpoint) and a NetworkPolicy admitting the scraper.
+   * @default - not scraped
+   */
+  readonly metricsScrape?: MetricsScrape;
 }
+
+/** How the pods' metrics are collected. */
+export interface MetricsScrape {
+  /** Path of the app's Prometheus endpoint on its HTTP port. */
+  readonly path: string;
+  /** Port the scraper connects to on the pod (the Istio sidecar's merged metrics port, 15020). */
+  readonly scrapePort: number;
+  /** CIDRs the scraper connects from. */
+  readonly sourceCidrs: string[];
+}
+
+/** Names of the DestinationRule subsets Argo Rollouts labels with the pod-template hash. */
+export const CANARY_SUBSETS = { stable: 'stable', canary: 'canary' } as const;
 
 /** The NetworkPolicy egress every pod needs beyond what the namespace baseline allows. */
 const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 };
@@ -108,9 +134,18 @@ const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 };
  * and Istio policies follow from it.
  */
 export class StatelessServiceChart extends Chart {
+  /**
+   * The hardened workload definition. With progressive delivery it is not applied: the Rollout
+   * carries its pod template and selector instead.
+   */
   readonly deployment: kplus.Deployment;
   readonly service: kplus.Service;
+  /** The Argo Rollout replacing the Deployment (canary or blue-green delivery). */
+  readonly rollout?: Rollout;
+  /** The analysis gating the rollout. */
+  readonly analysisTemplate?: AnalysisTemplate;
   private readonly preStopSleepSeconds: number;
+  private readonly progressive: boolean;
 
   constructor(scope: Construct, id: string, props: StatelessServiceChartProps) {
     super(scope, id, { ...props, namespace: props.namespace, labels: { 'app.kubernetes.io/part-of': props.serviceName, ...props.labels } });
@@ -186,6 +221,14 @@ export class StatelessServiceChart extends Chart {
       ]),
     );
 
+    if (props.metricsScrape) {
+      podSpec.addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', {
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(props.port),
+        'prometheus.io/path': props.metricsScrape.path,
+      }));
+    }
+
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name: props.serviceName },
       selector: this.deployment,
@@ -193,7 +236,7 @@ export class StatelessServiceChart extends Chart {
     });
     ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', 'http'));
 
-    new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
+    const autoscaler = new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
       metadata: { name: props.serviceName },
       target: this.deployment,
       minReplicas: props.minReplicas,
@@ -215,6 +258,62 @@ export class StatelessServiceChart extends Chart {
     this.declareNetworkPolicies(props);
     this.declareMeshPolicies(props, selectorLabels);
     this.preStopSleepSeconds = props.preStopSleep.toSeconds();
+    this.progressive = props.delivery !== undefined;
+
+    if (props.delivery) {
+      const delivery = props.delivery;
+      if (delivery.strategy === 'blue-green') {
+        const preview = new kplus.Service(this, 'PreviewService', {
+          metadata: { name: previewName(props.serviceName) },
+          selector: this.deployment,
+          ports: [{ name: 'http', port: props.port, targetPort: props.port, protocol: kplus.Protocol.TCP }],
+        });
+        ApiObject.of(preview).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', 'http'));
+        new DestinationRule(this, 'PreviewTrafficPolicy', {
+          metadata: { name: previewName(props.serviceName) },
+          spec: { host: `${previewName(props.serviceName)}.${props.namespace}.svc.cluster.local`, trafficPolicy: meshTrafficPolicy(props.traffic) },
+        });
+      }
+      this.analysisTemplate = new AnalysisTemplate(this, 'Analysis', {
+        metadata: { name: analysisName(props.serviceName) },
+        spec: serviceAnalysisTemplateSpec({
+          serviceName: props.serviceName,
+          namespace: props.namespace,
+          prometheus: delivery.prometheus,
+          // A pre-promotion analysis must end to promote; a background one runs until the rollout does.
+          analysis: delivery.strategy === 'blue-green' ? delivery.analysis : { ...delivery.analysis, count: undefined },
+        }),
+      });
+      this.rollout = new Rollout(this, 'Rollout', {
+        metadata: { name: props.serviceName },
+        spec: {
+          selector: Lazy.any({ produce: () => ApiObject.of(this.deployment).toJson().spec.selector }),
+          template: Lazy.any({ produce: () => this.podTemplate() }),
+          revisionHistoryLimit: 10,
+          progressDeadlineSeconds: 600,
+          // A version that never becomes ready is rolled back, not left half-deployed.
+          progressDeadlineAbort: true,
+          strategy: rolloutStrategy(props, delivery),
+        },
+      });
+      // The autoscaler sizes the Rollout (which has the scale subresource) instead of the Deployment.
+      ApiObject.of(autoscaler).addJsonPatch(JsonPatch.replace('/spec/scaleTargetRef', { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: props.serviceName }));
+    }
+  }
+
+  /** The Deployment's pod template, as applied (with the fixes of `toJson`). */
+  private podTemplate(): PodTemplateJson {
+    const template = ApiObject.of(this.deployment).toJson().spec.template;
+    this.hardenPod(template.spec);
+    return template;
+  }
+
+  /** What cdk8s-plus-27 cannot express (see `toJson`). */
+  private hardenPod(pod: { initContainers?: any[]; containers: any[] }): void {
+    for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+      container.securityContext = { ...container.securityContext, capabilities: { drop: ['ALL'] } };
+    }
+    pod.containers[0].lifecycle = { preStop: { sleep: { seconds: this.preStopSleepSeconds } } };
   }
 
   /**
@@ -224,14 +323,12 @@ export class StatelessServiceChart extends Chart {
    * binary for an exec hook).
    */
   override toJson(): any[] {
-    return super.toJson().map((object) => {
-      const pod = object.kind === 'Deployment' ? object.spec.template.spec : undefined;
-      if (!pod) return object;
-      for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
-        container.securityContext = { ...container.securityContext, capabilities: { drop: ['ALL'] } };
-      }
-      pod.containers[0].lifecycle = { preStop: { sleep: { seconds: this.preStopSleepSeconds } } };
-      return object;
+    return super.toJson().flatMap((object) => {
+      if (object.kind !== 'Deployment') return [object];
+      // With progressive delivery the Rollout runs the pods (with this same template).
+      if (this.progressive) return [];
+      this.hardenPod(object.spec.template.spec);
+      return [object];
     });
   }
 
@@ -243,10 +340,17 @@ export class StatelessServiceChart extends Chart {
   private declareMeshPolicies(props: StatelessServiceChartProps, selectorLabels: Record<string, string>): void {
     const name = props.serviceName;
     const host = `${name}.${props.namespace}.svc.cluster.local`;
+    // Canary: Argo Rollouts moves the weights between the stable and canary subsets.
+    const destinations: HttpRouteDestination[] = props.delivery?.strategy === 'canary'
+      ? [
+        { destination: { host, subset: CANARY_SUBSETS.stable, port: { number: props.port } }, weight: 100 },
+        { destination: { host, subset: CANARY_SUBSETS.canary, port: { number: props.port } }, weight: 0 },
+      ]
+      : [{ destination: { host, port: { number: props.port } } }];
     const route = (routeName: string, prefixes?: string[]): HttpRoute => ({
       name: routeName,
       match: prefixes?.map((prefix) => ({ uri: { prefix } })),
-      route: [{ destination: { host, port: { number: props.port } } }],
+      route: destinations,
       timeout: istioDuration(props.traffic.requestTimeout),
       retries: { attempts: props.traffic.retryAttempts, perTryTimeout: istioDuration(props.traffic.perTryTimeout), retryOn: props.traffic.retryOn },
     });
@@ -264,19 +368,11 @@ export class StatelessServiceChart extends Chart {
       metadata: { name },
       spec: {
         host,
-        trafficPolicy: {
-          tls: { mode: 'ISTIO_MUTUAL' },
-          connectionPool: {
-            tcp: { maxConnections: props.traffic.maxConnections, connectTimeout: '2s' },
-            http: { http1MaxPendingRequests: props.traffic.maxPendingRequests, http2MaxRequests: props.traffic.maxConnections },
-          },
-          outlierDetection: {
-            consecutive5xxErrors: props.traffic.consecutive5xxErrors,
-            interval: '10s',
-            baseEjectionTime: '30s',
-            maxEjectionPercent: props.traffic.maxEjectionPercent,
-          },
-        },
+        trafficPolicy: meshTrafficPolicy(props.traffic),
+        // Argo Rollouts adds `rollouts-pod-template-hash` to each subset's labels.
+        ...(props.delivery?.strategy === 'canary'
+          ? { subsets: [{ name: CANARY_SUBSETS.stable, labels: { ...selectorLabels } }, { name: CANARY_SUBSETS.canary, labels: { ...selectorLabels } }] }
+          : {}),
       },
     });
 
@@ -341,10 +437,87 @@ export class StatelessServiceChart extends Chart {
         this.deployment.connections.allowTo(block, { isolation, ports: [kplus.NetworkPolicyPort.tcp(destination.port)] });
       });
     }
+    // The metrics scraper (outside the cluster, in the VPC) on the sidecar's merged metrics
+    // port, which Istio serves outside mTLS and the authorization policies.
+    props.metricsScrape?.sourceCidrs.forEach((cidr, i) => {
+      const block = kplus.NetworkPolicyIpBlock.ipv4(this, `MetricsScraperCidr${i}`, cidr);
+      this.deployment.connections.allowFrom(block, { isolation, ports: [kplus.NetworkPolicyPort.tcp(props.metricsScrape!.scrapePort)] });
+    });
     // EKS Pod Identity: the agent on each node serves credentials at a link-local address.
     const agent = kplus.NetworkPolicyIpBlock.ipv4(this, 'PodIdentityAgent', POD_IDENTITY_AGENT.cidr);
     this.deployment.connections.allowTo(agent, { isolation, ports: [kplus.NetworkPolicyPort.tcp(POD_IDENTITY_AGENT.port)] });
   }
+}
+
+/** Calls to the service: Istio mTLS, bounded connection pools, outlier detection. */
+function meshTrafficPolicy(traffic: ServiceTrafficPolicy): TrafficPolicy {
+  return {
+    tls: { mode: 'ISTIO_MUTUAL' },
+    connectionPool: {
+      tcp: { maxConnections: traffic.maxConnections, connectTimeout: '2s' },
+      http: { http1MaxPendingRequests: traffic.maxPendingRequests, http2MaxRequests: traffic.maxConnections },
+    },
+    outlierDetection: {
+      consecutive5xxErrors: traffic.consecutive5xxErrors,
+      interval: '10s',
+      baseEjectionTime: '30s',
+      maxEjectionPercent: traffic.maxEjectionPercent,
+    },
+  };
+}
+
+function previewName(serviceName: string): string {
+  return `${serviceName}-preview`;
+}
+
+function analysisName(serviceName: string): string {
+  return `${serviceName}-health`;
+}
+
+/**
+ * Canary: Istio weights on the mesh and gateway routes (subset-level split), the steps, and a
+ * background analysis from the first pause on: failing it aborts, and Argo sends all traffic
+ * back to the stable subset (automatic rollback). Blue-green: preview Service, analysis before
+ * promotion (auto-promotion only once it passed) and after it, with the previous version kept
+ * up for the rollback window.
+ */
+function rolloutStrategy(props: StatelessServiceChartProps, delivery: ProgressiveDeliverySettings): RolloutStrategy {
+  const analysis = (hash: 'Latest' | 'Stable'): RolloutAnalysis => ({
+    templates: [{ templateName: analysisName(props.serviceName) }],
+    args: [{ name: POD_TEMPLATE_HASH_ARG, valueFrom: { podTemplateHashValue: hash } }],
+  });
+  if (delivery.strategy === 'blue-green') {
+    return {
+      blueGreen: {
+        activeService: props.serviceName,
+        previewService: previewName(props.serviceName),
+        autoPromotionEnabled: true,
+        prePromotionAnalysis: analysis('Latest'),
+        postPromotionAnalysis: analysis('Latest'),
+        scaleDownDelaySeconds: delivery.scaleDownDelaySeconds,
+        abortScaleDownDelaySeconds: 30,
+      },
+    };
+  }
+  return {
+    canary: {
+      steps: canarySteps(delivery.canarySteps),
+      trafficRouting: {
+        istio: {
+          virtualServices: [
+            { name: props.serviceName, routes: ['mesh'] },
+            ...(props.gatewayRoute ? [{ name: `${props.serviceName}-ingress`, routes: ['api'] }] : []),
+          ],
+          destinationRule: { name: props.serviceName, canarySubsetName: CANARY_SUBSETS.canary, stableSubsetName: CANARY_SUBSETS.stable },
+        },
+      },
+      // From the first pause on (step 1), once the canary takes traffic.
+      analysis: { ...analysis('Latest'), startingStep: 1 },
+      maxSurge: '25%',
+      maxUnavailable: 0,
+      abortScaleDownDelaySeconds: 30,
+    },
+  };
 }
 
 /** An Istio duration: `10s`, or `1500ms` when not whole seconds. */

@@ -7,8 +7,11 @@ import { Construct } from 'constructs';
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
 import { isIntBetween, validationFailure } from '../core/validation';
 import type { IPostgresDatabase, IRedisCache } from '../data';
+import { DEFAULT_CANARY_STEPS, type CanaryStepSettings, type DeliveryStrategy, type ProgressiveDeliverySettings, type ServiceAnalysisSettings } from '../delivery/service-analysis';
+import type { IMetricsWorkspace } from '../observability/metrics-workspace';
+import { ISTIO_MERGED_METRICS_PORT } from '../observability/cluster-metrics-scraper';
 import type { ServiceImage } from './service-image';
-import { StatelessServiceChart, type EgressDestination, type GatewayRoute, type ServiceTrafficPolicy } from './stateless-service-chart';
+import { StatelessServiceChart, type EgressDestination, type GatewayRoute, type MetricsScrape, type ServiceTrafficPolicy } from './stateless-service-chart';
 
 /** Postgres the service uses: it logs in as `user` with IAM tokens over TLS. */
 export interface PostgresDependency {
@@ -60,6 +63,85 @@ export interface GatewayExposure {
    * @default ['GET', 'POST']
    */
   readonly methods?: string[];
+}
+
+/** Where the service's metrics are collected and queried. */
+export interface DeliveryMetrics {
+  /** The workspace the scraper writes to and analysis queries (SigV4, Argo's own credentials). */
+  readonly workspace: IMetricsWorkspace;
+  /** CIDRs the metrics scraper connects from (`ClusterMetricsScraper.sourceCidrs`). */
+  readonly scrapeSourceCidrs: string[];
+  /**
+   * Path of the service's Prometheus endpoint on its HTTP port.
+   * @default '/metrics'
+   */
+  readonly path?: string;
+}
+
+/** What makes a new version bad enough to roll back. */
+export interface AnalysisOptions {
+  /**
+   * Largest share of 5xx responses (of `http_server_request_duration_seconds`) tolerated.
+   * @default 0.01
+   */
+  readonly maxErrorRatio?: number;
+  /**
+   * Largest p99 request duration tolerated, in milliseconds.
+   * @default 500
+   */
+  readonly maxP99LatencyMs?: number;
+  /**
+   * Time between measurements (whole minutes or seconds, at least the 30 s scrape interval).
+   * @default Duration.minutes(1)
+   */
+  readonly interval?: CdkDuration;
+  /**
+   * Failed measurements tolerated per metric; one more aborts the rollout.
+   * @default 1
+   */
+  readonly failureLimit?: number;
+  /**
+   * Measurements of a blue-green analysis (before and after promotion).
+   * @default 5
+   */
+  readonly measurements?: number;
+}
+
+/** One canary step: the traffic weight, then a pause while the analysis watches. */
+export interface CanaryStepOptions {
+  /** Percentage of requests sent to the new version (1 to 100). */
+  readonly weight: number;
+  /** @default - no pause (use for the final 100) */
+  readonly pause?: CdkDuration;
+}
+
+/** How new versions replace old ones. */
+export interface ServiceDelivery {
+  /**
+   * `rolling` (a Deployment), or `canary` / `blue-green` (an Argo Rollout whose analysis on the
+   * service's metrics aborts and rolls back a bad version automatically).
+   * @default 'rolling'
+   */
+  readonly strategy?: DeliveryStrategy;
+  /**
+   * Metrics collection and the workspace analysis queries. Required for canary and blue-green;
+   * with rolling, it makes the pods scrapeable.
+   * @default - pods not scraped (rolling only)
+   */
+  readonly metrics?: DeliveryMetrics;
+  /** @default - see AnalysisOptions */
+  readonly analysis?: AnalysisOptions;
+  /**
+   * Canary steps, weights increasing to 100.
+   * @default 10% for 2 min, 25% for 2 min, 50% for 5 min, 100%
+   */
+  readonly canarySteps?: CanaryStepOptions[];
+  /**
+   * Blue-green: how long the previous version stays up after promotion, so a failed
+   * post-promotion analysis switches traffic back at once.
+   * @default Duration.minutes(10)
+   */
+  readonly rollbackWindow?: CdkDuration;
 }
 
 export interface StatelessServiceProps {
@@ -138,6 +220,8 @@ export interface StatelessServiceProps {
   readonly podSecurityGroup?: ec2.ISecurityGroup;
   /** @default DEFAULT_TRAFFIC_POLICY */
   readonly traffic?: Partial<ServiceTrafficPolicy>;
+  /** @default - rolling update of a Deployment, pods not scraped */
+  readonly delivery?: ServiceDelivery;
 }
 
 /** Mesh traffic policy defaults: bounded, and only idempotent-safe retries. */
@@ -255,6 +339,8 @@ export class StatelessService extends Construct {
       gatewayRoute,
       meshCallers: [],
       traffic: { ...DEFAULT_TRAFFIC_POLICY, ...props.traffic },
+      delivery: settings.delivery,
+      metricsScrape: settings.metricsScrape,
     });
 
     // Apply from this construct's stack through an imported handle of the cluster: the
@@ -287,6 +373,8 @@ interface ResolvedSettings {
   readonly resources: { cpuRequestMillis: number; cpuLimitMillis: number; memoryRequestMiB: number; memoryLimitMiB: number };
   readonly preStopSleep: CdkDuration;
   readonly terminationGracePeriod: CdkDuration;
+  readonly delivery?: ProgressiveDeliverySettings;
+  readonly metricsScrape?: MetricsScrape;
 }
 
 function resolveSettings(scope: Construct, props: StatelessServiceProps): ResolvedSettings {
@@ -325,5 +413,66 @@ function resolveSettings(scope: Construct, props: StatelessServiceProps): Resolv
   }
   if (props.postgres && props.postgres.subnets.length === 0) fail('postgres.subnets is empty: the NetworkPolicy and ServiceEntry need the subnets the database lives in.');
   if (props.cache && props.cache.subnets.length === 0) fail('cache.subnets is empty: the NetworkPolicy and ServiceEntry need the subnets the cache lives in.');
-  return { port, minReplicas, maxReplicas, targetCpuUtilizationPercent, resources, preStopSleep, terminationGracePeriod };
+  return { port, minReplicas, maxReplicas, targetCpuUtilizationPercent, resources, preStopSleep, terminationGracePeriod, ...resolveDelivery(fail, props.delivery) };
+}
+
+const STRATEGIES: readonly DeliveryStrategy[] = ['rolling', 'canary', 'blue-green'];
+
+function resolveDelivery(fail: (message: string) => never, delivery: ServiceDelivery | undefined): Pick<ResolvedSettings, 'delivery' | 'metricsScrape'> {
+  if (!delivery) return {};
+  const strategy = delivery.strategy ?? 'rolling';
+  if (!STRATEGIES.includes(strategy)) fail(`delivery.strategy "${strategy}" is not one of ${STRATEGIES.join(', ')}.`);
+  const metrics = delivery.metrics;
+  if (metrics && metrics.scrapeSourceCidrs.length === 0) fail('delivery.metrics.scrapeSourceCidrs is empty: the pods\' NetworkPolicy must admit the scraper. Fix: pass ClusterMetricsScraper.sourceCidrs.');
+  const metricsScrape: MetricsScrape | undefined = metrics && { path: metrics.path ?? '/metrics', scrapePort: ISTIO_MERGED_METRICS_PORT, sourceCidrs: metrics.scrapeSourceCidrs };
+  if (strategy === 'rolling') return { metricsScrape };
+  if (!metrics) fail(`delivery.strategy "${strategy}" needs delivery.metrics: the analysis that rolls a bad version back reads the service's metrics. Fix: pass the metrics workspace and the scraper's source CIDRs.`);
+
+  const a = delivery.analysis ?? {};
+  const interval = a.interval ?? CdkDuration.minutes(1);
+  const analysis: ServiceAnalysisSettings = {
+    maxErrorRatio: a.maxErrorRatio ?? 0.01,
+    maxP99LatencyMs: a.maxP99LatencyMs ?? 500,
+    intervalSeconds: interval.toSeconds(),
+    failureLimit: a.failureLimit ?? 1,
+    consecutiveErrorLimit: 3,
+    count: a.measurements ?? 5,
+  };
+  if (!(analysis.maxErrorRatio > 0 && analysis.maxErrorRatio < 1)) fail(`delivery.analysis.maxErrorRatio ${analysis.maxErrorRatio} must be between 0 and 1 (exclusive), e.g. 0.01 for 1%.`);
+  if (!isIntBetween(analysis.maxP99LatencyMs, 1, 60_000)) fail(`delivery.analysis.maxP99LatencyMs ${analysis.maxP99LatencyMs} must be a whole number of milliseconds from 1 to 60000.`);
+  if (!isIntBetween(analysis.intervalSeconds, 30, 3600)) fail(`delivery.analysis.interval ${analysis.intervalSeconds}s must be 30s to 1h: metrics are scraped every 30s.`);
+  if (!isIntBetween(analysis.failureLimit, 0, 10)) fail(`delivery.analysis.failureLimit ${analysis.failureLimit} must be a whole number from 0 to 10.`);
+  if (!isIntBetween(analysis.count!, 1, 60)) fail(`delivery.analysis.measurements ${analysis.count} must be a whole number from 1 to 60.`);
+
+  const steps: CanaryStepSettings[] = delivery.canarySteps
+    ? delivery.canarySteps.map((s) => ({ weight: s.weight, pauseSeconds: s.pause?.toSeconds() }))
+    : [...DEFAULT_CANARY_STEPS];
+  if (strategy === 'canary') validateCanarySteps(fail, steps, analysis.intervalSeconds);
+  const rollbackWindow = (delivery.rollbackWindow ?? CdkDuration.minutes(10)).toSeconds();
+  if (!isIntBetween(rollbackWindow, 30, 3600)) fail(`delivery.rollbackWindow ${rollbackWindow}s must be 30s to 1h: the previous version must outlive the post-promotion analysis.`);
+
+  return {
+    metricsScrape,
+    delivery: {
+      strategy,
+      prometheus: { address: metrics!.workspace.prometheusEndpoint, region: metrics!.workspace.region },
+      analysis,
+      canarySteps: steps,
+      scaleDownDelaySeconds: rollbackWindow,
+    },
+  };
+}
+
+function validateCanarySteps(fail: (message: string) => never, steps: CanaryStepSettings[], intervalSeconds: number): void {
+  const shown = JSON.stringify(steps.map((s) => s.weight));
+  if (steps.length === 0) fail('delivery.canarySteps is empty. Fix: list weights increasing to 100, e.g. 10, 25, 50, 100.');
+  steps.forEach((step, i) => {
+    if (!isIntBetween(step.weight, 1, 100)) fail(`delivery.canarySteps weight ${step.weight} must be a whole percentage from 1 to 100.`);
+    if (i > 0 && step.weight <= steps[i - 1].weight) fail(`delivery.canarySteps weights ${shown} must increase step by step.`);
+    if (step.pauseSeconds !== undefined && step.pauseSeconds < intervalSeconds) {
+      fail(`delivery.canarySteps pause of ${step.pauseSeconds}s after ${step.weight}% is shorter than the analysis interval (${intervalSeconds}s): the step would pass unmeasured.`);
+    }
+  });
+  if (steps[steps.length - 1].weight !== 100) fail(`delivery.canarySteps weights ${shown} must end at 100.`);
+  if (steps.slice(0, -1).some((s) => s.pauseSeconds === undefined)) fail('delivery.canarySteps: every step before the last needs a pause, or the analysis never sees that weight.');
 }
