@@ -7,7 +7,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { ApplicationNamespace, PlatformCluster } from '../../constructs/cluster';
+import { ARGO_ROLLOUTS_METRICS_PORT, ArgoRollouts } from '../../constructs/delivery';
 import { IstioMesh } from '../../constructs/mesh';
+import { ClusterMetricsScraper, ISTIO_MERGED_METRICS_PORT, MetricsWorkspace } from '../../constructs/observability';
 import type { PlatformConfig } from '../config';
 import { removalPolicyOf, retentionOf } from './config-mapping';
 
@@ -28,6 +30,12 @@ export class ClusterStack extends Stack {
   readonly mesh: IstioMesh;
   /** Application namespaces from `cluster.namespaces`, by name; workloads depend on `.manifest`. */
   readonly namespaces: Readonly<Record<string, ApplicationNamespace>>;
+  /** Amazon Managed Service for Prometheus workspace of the environment (analysis queries it). */
+  readonly metricsWorkspace: MetricsWorkspace;
+  /** AWS managed collector scraping the cluster's annotated pods into `metricsWorkspace`. */
+  readonly metricsScraper: ClusterMetricsScraper;
+  /** Argo Rollouts (canary and blue-green delivery with analysis), installed after the mesh. */
+  readonly argoRollouts: ArgoRollouts;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
@@ -87,5 +95,25 @@ export class ClusterStack extends Stack {
       namespaces[ns.name] = appNamespace;
     }
     this.namespaces = namespaces;
+
+    // Progressive delivery: metrics collection and Argo Rollouts, after the mesh.
+    this.metricsWorkspace = new MetricsWorkspace(this, 'Metrics', {
+      logRetention: retentionOf(cluster.controlPlaneLogRetentionDays),
+      removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
+    });
+    this.metricsScraper = new ClusterMetricsScraper(this, 'MetricsScraper', {
+      cluster: eksCluster,
+      vpc: props.vpc,
+      workspace: this.metricsWorkspace,
+      metricsPorts: [ISTIO_MERGED_METRICS_PORT, ARGO_ROLLOUTS_METRICS_PORT],
+      logRetention: retentionOf(cluster.controlPlaneLogRetentionDays),
+      removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
+    });
+    this.argoRollouts = new ArgoRollouts(this, 'ArgoRollouts', {
+      cluster: eksCluster,
+      metricsWorkspace: this.metricsWorkspace,
+      scrapeSourceCidrs: this.metricsScraper.sourceCidrs,
+    });
+    this.argoRollouts.node.addDependency(this.mesh.ready);
   }
 }

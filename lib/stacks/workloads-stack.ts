@@ -86,6 +86,11 @@ export class WorkloadsStack extends Stack {
         pathPrefixes: ['/v1/'],
         methods: ['GET', 'POST'],
       },
+      // rolling (dev), canary or blue-green (Argo Rollouts, analysis on the service's metrics).
+      delivery: {
+        strategy: sample.delivery,
+        metrics: { workspace: props.cluster.metricsWorkspace, scrapeSourceCidrs: props.cluster.metricsScraper.sourceCidrs },
+      },
     });
   }
 }
