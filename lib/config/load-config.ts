@@ -1,7 +1,7 @@
 import type { Node } from 'constructs';
 import { ENVIRONMENT_DEFAULTS } from './environments';
-import type { PlatformConfig } from './platform-config';
-import { PlatformConfigError, validatePlatformConfig } from './validate-config';
+import type { PipelineConfig, PlatformConfig } from './platform-config';
+import { PipelineConfigError, PlatformConfigError, validatePipelineConfig, validatePlatformConfig } from './validate-config';
 
 /** Context key selecting the environment: `cdk synth -c env=prod`. */
 export const ENV_CONTEXT_KEY = 'env';
@@ -59,4 +59,49 @@ export function loadPlatformConfigs(node: Node): PlatformConfig[] {
     .map((name) => name.trim())
     .filter((name) => name.length > 0)
     .map((name) => resolvePlatformConfig(name, overrides[name]));
+}
+
+// --- Pipeline --------------------------------------------------------------------------------
+
+/** Context key holding the pipeline section: `{ "pipeline": { "connectionArn": "...", ... } }`. */
+export const PIPELINE_CONTEXT_KEY = 'pipeline';
+
+/** Defaults merged under the pipeline section. */
+export const PIPELINE_DEFAULTS: Pick<PipelineConfig, 'branch' | 'environments' | 'smokeTestBaseUrls'> = {
+  branch: 'main',
+  environments: ['staging', 'prod'],
+  smokeTestBaseUrls: {},
+};
+
+/** A validated pipeline section and the validated configurations of the environments it deploys, in order. */
+export interface ResolvedPipelineConfig {
+  readonly pipeline: PipelineConfig;
+  readonly environments: PlatformConfig[];
+}
+
+/**
+ * Reads the `pipeline` section from context (an object, or a JSON string from `-c`), and the
+ * `platform.<env>` overrides of each environment it deploys. Returns `undefined` when there is
+ * no section (or it is `"off"`): the app then builds the `-c env` stages as before.
+ */
+export function loadPipelineConfig(node: Node): ResolvedPipelineConfig | undefined {
+  let section = node.tryGetContext(PIPELINE_CONTEXT_KEY);
+  if (section === undefined || section === null || section === false || section === 'off' || section === '') return undefined;
+  if (typeof section === 'string') {
+    try {
+      section = JSON.parse(section);
+    } catch {
+      throw new PipelineConfigError([`pipeline is ${JSON.stringify(section)}: must be a JSON object. Fix: pass -c pipeline='{"connectionArn":"...","repository":"owner/name",...}' or set it in cdk.json context.`]);
+    }
+  }
+  if (!isPlainObject(section)) {
+    throw new PipelineConfigError([`pipeline is ${JSON.stringify(section)}: must be an object. Fix: see "Delivery pipeline" in docs/pipeline.md.`]);
+  }
+  const pipeline = mergeConfig(PIPELINE_DEFAULTS as PipelineConfig, section);
+  let overrides = node.tryGetContext(OVERRIDES_CONTEXT_KEY) ?? {};
+  if (typeof overrides === 'string') overrides = JSON.parse(overrides);
+  const known = knownEnvironments();
+  const names = Array.isArray(pipeline.environments) ? pipeline.environments.filter((n) => known.includes(n)) : [];
+  const environments = [...new Set(names)].map((name) => resolvePlatformConfig(name, overrides[name]));
+  return { pipeline: validatePipelineConfig(pipeline, environments, known), environments };
 }

@@ -175,3 +175,28 @@ export interface PlatformConfig {
   readonly removalPolicy: StatefulRemovalPolicy;
   readonly tags: PlatformTags;
 }
+
+/**
+ * The delivery pipeline (`lib/pipeline`): app-wide, not per environment. Read from the
+ * `pipeline` context key; when it is absent the app synthesizes the `-c env` stages instead.
+ */
+export interface PipelineConfig {
+  /** ARN of the CodeConnections (CodeStar Connections) connection to the Git provider. */
+  readonly connectionArn: string;
+  /** Source repository as `owner/name`. */
+  readonly repository: string;
+  /** Branch that triggers the pipeline. */
+  readonly branch: string;
+  /** Environments deployed, in order (e.g. `["staging", "prod"]`); prod, if listed, last. */
+  readonly environments: string[];
+  /** Account of the pipeline itself (the tooling account); defaults to the first environment's. */
+  readonly account?: string;
+  /** Region of the pipeline; defaults to the first environment's. Every environment must be in it. */
+  readonly region?: string;
+  /**
+   * Base URL of each deployed environment's internal gateway, e.g.
+   * `{ "staging": "https://orders.staging.internal.example.com" }`: the smoke tests call
+   * `<url>/v1/orders` from inside that environment's VPC.
+   */
+  readonly smokeTestBaseUrls: Record<string, string>;
+}

@@ -1,6 +1,6 @@
 import { isRfc1918, parseIpv4Cidr } from '../../constructs/network/cidr';
 import { isImageDigest, isImmutableImageTag } from '../../constructs/workload/service-image';
-import type { DeliveryStrategy, PlatformConfig } from './platform-config';
+import type { DeliveryStrategy, PipelineConfig, PlatformConfig } from './platform-config';
 
 export { isRfc1918, parseIpv4Cidr };
 
@@ -281,4 +281,103 @@ export function validatePlatformConfig(config: PlatformConfig): PlatformConfig {
 
   if (problems.length > 0) throw new PlatformConfigError(config.envName, problems);
   return config;
+}
+
+// --- Pipeline --------------------------------------------------------------------------------
+
+/** Thrown when the `pipeline` context section cannot produce a safe delivery pipeline. */
+export class PipelineConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid pipeline configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'PipelineConfigError';
+  }
+}
+
+const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
+const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const BRANCH = /^(?![-/])(?!.*(\.\.|\/\/|@\{))[A-Za-z0-9._\/-]{1,255}(?<![./])$/;
+const SMOKE_URL = /^https:\/\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?$/;
+
+/**
+ * Checks the pipeline section against the (already validated) configurations of the
+ * environments it deploys, and throws one `PipelineConfigError` listing every problem, each
+ * naming the setting, the value given and the fix.
+ */
+export function validatePipelineConfig(pipeline: PipelineConfig, environments: readonly PlatformConfig[], knownEnvironments: readonly string[]): PipelineConfig {
+  const problems: string[] = [];
+  const problem = (setting: string, value: unknown, expected: string, fix: string, where = 'cdk.json context "pipeline"') =>
+    problems.push(`pipeline.${setting} is ${JSON.stringify(value)}: ${expected}. Fix: ${fix} (in ${where} or with -c).`);
+
+  if (typeof pipeline.connectionArn !== 'string' || !CONNECTION_ARN.test(pipeline.connectionArn)) {
+    problem('connectionArn', pipeline.connectionArn, 'must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<uuid>)',
+      'create the connection in the console (Developer Tools > Connections), complete the handshake, and paste its ARN');
+  }
+  if (typeof pipeline.repository !== 'string' || !REPOSITORY.test(pipeline.repository)) {
+    problem('repository', pipeline.repository, 'must be "owner/name" of the repository the connection can read', 'set it to e.g. "my-org/zero-trust-platform"');
+  }
+  if (typeof pipeline.branch !== 'string' || !BRANCH.test(pipeline.branch)) {
+    problem('branch', pipeline.branch, 'must be a Git branch name', 'set it to e.g. "main"');
+  }
+  if (pipeline.account !== undefined && !/^\d{12}$/.test(pipeline.account)) {
+    problem('account', pipeline.account, 'must be a 12-digit AWS account id', 'set it to the tooling account, or remove it to use the first environment\'s account');
+  }
+  if (pipeline.region !== undefined && !/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/.test(pipeline.region)) {
+    problem('region', pipeline.region, 'must be an AWS region name', 'set it to e.g. "eu-west-1"');
+  }
+  if ((pipeline.account === undefined) !== (pipeline.region === undefined)) {
+    problem('account/region', { account: pipeline.account, region: pipeline.region }, 'must be set together or not at all', 'set both, or neither to use the first environment\'s');
+  }
+
+  const names = Array.isArray(pipeline.environments) ? pipeline.environments : [];
+  if (names.length === 0) {
+    problem('environments', pipeline.environments, 'must list at least one environment to deploy, in order', 'set it to e.g. ["staging", "prod"]');
+  }
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (!knownEnvironments.includes(name)) {
+      problem('environments', name, `is not a known environment (${knownEnvironments.join(', ')})`, 'list only environments defined in lib/config/environments.ts');
+    } else if (seen.has(name)) {
+      problem('environments', names, `lists "${name}" twice`, 'list each environment once, in deployment order');
+    }
+    seen.add(name);
+  }
+  if (names.includes('prod') && names[names.length - 1] !== 'prod') {
+    problem('environments', names, 'must deploy prod last, after every environment that tests a change first', `move "prod" to the end: ${JSON.stringify([...names.filter((n) => n !== 'prod'), 'prod'])}`);
+  }
+
+  const pipelineRegion = pipeline.region ?? environments[0]?.region;
+  for (const env of environments) {
+    const where = `cdk.json context "platform" -> "${env.envName}"`;
+    if (env.account === undefined || env.region === undefined) {
+      problems.push(
+        `platform.${env.envName}.account/region is ${JSON.stringify({ account: env.account, region: env.region })}: the pipeline deploys "${env.envName}" and needs its account and region (and network.availabilityZones). ` +
+          `Fix: set account, region and network.availabilityZones (in ${where} or with -c).`,
+      );
+    } else if (pipelineRegion !== undefined && env.region !== pipelineRegion) {
+      problems.push(
+        `platform.${env.envName}.region is "${env.region}": must be the pipeline region "${pipelineRegion}" (cross-region deployment and image pulls are not supported). ` +
+          `Fix: deploy "${env.envName}" in ${pipelineRegion}, or run a pipeline per region (in ${where} or with -c).`,
+      );
+    }
+  }
+
+  const urls = pipeline.smokeTestBaseUrls ?? {};
+  for (const name of names) {
+    const url = urls[name];
+    if (typeof url !== 'string' || !SMOKE_URL.test(url)) {
+      problem(`smokeTestBaseUrls.${name}`, url, 'must be the https:// base URL (scheme and host, no path) of the environment\'s internal gateway',
+        `set it to e.g. "https://orders.${name}.internal.example.com"`);
+    }
+  }
+  for (const name of Object.keys(urls)) {
+    if (!names.includes(name)) {
+      problem(`smokeTestBaseUrls.${name}`, urls[name], `names an environment the pipeline does not deploy (${names.join(', ') || 'none'})`, `remove it or add "${name}" to pipeline.environments`);
+    }
+  }
+
+  if (problems.length > 0) throw new PipelineConfigError(problems);
+  return pipeline;
 }
