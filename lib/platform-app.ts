@@ -1,17 +1,39 @@
 import type { App } from 'aws-cdk-lib';
 import { applyComplianceGate } from './compliance/compliance-gate';
-import { loadPlatformConfigs } from './config';
+import { loadPipelineConfig, loadPlatformConfigs } from './config';
+import { PipelineStack } from './pipeline/pipeline-stack';
 import { PlatformStage } from './platform-stage';
 
 /**
  * Composes the platform into an app: one PlatformStage per environment selected in context
- * (`-c env=dev`, `-c env=staging,prod`), then the compliance gate over all of them.
- * bin/platform.ts, the tests and the synth benchmark all build the app through this.
+ * (`-c env=dev`, `-c env=staging,prod`; `-c env=` for none), plus the delivery pipeline
+ * (`PipelineStack`, with the stages it deploys) when context has a `pipeline` section; then
+ * the compliance gate over all of them. bin/platform.ts, the tests and the synth benchmark
+ * all build the app through this. Returns the stages selected with `-c env`.
  */
 export function buildPlatformApp(app: App): PlatformStage[] {
   const stages = loadPlatformConfigs(app.node).map((config) => new PlatformStage(app, stageId(config.envName), { config }));
+  buildPipeline(app);
   applyComplianceGate(app);
   return stages;
+}
+
+/** The pipeline stack's construct id (and artifact id). */
+export const PIPELINE_STACK_ID = 'Pipeline';
+
+/** Adds the PipelineStack when context has a `pipeline` section (see docs/pipeline.md). */
+function buildPipeline(app: App): PipelineStack | undefined {
+  const resolved = loadPipelineConfig(app.node);
+  if (!resolved) return undefined;
+  const { pipeline, environments } = resolved;
+  return new PipelineStack(app, PIPELINE_STACK_ID, {
+    pipeline,
+    environments,
+    env: { account: pipeline.account ?? environments[0].account, region: pipeline.region ?? environments[0].region },
+    stackName: 'ztp-pipeline',
+    description: `Zero-trust platform delivery pipeline: ${pipeline.repository}@${pipeline.branch} -> ${pipeline.environments.join(' -> ')}`,
+    terminationProtection: true,
+  });
 }
 
 /** `prod` -> `Prod`: the stage id, which prefixes the stack artifact ids. */

@@ -15,10 +15,19 @@ import { createTestApp, snapshotTemplate } from '../support/test-app';
 /**
  * The whole platform as `cdk synth` builds it, with aws-cdk-lib's built-in CloudFormation
  * validation ON (the one checked full synth), for dev (env-agnostic) and prod (pinned
- * account, region and AZs).
+ * account, region and AZs), plus the delivery pipeline (a tooling account deploying prod),
+ * so every acknowledgment in the registry is exercised.
  */
 const PROD_CONTEXT = {
   env: 'dev,prod',
+  pipeline: {
+    connectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0b9a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d',
+    repository: 'example-org/zero-trust-platform',
+    environments: ['prod'],
+    account: '111111111111',
+    region: 'eu-west-1',
+    smokeTestBaseUrls: { prod: 'https://orders.prod.internal.example.com' },
+  },
   platform: {
     prod: {
       account: '123456789012',

@@ -1,0 +1,46 @@
+import { Aspects, Validations, type IAspect } from 'aws-cdk-lib';
+import type { Construct, IConstruct } from 'constructs';
+import { ACKNOWLEDGMENTS } from '../compliance/acknowledgments';
+import { PlatformStage, type PlatformStageProps } from '../platform-stage';
+import { SmokeTestStack } from './smoke-tests';
+
+export interface DeliveryStageProps extends PlatformStageProps {
+  /** `https://<internal gateway host>` of this environment. */
+  readonly smokeTestBaseUrl: string;
+  /** Account of the pipeline that starts the smoke tests. */
+  readonly pipelineAccount: string;
+}
+
+/**
+ * One environment as the pipeline deploys it: the PlatformStage stacks, plus the in-VPC
+ * smoke-test runner the pipeline starts after the deployment.
+ */
+export class DeliveryStage extends PlatformStage {
+  readonly smokeTests: SmokeTestStack;
+
+  constructor(scope: Construct, id: string, props: DeliveryStageProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.smokeTests = new SmokeTestStack(this, 'SmokeTests', {
+      config,
+      vpc: this.network.vpc,
+      baseUrl: props.smokeTestBaseUrl,
+      pipelineAccount: props.pipelineAccount,
+      stackName: `${config.name}-smoke-tests`,
+      description: `Zero-trust platform ${config.envName}: in-VPC smoke-test runner started by the delivery pipeline`,
+      terminationProtection: config.envName === 'prod',
+    });
+    // CDK Pipelines synthesizes a stage as soon as it is added to the pipeline, before the
+    // app-level compliance gate can attach the registry to it: attach it here.
+    Aspects.of(this).add(new AcknowledgeFromRegistry());
+  }
+}
+
+/** The registry of `lib/compliance/acknowledgments.ts`, applied to this stage's constructs. */
+class AcknowledgeFromRegistry implements IAspect {
+  visit(node: IConstruct): void {
+    for (const ack of ACKNOWLEDGMENTS) {
+      if (ack.appliesTo(node)) Validations.of(node).acknowledge(...ack.ids.map((id) => ({ id, reason: ack.reason })));
+    }
+  }
+}

@@ -1,0 +1,337 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { loadPipelineConfig } from '../../../lib/config';
+import type { OpenFinding } from '../../../lib/compliance/validation-report';
+import { PipelineStack, SMOKE_TEST_RUNNER_COMMANDS } from '../../../lib/pipeline';
+import { buildPlatformApp, PIPELINE_STACK_ID } from '../../../lib/platform-app';
+import { createTestApp, synthWithGate } from '../../support/test-app';
+import { PIPELINE_CONTEXT, PROD_ACCOUNT, REGION, STAGING_ACCOUNT, TOOLING_ACCOUNT } from './pipeline-context';
+
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
+type Action = { Name: string; RunOrder: number; ActionTypeId: { Category: string; Provider: string }; Configuration?: Record<string, any>; RoleArn?: unknown };
+type PipelineStage = { Name: string; Actions: Action[] };
+
+describe('PipelineStack', () => {
+  let stack: PipelineStack;
+  let template: Template;
+  let stages: PipelineStage[];
+  let findings: OpenFinding[];
+  let assemblyDirectory: string;
+
+  beforeAll(() => {
+    // GIVEN the pipeline section of a tooling account deploying staging then prod
+    const app = createTestApp({ context: PIPELINE_CONTEXT });
+    const { pipeline, environments } = loadPipelineConfig(app.node)!;
+    stack = new PipelineStack(app, 'Pipeline', { pipeline, environments, env: { account: TOOLING_ACCOUNT, region: REGION } });
+    // WHEN synthesized with the compliance gate
+    ({ findings, assemblyDirectory } = synthWithGate(app));
+    template = Template.fromStack(stack);
+    stages = Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0].Properties.Stages;
+  });
+
+  const stage = (name: string) => stages.find((s) => s.Name === name)!;
+  const projects = () => Object.entries(template.findResources('AWS::CodeBuild::Project')) as [string, Resource][];
+  const buildSpecOf = (project: Resource): string => JSON.stringify(project.Properties.Source.BuildSpec);
+  /** Every command of a project's inline buildspec, in order (install phase first). */
+  const commandsOf = (project: Resource): string[] => {
+    const spec = JSON.parse(project.Properties.Source.BuildSpec) as { phases: Record<string, { commands?: string[] }> };
+    return ['install', 'pre_build', 'build', 'post_build'].flatMap((phase) => spec.phases[phase]?.commands ?? []);
+  };
+  const indexOf = (commands: string[], text: string) => commands.findIndex((c) => c.includes(text));
+  const projectWith = (text: string): Resource => {
+    const matches = projects().filter(([, p]) => buildSpecOf(p).includes(text));
+    expect(matches).toHaveLength(1);
+    return matches[0][1];
+  };
+
+  test('has zero unacknowledged findings (pipeline stack and every stage it deploys)', () => {
+    expect(findings).toEqual([]);
+  });
+
+  test('is a V2 pipeline sourcing the configured repository and branch through CodeConnections', () => {
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
+    const [source] = stage('Source').Actions;
+    expect(source.ActionTypeId).toMatchObject({ Category: 'Source', Provider: 'CodeStarSourceConnection' });
+    expect(source.Configuration).toMatchObject({
+      ConnectionArn: PIPELINE_CONTEXT.pipeline.connectionArn,
+      FullRepositoryId: 'example-org/zero-trust-platform',
+      BranchName: 'main',
+    });
+  });
+
+  test('runs source, build, self-mutation, assets, then the environments in config order', () => {
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Staging', 'Prod']);
+  });
+
+  test('mutates itself before deploying anything', () => {
+    const [selfMutate] = stage('UpdatePipeline').Actions;
+    expect(selfMutate.Name).toBe('SelfMutate');
+    expect(buildSpecOf(projectWith(' deploy Pipeline --require-approval=never'))).toContain('npm install -g aws-cdk@2.');
+  });
+
+  test('builds the image before synth, so synth pins its digest', () => {
+    const build = stage('Build').Actions;
+    const image = build.find((a) => a.Name === 'SampleImage')!;
+    const synth = build.find((a) => a.Name === 'Synth')!;
+    expect(image.RunOrder).toBeLessThan(synth.RunOrder);
+  });
+
+  test('asks for a manual approval before prod, and only there', () => {
+    const prod = stage('Prod').Actions;
+    const approval = prod.find((a) => a.ActionTypeId.Category === 'Approval')!;
+    expect(approval.Name).toBe('PromoteToProd');
+    const deploys = prod.filter((a) => a.ActionTypeId.Category === 'Deploy');
+    expect(deploys.length).toBeGreaterThan(0);
+    expect(Math.max(approval.RunOrder)).toBeLessThan(Math.min(...deploys.map((a) => a.RunOrder)));
+    expect(stage('Staging').Actions.filter((a) => a.ActionTypeId.Category === 'Approval')).toEqual([]);
+  });
+
+  test.each(['Staging', 'Prod'])('%s: smoke tests run after every stack of the environment is deployed', (name) => {
+    const actions = stage(name).Actions;
+    const smoke = actions.find((a) => a.Name === 'SmokeTests')!;
+    expect(smoke.ActionTypeId.Category).toBe('Build');
+    expect(smoke.RunOrder).toBeGreaterThan(Math.max(...actions.filter((a) => a.ActionTypeId.Category === 'Deploy').map((a) => a.RunOrder)));
+  });
+
+  test.each([['Staging', STAGING_ACCOUNT], ['Prod', PROD_ACCOUNT]])('%s deploys into its own account through the CDK bootstrap roles', (name, account) => {
+    const deploys = stage(name).Actions.filter((a) => a.ActionTypeId.Category === 'Deploy');
+    for (const deploy of deploys) {
+      expect(JSON.stringify(deploy.RoleArn)).toContain(`:iam::${account}:role/cdk-hnb659fds-deploy-role-${account}-${REGION}`);
+      if (deploy.Configuration!.ActionMode === 'CHANGE_SET_REPLACE') {
+        expect(deploy.Configuration!.RoleArn).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-${account}-${REGION}` });
+      }
+    }
+    // prod's stacks, including the smoke-test runner, deploy only after approval
+    expect(deploys.map((a) => a.Configuration!.StackName)).toEqual(expect.arrayContaining([`ztp-${name.toLowerCase()}-network`, `ztp-${name.toLowerCase()}-smoke-tests`]));
+  });
+
+  test('artifact bucket: customer KMS key, TLS only, versioned, no public access, access-logged', () => {
+    const [bucketId] = Object.keys(template.findResources('AWS::S3::Bucket', { Properties: { LoggingConfiguration: Match.anyValue() } }));
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] } } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^StoreAccessLogs') } },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      ArtifactStore: { Type: 'S3', Location: { Ref: bucketId }, EncryptionKey: { Type: 'KMS', Id: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] } } },
+    });
+  });
+
+  test('the access-log bucket has no ACLs, no public access, TLS only and Object Lock', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      ObjectLockEnabled: true,
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) {
+      expect(bucket.Properties.AccessControl).toBeUndefined();
+      expect(bucket.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  test('every key rotates and is retained', () => {
+    const keys = Object.values(template.findResources('AWS::KMS::Key'));
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      expect(key.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  test('every CodeBuild project logs to the KMS-encrypted log group and encrypts artifacts with the pipeline key', () => {
+    const [logGroupId, logGroup] = Object.entries(template.findResources('AWS::Logs::LogGroup'))[0];
+    expect(logGroup.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StoreKey/), 'Arn'] });
+    expect(logGroup.Properties.RetentionInDays).toBeGreaterThanOrEqual(365);
+    for (const [, project] of projects()) {
+      expect(project.Properties.LogsConfig).toEqual({ CloudWatchLogs: { GroupName: { Ref: logGroupId }, Status: 'ENABLED' } });
+      expect(project.Properties.EncryptionKey).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StoreKey/), 'Arn'] });
+    }
+  });
+
+  test('exactly one CodeBuild project is privileged: the one that builds images', () => {
+    const privileged = projects().filter(([, p]) => p.Properties.Environment.PrivilegedMode === true);
+    expect(privileged).toHaveLength(1);
+    expect(buildSpecOf(privileged[0][1])).toContain('docker build');
+    for (const [, project] of projects().filter(([, p]) => p.Properties.Environment.PrivilegedMode !== true)) {
+      expect(buildSpecOf(project)).not.toContain('docker ');
+    }
+  });
+
+  test('no wildcard admin: no Action "*" or service-wide wildcard, no IAM/CloudFormation changes on "*", no AdministratorAccess', () => {
+    const templates = fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.template.json'));
+    expect(templates.length).toBeGreaterThan(5);
+    for (const file of templates) {
+      const json = fs.readFileSync(path.join(assemblyDirectory, file), 'utf8');
+      expect({ file, admin: json.includes('AdministratorAccess') }).toEqual({ file, admin: false });
+      for (const resource of Object.values(JSON.parse(json).Resources) as Resource[]) {
+        const documents = [resource.Properties?.PolicyDocument, ...(resource.Properties?.Policies ?? []).map((p: { PolicyDocument: unknown }) => p.PolicyDocument)].filter(Boolean);
+        for (const statement of documents.flatMap((d: { Statement: unknown[] }) => d.Statement) as { Effect: string; Action: string | string[]; Resource?: unknown }[]) {
+          if (statement.Effect !== 'Allow') continue;
+          const actions = ([] as string[]).concat(statement.Action);
+          expect({ file, actions }).not.toEqual({ file, actions: expect.arrayContaining(['*']) });
+          for (const action of actions) expect({ file, action, serviceWide: /^(iam|cloudformation|sts|kms|s3|ecr|codebuild):\*$/.test(action) }).toEqual({ file, action, serviceWide: false });
+          // in the pipeline's own templates, nothing that changes IAM or CloudFormation applies to "*"
+          if (file === 'Pipeline.template.json' || file.includes('SmokeTests')) {
+            const onStar = ([] as unknown[]).concat(statement.Resource).includes('*');
+            for (const action of actions) {
+              expect({ file, action, onStar: onStar && /^(iam|cloudformation|sts):/.test(action) && action !== 'cloudformation:DescribeStacks' }).toEqual({ file, action, onStar: false });
+            }
+          }
+        }
+      }
+    }
+  });
+
+  test('sts:AssumeRole is scoped: bootstrap roles of the pipeline account, named asset roles, the smoke-test starters', () => {
+    const assumed: string[] = [];
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        if (([] as string[]).concat(statement.Action).includes('sts:AssumeRole')) assumed.push(...([] as unknown[]).concat(statement.Resource).map((r) => JSON.stringify(r)));
+      }
+    }
+    expect(assumed.length).toBeGreaterThan(0);
+    for (const arn of assumed) {
+      expect(arn).toMatch(/cdk-hnb659fds-|smoke-test-starter|CodePipelineActionRole|Role[0-9A-F]{8}/);
+      expect(arn).not.toMatch(/:role\/\*"/);
+    }
+    expect(assumed).toContainEqual(JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/cdk-hnb659fds-*']] }));
+  });
+
+  test('the synth step runs npm ci, the full npm test against Postgres and Redis, then cdk synth with the image manifest', () => {
+    const synth = commandsOf(projectWith('cdk synth'));
+    expect(synth).toEqual(expect.arrayContaining([
+      'npm ci --no-audit --no-fund',
+      'npm test',
+      'npx cdk synth --quiet -c env= -c images="$(cat pipeline-images/images.json)"',
+    ]));
+    for (const text of ['apt-get install', 'postgresql redis-server', 'cfn-lint==', 'pg_ctlcluster', 'createdb', 'redis-server --daemonize yes']) {
+      expect(indexOf(synth, text)).toBeGreaterThanOrEqual(0);
+    }
+    expect(indexOf(synth, 'pg_ctlcluster')).toBeLessThan(synth.indexOf('npm test'));
+    expect(synth.indexOf('npm test')).toBeLessThan(indexOf(synth, 'cdk synth'));
+  });
+
+  test('the image step tests the service, pushes under the commit id, gates on CRITICAL scan findings and hands over the digest', () => {
+    const image = projectWith('docker build');
+    const commands = commandsOf(image);
+    for (const text of ['docker build --pull -f services/sample/Dockerfile -t "$REPOSITORY_URI:$COMMIT_ID" .', 'npm test --workspace services/sample', 'docker push "$REPOSITORY_URI:$COMMIT_ID"',
+      'aws ecr wait image-scan-complete', 'findingSeverityCounts.CRITICAL', 'digest: $digest']) {
+      expect({ text, found: indexOf(commands, text) >= 0 }).toEqual({ text, found: true });
+    }
+    expect(commands).toContain('if [ "$CRITICAL" -gt 0 ]; then echo "$CRITICAL CRITICAL finding(s) in $REPOSITORY_URI@$DIGEST: not promoted"; exit 1; fi');
+    expect(indexOf(commands, 'npm test --workspace')).toBeLessThan(indexOf(commands, 'docker push'));
+    expect(indexOf(commands, 'docker push')).toBeLessThan(indexOf(commands, 'aws ecr wait image-scan-complete'));
+    expect(indexOf(commands, 'aws ecr wait image-scan-complete')).toBeLessThan(indexOf(commands, 'findingSeverityCounts.CRITICAL'));
+    expect(indexOf(commands, 'findingSeverityCounts.CRITICAL')).toBeLessThan(indexOf(commands, 'out/images.json'));
+    const env = image.Properties.Environment.EnvironmentVariables as { Name: string; Value: unknown }[];
+    expect(env.map((e) => e.Name)).toEqual(expect.arrayContaining(['REPOSITORY_URI', 'REPOSITORY_NAME']));
+    // the commit id comes from the source action's variables
+    const buildAction = stage('Build').Actions.find((a) => a.Name === 'SampleImage')!;
+    expect(buildAction.Configuration!.EnvironmentVariables).toContain('#{Source@example-org_zero-trust-platform.CommitId}');
+  });
+
+  test('the image repository: immutable tags, scan on push, KMS, pull-only for the node roles of each environment', () => {
+    template.hasResourceProperties('AWS::ECR::Repository', {
+      ImageTagMutability: 'IMMUTABLE',
+      ImageScanningConfiguration: { ScanOnPush: true },
+      EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] } },
+    });
+    const [repository] = Object.values(template.findResources('AWS::ECR::Repository'));
+    const statements = repository.Properties.RepositoryPolicyText.Statement;
+    expect(statements).toHaveLength(2);
+    for (const [statement, [account, prefix]] of statements.map((s: unknown, i: number) => [s, [[STAGING_ACCOUNT, 'ztp-staging'], [PROD_ACCOUNT, 'ztp-prod']][i]])) {
+      expect(statement.Action.sort()).toEqual(['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
+      expect(JSON.stringify(statement.Principal)).toContain(`:iam::${account}:root`);
+      expect(statement.Condition).toEqual({ ArnLike: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/${prefix}-cluster-*`]] } } });
+    }
+    expect(repository.DeletionPolicy).toBe('Retain');
+  });
+
+  test('the smoke-test invoker may assume exactly the starter role of its environment', () => {
+    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'ztp-staging-smoke-test-invoker' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('StagingSmokeTestInvoker') }],
+      PolicyDocument: { Statement: Match.arrayWith([{ Sid: 'AssumeSmokeTestStarter', Action: 'sts:AssumeRole', Effect: 'Allow', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${STAGING_ACCOUNT}:role/ztp-staging-smoke-test-starter`]] } }]) },
+    });
+  });
+
+  test('the in-VPC smoke-test runner: Workloads subnets, unprivileged, started only by the invoker role of the pipeline account', () => {
+    const staging = stack.stages[0];
+    expect(staging.smokeTests.account).toBe(STAGING_ACCOUNT);
+    const runner = Template.fromStack(staging.smokeTests);
+    runner.hasResourceProperties('AWS::CodeBuild::Project', {
+      Name: 'ztp-staging-smoke-tests',
+      VpcConfig: Match.objectLike({ Subnets: Match.anyValue(), SecurityGroupIds: Match.anyValue() }),
+      Environment: Match.objectLike({ PrivilegedMode: false, EnvironmentVariables: [{ Name: 'BASE_URL', Type: 'PLAINTEXT', Value: 'https://orders.staging.internal.example.com' }] }),
+      EncryptionKey: Match.anyValue(),
+    });
+    expect(commandsOf(Object.values(runner.findResources('AWS::CodeBuild::Project'))[0] as Resource)).toEqual([...SMOKE_TEST_RUNNER_COMMANDS]);
+    runner.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })] });
+    runner.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'ztp-staging-smoke-test-starter',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({
+        Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${TOOLING_ACCOUNT}:root`]] } },
+        Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${TOOLING_ACCOUNT}:role/ztp-staging-smoke-test-invoker`]] } } },
+      })] },
+    });
+    runner.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('cfn-lint reports zero errors on the pipeline template and the smoke-test templates', () => {
+    const files = fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f === 'Pipeline.template.json' || /SmokeTests.*\.template\.json$/.test(f));
+    expect(files).toHaveLength(3);
+    for (const file of files) {
+      let status = 0;
+      let output = '';
+      try {
+        execFileSync('cfn-lint', ['--format', 'parseable', path.join(assemblyDirectory, file)], { encoding: 'utf8' });
+      } catch (error) {
+        status = (error as { status: number }).status;
+        output = (error as { stdout: string }).stdout;
+      }
+      expect({ file, errors: status & 2 ? output : '' }).toEqual({ file, errors: '' });
+    }
+  });
+
+  test('synth is hermetic: no context had to be looked up', () => {
+    const manifests = fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('manifest.json'));
+    for (const manifest of manifests) {
+      expect(JSON.parse(fs.readFileSync(path.join(assemblyDirectory, manifest), 'utf8')).missing ?? []).toEqual([]);
+    }
+  });
+});
+
+describe('how the pipeline joins the app', () => {
+  test('no pipeline section: the app is the -c env stages only (default synth stays the dev platform)', () => {
+    const app = new App({ context: { env: 'dev' } });
+    buildPlatformApp(app);
+    expect(app.node.tryFindChild(PIPELINE_STACK_ID)).toBeUndefined();
+  });
+
+  test('a pipeline section adds the PipelineStack in the tooling account, next to the -c env stages', () => {
+    const app = new App({ context: { ...PIPELINE_CONTEXT, env: 'dev' } });
+    const stages = buildPlatformApp(app);
+    expect(stages.map((s) => s.stageName)).toEqual(['Dev']);
+    const pipeline = app.node.tryFindChild(PIPELINE_STACK_ID) as PipelineStack;
+    expect(pipeline).toBeInstanceOf(PipelineStack);
+    expect({ account: pipeline.account, region: pipeline.region, stackName: pipeline.stackName }).toEqual({ account: TOOLING_ACCOUNT, region: REGION, stackName: 'ztp-pipeline' });
+    expect(pipeline.stages.map((s) => [s.stageName, s.account])).toEqual([['Staging', STAGING_ACCOUNT], ['Prod', PROD_ACCOUNT]]);
+  });
+
+  test('without an explicit pipeline account the pipeline lives in the first environment\'s account', () => {
+    const { account: _a, region: _r, ...section } = PIPELINE_CONTEXT.pipeline;
+    const app = new App({ context: { ...PIPELINE_CONTEXT, pipeline: section } });
+    buildPlatformApp(app);
+    expect((app.node.tryFindChild(PIPELINE_STACK_ID) as PipelineStack).account).toBe(STAGING_ACCOUNT);
+  });
+});
