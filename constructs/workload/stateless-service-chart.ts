@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { AnalysisTemplate, Rollout, type PodTemplateJson, type RolloutAnalysis, type RolloutStrategy } from '../delivery/rollouts-api';
 import { POD_TEMPLATE_HASH_ARG, canarySteps, serviceAnalysisTemplateSpec, type ProgressiveDeliverySettings } from '../delivery/service-analysis';
-import { AuthorizationPolicy, DestinationRule, ServiceEntry, VirtualService, type AuthorizationRule, type HttpRoute, type HttpRouteDestination, type TrafficPolicy } from '../mesh';
+import { AuthorizationPolicy, DestinationRule, ExternalServiceEntry, VirtualService, type AuthorizationRule, type HttpRoute, type HttpRouteDestination, type TrafficPolicy } from '../mesh';
 
 /** A destination outside the cluster the service may reach (a database, a cache, an AWS API). */
 export interface EgressDestination {
@@ -397,18 +397,16 @@ export class StatelessServiceChart extends Chart {
     }
 
     for (const destination of props.egress) {
-      new ServiceEntry(this, `${destination.name}Entry`, {
-        metadata: { name: `${name}-${destination.name}` },
-        spec: {
-          hosts: [destination.host],
-          // TCP to fixed subnets: the proxy passes connections through to the original address
-          // (Aurora and ElastiCache fail over inside these subnets), and only on this port.
-          addresses: destination.cidrs,
-          ports: [{ number: destination.port, protocol: 'TCP', name: `tcp-${destination.port}` }],
-          location: 'MESH_EXTERNAL',
-          resolution: 'NONE',
-          exportTo: ['.'],
-        },
+      new ExternalServiceEntry(this, `${destination.name}Entry`, {
+        name: `${name}-${destination.name}`,
+        namespace: props.namespace,
+        hosts: [destination.host],
+        // TCP to fixed subnets: the proxy passes connections through to the original address
+        // (Aurora and ElastiCache fail over inside these subnets), and only on this port.
+        addresses: destination.cidrs,
+        ports: [{ port: destination.port, protocol: 'TCP' }],
+        resolution: 'NONE',
+        exportTo: ['.'],
       });
     }
   }
