@@ -16,7 +16,7 @@ export interface WorkloadsStackProps extends StackProps {
   readonly data: DataStack;
 }
 
-/** Where the sample service's esbuild bundle keeps the RDS CA bundle inside its image. */
+/** Where the sample service's image keeps the Amazon RDS certificate authorities (services/sample/build.ts). */
 export const SAMPLE_RDS_CA_FILE = '/app/rds-ca-bundle.pem';
 
 /**
