@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { isImageDigest, isImmutableImageTag } from '../../constructs/workload/service-image';
 
 /**
  * The hand-off of service images from the pipeline's image step to the deployed stages.
@@ -22,8 +23,6 @@ export interface ServiceImage {
 }
 
 const REPOSITORY_URI = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9][a-z0-9._\/-]*$/;
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** Reads and checks the image of one service from the `images` context, if present. */
 export function serviceImageFromContext(node: Node, service: string): ServiceImage | undefined {
@@ -40,8 +39,8 @@ export function serviceImageFromContext(node: Node, service: string): ServiceIma
   if (image === undefined) return undefined;
   const problems: string[] = [];
   if (typeof image.repository !== 'string' || !REPOSITORY_URI.test(image.repository)) problems.push(`repository ${JSON.stringify(image.repository)} is not an ECR repository URI`);
-  if (typeof image.tag !== 'string' || !TAG.test(image.tag)) problems.push(`tag ${JSON.stringify(image.tag)} is not a Docker tag`);
-  if (typeof image.digest !== 'string' || !DIGEST.test(image.digest)) problems.push(`digest ${JSON.stringify(image.digest)} is not sha256:<64 hex>`);
+  if (typeof image.tag !== 'string' || !isImmutableImageTag(image.tag)) problems.push(`tag ${JSON.stringify(image.tag)} is not an immutable Docker tag`);
+  if (typeof image.digest !== 'string' || !isImageDigest(image.digest)) problems.push(`digest ${JSON.stringify(image.digest)} is not sha256:<64 hex>`);
   if (problems.length > 0) {
     throw new Error(`context "${IMAGES_CONTEXT_KEY}" -> "${service}": ${problems.join('; ')}. Fix: pass the images.json written by the pipeline's image step unchanged.`);
   }
@@ -51,4 +50,13 @@ export function serviceImageFromContext(node: Node, service: string): ServiceIma
 /** `<repository>@<digest>`: the reference a workload deploys. */
 export function imageReference(image: ServiceImage): string {
   return `${image.repository}@${image.digest}`;
+}
+
+/** The repository ARN and name behind an ECR repository URI (validated by serviceImageFromContext). */
+export function repositoryOfUri(uri: string): { repositoryArn: string; repositoryName: string } {
+  const [host, ...path] = uri.split('/');
+  const [account, , , region, , suffix] = host.split('.');
+  const partition = suffix === 'cn' ? 'aws-cn' : 'aws';
+  const repositoryName = path.join('/');
+  return { repositoryArn: `arn:${partition}:ecr:${region}:${account}:repository/${repositoryName}`, repositoryName };
 }

@@ -1,10 +1,12 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { Construct } from 'constructs';
 import type { IstioMesh } from '../../constructs/mesh';
 import { ServiceImage, ServiceRepository, StatelessService } from '../../constructs/workload';
 import { SUBNET_GROUPS } from '../../constructs/network';
 import type { PlatformConfig } from '../config';
+import { repositoryOfUri, serviceImageFromContext } from '../pipeline/image-context';
 import type { ClusterStack } from './cluster-stack';
 import type { DataStack } from './data-stack';
 import { removalPolicyOf } from './config-mapping';
@@ -40,10 +42,15 @@ export class WorkloadsStack extends Stack {
     this.sampleRepository = new ServiceRepository(this, 'SampleRepository', {
       removalPolicy: removalPolicyOf(config, { allowSnapshot: false }),
     });
-    const repository = this.sampleRepository.repository;
-    const image = sample.image.digest
-      ? ServiceImage.fromEcrDigest(repository, sample.image.digest)
-      : ServiceImage.fromEcrTag(repository, sample.image.tag!);
+    // The pipeline hands over the image it built, tested and scanned (its own repository, by
+    // digest); a local or manual deploy uses this environment's repository and the configured
+    // digest or immutable tag.
+    const handedOver = serviceImageFromContext(this.node, 'sample');
+    const image = handedOver
+      ? ServiceImage.fromEcrDigest(ecr.Repository.fromRepositoryAttributes(this, 'PipelineSampleRepository', repositoryOfUri(handedOver.repository)), handedOver.digest)
+      : sample.image.digest
+        ? ServiceImage.fromEcrDigest(this.sampleRepository.repository, sample.image.digest)
+        : ServiceImage.fromEcrTag(this.sampleRepository.repository, sample.image.tag!);
 
     const postgres = data.postgres;
     const cache = data.cache;

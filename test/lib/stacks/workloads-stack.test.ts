@@ -51,6 +51,13 @@ describe('WorkloadsStack', () => {
     expect(podTemplateSpec(deployment)!.containers[0].image).toMatch(new RegExp(`@${DIGEST}$`));
   });
 
+  test('the image the pipeline handed over (images context) wins: its repository, by digest', () => {
+    const images = { sample: { repository: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/ztp-sample', tag: '3f2c1a9', digest: DIGEST } };
+    const { workloads } = synthStage({ images: JSON.stringify(images) });
+    const deployment = objectOf(kubernetesObjects(workloads), 'Deployment', 'orders');
+    expect(podTemplateSpec(deployment)!.containers[0].image).toBe(`111122223333.dkr.ecr.eu-west-1.{{Ref:AWS::URLSuffix}}/ztp-sample@${DIGEST}`);
+  });
+
   test('the service reaches Postgres and Redis with IAM auth over verified TLS, no password anywhere', () => {
     expect(env()).toMatchObject({
       DATABASE_IAM_AUTH: 'true',
@@ -83,5 +90,23 @@ describe('WorkloadsStack', () => {
     const namespace = objectOf(kubernetesObjects(built.cluster), 'Namespace', 'orders');
     expect(namespace.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
     expect(objects.every((o) => o.metadata.namespace === 'orders')).toBe(true);
+  });
+
+  test('staging delivers by canary (config): a Rollout with automatic analysis replaces the Deployment', () => {
+    const { workloads } = synthStage({ env: 'staging' });
+    const staging = kubernetesObjects(workloads);
+    expect(staging.filter((o) => o.kind === 'Deployment')).toEqual([]);
+    const rollout = objectOf(staging, 'Rollout', 'orders');
+    expect(rollout.spec.strategy.canary.trafficRouting.istio.virtualServices).toEqual([
+      { name: 'orders', routes: ['mesh'] },
+      { name: 'orders-ingress', routes: ['api'] },
+    ]);
+    expect(rollout.spec.strategy.canary.steps.filter((s: any) => s.setWeight !== undefined).map((s: any) => s.setWeight)).toEqual([10, 25, 50, 100]);
+    const metrics = objectOf(staging, 'AnalysisTemplate', 'orders-health').spec.metrics;
+    expect(metrics.map((m: any) => [m.name, m.successCondition])).toEqual(expect.arrayContaining([
+      ['error-ratio', 'result[0] < 0.01'],
+      ['p99-latency-ms', 'result[0] < 500'],
+    ]));
+    expect(objectOf(staging, 'HorizontalPodAutoscaler', 'orders').spec.scaleTargetRef).toMatchObject({ kind: 'Rollout', name: 'orders' });
   });
 });
