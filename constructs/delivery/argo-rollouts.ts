@@ -171,8 +171,8 @@ function networkPolicies(ns: string, scrapeSources: string[]): Record<string, un
         ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
       }],
     }),
-    // The API server (private endpoint in the VPC) and the metrics workspace's query endpoint
-    // (an AWS public endpoint, through the NAT gateways) are both HTTPS.
+    // The API server (through the `kubernetes` Service address) and the metrics workspace's query
+    // endpoint (the VPC's aps-workspaces interface endpoint) are both HTTPS.
     policy('allow-https-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ protocol: 'TCP', port: 443 }] }] }),
     policy('allow-pod-identity-agent', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: 'TCP', port: 80 }] }] }),
   ];

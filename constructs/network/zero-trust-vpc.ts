@@ -11,8 +11,9 @@ import { isRfc1918, parseIpv4Cidr } from './cidr';
 /**
  * The interface endpoints every platform VPC gets, so nodes and pods reach the AWS APIs they
  * need without the internet: image pulls (ECR + S3 gateway), identity (STS, EKS Auth for Pod
- * Identity), the cluster API (EKS), VPC CNI (EC2), load balancers (ELB), logs and metrics,
- * and secrets and keys (Secrets Manager, KMS).
+ * Identity), the cluster API (EKS), VPC CNI (EC2), load balancers (ELB), logs and metrics
+ * (CloudWatch, and Amazon Managed Prometheus queries for rollout analysis), and secrets and keys
+ * (Secrets Manager, KMS).
  */
 export const PLATFORM_INTERFACE_ENDPOINTS: ReadonlyArray<{ readonly id: string; readonly service: ec2.InterfaceVpcEndpointAwsService }> = [
   { id: 'EcrApi', service: ec2.InterfaceVpcEndpointAwsService.ECR },
@@ -26,6 +27,7 @@ export const PLATFORM_INTERFACE_ENDPOINTS: ReadonlyArray<{ readonly id: string; 
   { id: 'ElasticLoadBalancing', service: ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING },
   { id: 'Kms', service: ec2.InterfaceVpcEndpointAwsService.KMS },
   { id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER },
+  { id: 'PrometheusWorkspaces', service: ec2.InterfaceVpcEndpointAwsService.PROMETHEUS_WORKSPACES },
 ];
 
 export interface ZeroTrustVpcProps {

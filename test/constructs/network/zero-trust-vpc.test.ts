@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ZeroTrustVpc } from '../../../constructs/network';
 import { createTestApp, synthWithGate } from '../../support/test-app';
 
-const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'monitoring', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'kms', 'secretsmanager'];
+const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'monitoring', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'kms', 'secretsmanager', 'aps-workspaces'];
 
 describe('ZeroTrustVpc', () => {
   let template: Template;
