@@ -227,6 +227,14 @@ export class IstioMesh extends Construct {
       this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', { cluster: props.cluster, vpc: props.vpc });
     }
 
+    // Default deny for the gateway namespace too: the NLB (inside the VPC) reaches the HTTPS and
+    // health-check ports; the gateway reaches only DNS, istiod and meshed application pods.
+    const gatewayPolicies = new eks.KubernetesManifest(this, 'GatewayNetworkPolicies', {
+      cluster: props.cluster,
+      manifest: gatewayNetworkPolicies(this.gatewayNamespace, this.gatewaySelector, props.vpc.vpcCidrBlock, root),
+    });
+    gatewayPolicies.node.addDependency(namespaces);
+
     const gatewayLabels = { app: 'ingress-gateway', ...this.gatewaySelector };
     const gateway = istioChart('Gateway', 'gateway', 'ingress-gateway', this.gatewayNamespace, {
       autoscaling: { enabled: true, minReplicas: gatewayReplicas.min, maxReplicas: gatewayReplicas.max, targetCPUUtilizationPercentage: 80 },
@@ -248,7 +256,7 @@ export class IstioMesh extends Construct {
         loadBalancerSourceRanges: ingress.internetFacing ? ingress.allowedSourceCidrs : [props.vpc.vpcCidrBlock],
       },
     }, false);
-    gateway.node.addDependency(this.policies);
+    gateway.node.addDependency(this.policies, gatewayPolicies);
     if (this.loadBalancerController) gateway.node.addDependency(this.loadBalancerController.chart);
 
     this.charts = { base, cni, istiod, gateway };
@@ -275,6 +283,41 @@ function namespace(name: string, podSecurity: 'privileged' | 'restricted', label
     kind: 'Namespace',
     metadata: { name, labels: { ...podSecurityLabels(podSecurity), ...labels } },
   };
+}
+
+/** The NLB health check of the gateway (Envoy's readiness endpoint). */
+const GATEWAY_HEALTH_PORT = 15021;
+
+function gatewayNetworkPolicies(ns: string, selector: Readonly<Record<string, string>>, vpcCidr: string, root: string): Record<string, unknown>[] {
+  const policy = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec });
+  const gatewayPods = { matchLabels: { ...selector } };
+  return [
+    policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    policy('allow-load-balancer', {
+      podSelector: gatewayPods,
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: 'TCP', port: GATEWAY_TARGET_PORT }, { protocol: 'TCP', port: GATEWAY_HEALTH_PORT }] }],
+    }),
+    policy('allow-dns', {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+      }],
+    }),
+    policy('allow-mesh-control-plane', {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': root } }, podSelector: { matchLabels: { app: 'istiod' } } }], ports: [{ protocol: 'TCP', port: 15012 }] }],
+    }),
+    // Application namespaces admit the gateway on their own ports (their policies decide).
+    policy('allow-to-meshed-applications', {
+      podSelector: gatewayPods,
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } } }] }],
+    }),
+  ];
 }
 
 function loadBalancerAnnotations(ingress: IngressGatewayOptions): Record<string, string> {

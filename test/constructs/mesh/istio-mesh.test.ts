@@ -140,6 +140,16 @@ describe('IstioMesh', () => {
     });
   });
 
+  test('the gateway namespace is default-denied: the NLB reaches 8443 and 15021 from the VPC, the gateway reaches DNS, istiod and meshed apps only', () => {
+    const inGatewayNs = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'istio-ingress');
+    expect(objectOf(inGatewayNs, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const ingress = inGatewayNs.flatMap((p) => p.spec.ingress ?? []);
+    expect(ingress).toEqual([{ from: [{ ipBlock: { cidr: expect.stringMatching(/^10\.|\{\{/) } }], ports: [{ protocol: 'TCP', port: 8443 }, { protocol: 'TCP', port: 15021 }] }]);
+    const egressTo = inGatewayNs.flatMap((p) => p.spec.egress ?? []).map((e: any) => JSON.stringify(e.to));
+    expect(egressTo).toHaveLength(3);
+    expect(egressTo.join()).not.toMatch(/ipBlock/);
+  });
+
   test('the Istio Gateway terminates TLS (1.2+) on 443 with a credential secret', () => {
     expect(objectOf(objects, 'Gateway', 'ingress')).toMatchObject({
       metadata: { namespace: 'istio-ingress' },
