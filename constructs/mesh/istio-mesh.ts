@@ -182,7 +182,8 @@ export class IstioMesh extends Construct {
         logAsJson: true,
         proxy: {
           privileged: false,
-          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+          // Sized for a sidecar in front of one service; namespace quotas count it in every pod.
+          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
         },
       },
       meshConfig: {

@@ -46,7 +46,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       viewerRoleArns: [],
       controlPlaneLogRetentionDays: 365,
       nodePool: { instanceTypes: ['m7i.large', 'm6i.large'], minSize: 3, desiredSize: 3, maxSize: 6, diskSizeGiB: 50 },
-      namespaces: [{ name: 'orders', quota: { cpu: 8, memoryGiB: 16, pods: 40 } }],
+      namespaces: [{ name: 'orders', quota: { cpu: 12, memoryGiB: 16, pods: 40 } }],
     },
     data: {
       postgres: { minCapacityAcu: 0.5, maxCapacityAcu: 8, readers: 1, backupRetentionDays: 14 },
@@ -75,7 +75,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       viewerRoleArns: [],
       controlPlaneLogRetentionDays: 731,
       nodePool: { instanceTypes: ['m7i.xlarge', 'm6i.xlarge'], minSize: 3, desiredSize: 3, maxSize: 12, diskSizeGiB: 100 },
-      namespaces: [{ name: 'orders', quota: { cpu: 16, memoryGiB: 32, pods: 60 } }],
+      namespaces: [{ name: 'orders', quota: { cpu: 24, memoryGiB: 32, pods: 60 } }],
     },
     data: {
       postgres: { minCapacityAcu: 2, maxCapacityAcu: 32, readers: 2, backupRetentionDays: 35 },

@@ -9,6 +9,7 @@ import { openFindings, reportedPlugins } from '../../lib/compliance/validation-r
 import { buildPlatformApp } from '../../lib/platform-app';
 import type { PlatformStage } from '../../lib/platform-stage';
 import { helmReleases, kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema } from '../support/manifests';
+import { namespaceQuotaFit } from '../support/capacity';
 import { podTemplateSpec, restrictedViolations } from '../support/pod-security';
 import { createTestApp, snapshotTemplate } from '../support/test-app';
 
@@ -194,6 +195,12 @@ describe('the platform app', () => {
           .toEqual({ object: `${object.kind}/${object.metadata.name}`, violations: [] });
         expect(guarded).toContain(object.metadata.namespace);
       }
+    }
+  });
+
+  test('each application namespace quota holds its services at full scale in the middle of a rollout', () => {
+    for (const stage of stages) {
+      for (const fit of namespaceQuotaFit(stage)) expect(fit).toMatchObject({ fits: true });
     }
   });
 

@@ -4,6 +4,7 @@ import type { PlatformStage } from '../../../lib/platform-stage';
 import { SAMPLE_RDS_CA_FILE } from '../../../lib/stacks';
 import { kubernetesObjects, objectOf, type KubernetesObject } from '../../support/manifests';
 import { podTemplateSpec } from '../../support/pod-security';
+import { namespaceQuotaFit } from '../../support/capacity';
 import { createTestApp } from '../../support/test-app';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -93,7 +94,9 @@ describe('WorkloadsStack', () => {
   });
 
   test('staging delivers by canary (config): a Rollout with automatic analysis replaces the Deployment', () => {
-    const { workloads } = synthStage({ env: 'staging' });
+    const { workloads, stage } = synthStage({ env: 'staging' });
+    // Two versions at full scale still fit the namespace quota.
+    for (const fit of namespaceQuotaFit(stage)) expect(fit).toMatchObject({ fits: true });
     const staging = kubernetesObjects(workloads);
     expect(staging.filter((o) => o.kind === 'Deployment')).toEqual([]);
     const rollout = objectOf(staging, 'Rollout', 'orders');
