@@ -103,5 +103,7 @@ export function loadPipelineConfig(node: Node): ResolvedPipelineConfig | undefin
   const known = knownEnvironments();
   const names = Array.isArray(pipeline.environments) ? pipeline.environments.filter((n) => known.includes(n)) : [];
   const environments = [...new Set(names)].map((name) => resolvePlatformConfig(name, overrides[name]));
-  return { pipeline: validatePipelineConfig(pipeline, environments, known), environments };
+  // Smoke tests call each environment's sample service at its gateway host unless told otherwise.
+  const smokeTestBaseUrls = { ...Object.fromEntries(environments.map((env) => [env.envName, `https://${env.workloads.sample.hostname}`])), ...pipeline.smokeTestBaseUrls };
+  return { pipeline: validatePipelineConfig({ ...pipeline, smokeTestBaseUrls }, environments, known), environments };
 }

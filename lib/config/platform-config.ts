@@ -196,7 +196,8 @@ export interface PipelineConfig {
   /**
    * Base URL of each deployed environment's internal gateway, e.g.
    * `{ "staging": "https://orders.staging.internal.example.com" }`: the smoke tests call
-   * `<url>/v1/orders` from inside that environment's VPC.
+   * `<url>/v1/orders` from inside that environment's VPC. Defaults to
+   * `https://<workloads.sample.hostname>` of each environment.
    */
   readonly smokeTestBaseUrls: Record<string, string>;
 }

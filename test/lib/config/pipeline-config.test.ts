@@ -29,6 +29,11 @@ describe('pipeline configuration', () => {
     const resolved = loadPipelineConfig(new App({ context: { pipeline: section, platform: PIPELINE_CONTEXT.platform } }).node)!;
     expect([resolved.pipeline.branch, resolved.pipeline.environments]).toEqual(['main', ['staging', 'prod']]);
   });
+
+  test('smoke tests default to each environment\'s sample-service host; a configured URL wins', () => {
+    const resolved = load({ smokeTestBaseUrls: { prod: 'https://api.example.com' } })!;
+    expect(resolved.pipeline.smokeTestBaseUrls).toEqual({ staging: 'https://orders.staging.internal.example.com', prod: 'https://api.example.com' });
+  });
 });
 
 describe('pipeline config errors name the setting, the value and the fix', () => {
@@ -57,8 +62,8 @@ describe('pipeline config errors name the setting, the value and the fix', () =>
       'platform.staging.account/region is {}: the pipeline deploys "staging" and needs its account and region (and network.availabilityZones). Fix: set account, region and network.availabilityZones (in cdk.json context "platform" -> "staging" or with -c).'],
     ['environment in another region', {}, { ...PIPELINE_CONTEXT.platform, prod: { account: '333333333333', region: 'eu-central-1', network: { availabilityZones: ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'] } } },
       'platform.prod.region is "eu-central-1": must be the pipeline region "eu-west-1" (cross-region deployment and image pulls are not supported). Fix: deploy "prod" in eu-west-1, or run a pipeline per region'],
-    ['missing smoke-test URL', { smokeTestBaseUrls: { staging: 'https://orders.staging.internal.example.com' } }, undefined,
-      'pipeline.smokeTestBaseUrls.prod is undefined: must be the https:// base URL (scheme and host, no path) of the environment\'s internal gateway. Fix: set it to e.g. "https://orders.prod.internal.example.com"'],
+    ['empty smoke-test URL', { smokeTestBaseUrls: { staging: 'https://orders.staging.internal.example.com', prod: '' } }, undefined,
+      'pipeline.smokeTestBaseUrls.prod is "": must be the https:// base URL (scheme and host, no path) of the environment\'s internal gateway. Fix: set it to e.g. "https://orders.prod.internal.example.com"'],
     ['plain-HTTP smoke-test URL', { smokeTestBaseUrls: { ...PIPELINE_SECTION.smokeTestBaseUrls, staging: 'http://orders.staging.internal.example.com' } }, undefined,
       'pipeline.smokeTestBaseUrls.staging is "http://orders.staging.internal.example.com": must be the https:// base URL'],
     ['smoke-test URL with a path', { smokeTestBaseUrls: { ...PIPELINE_SECTION.smokeTestBaseUrls, staging: 'https://orders.staging.internal.example.com/v1' } }, undefined,
