@@ -19,6 +19,8 @@ export interface BreakerOptions {
   readonly onStateChange?: (state: BreakerState) => void;
   /** Errors for which this returns false do not count as failures (e.g. a constraint violation). */
   readonly isFailure?: (err: unknown) => boolean;
+  /** Called for every rejected call, the breaker's own rejections included (e.g. to count errors). */
+  readonly onError?: (err: unknown) => void;
   readonly now?: () => number;
 }
 
@@ -49,10 +51,10 @@ export class CircuitBreaker {
   exec<T>(fn: () => Promise<T>): Promise<T> {
     if (this.current !== 'closed') {
       if (this.current === 'open') {
-        if (this.now() - this.openedAt < this.opts.resetMs) return Promise.reject(new BreakerOpenError(this.opts.name));
+        if (this.now() - this.openedAt < this.opts.resetMs) return this.rejectOpen();
         this.transition('half-open');
       }
-      if (this.trialInFlight) return Promise.reject(new BreakerOpenError(this.opts.name));
+      if (this.trialInFlight) return this.rejectOpen();
       this.trialInFlight = true;
     }
     let pending: Promise<T>;
@@ -64,6 +66,12 @@ export class CircuitBreaker {
     return pending.then(this.settledOk as (value: T) => T, this.settledFailed);
   }
 
+  private rejectOpen(): Promise<never> {
+    const err = new BreakerOpenError(this.opts.name);
+    this.opts.onError?.(err);
+    return Promise.reject(err);
+  }
+
   private readonly settledOk = (value: unknown): unknown => {
     this.onSuccess();
     return value;
@@ -72,6 +80,7 @@ export class CircuitBreaker {
   private readonly settledFailed = (err: unknown): never => {
     if (this.opts.isFailure === undefined || this.opts.isFailure(err)) this.onFailure();
     else this.onSuccess();
+    this.opts.onError?.(err);
     throw err;
   };
 

@@ -1,12 +1,13 @@
 import pino, { type Logger } from 'pino';
 
 const FLUSH_EVERY_MS = 500;
-const CHUNK_CHARS = 4096;
+const CHUNK_CHARS = 16_384;
 const SERVICE = 'sample-service';
 
 /**
- * Lines are collected in memory and handed to a synchronous sonic-boom in chunks of about 4 KiB (one
- * write(2) per chunk instead of one per line), every 500 ms, on logger.flush() and at process exit.
+ * Lines are collected in memory and handed to a synchronous sonic-boom in chunks of about 16 KiB (one
+ * write(2) per chunk of about 60 access lines instead of one per line), every 500 ms, on logger.flush()
+ * and at process exit.
  * sonic-boom's own minLength buffering is not used: it re-measures its growing buffer string on every
  * line (Buffer.byteLength), which costs more than the line itself at access-log rates.
  */
@@ -63,6 +64,8 @@ export function isoNow(): string {
 /** One access line per request; `warn` for 5xx and slow requests, `info` otherwise. */
 export interface AccessEntry {
   readonly reqId: string;
+  /** True when reqId is known to need no JSON escaping (ids from the service's genReqId): quoted as is. */
+  readonly plainReqId?: boolean;
   readonly traceId: string | undefined;
   readonly spanId: string | undefined;
   readonly method: string;
@@ -96,13 +99,22 @@ export function accessLogFor(logger: Logger): AccessLog {
 
 function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
   const levels = logger.levels.values;
+  const head = { info: '{"level":"info","time":"', warn: '{"level":"warn","time":"' } as const;
+  const afterTime = `","service":"${SERVICE}","reqId":`;
+  const tail = ',"msg":"request completed"}\n';
+  // The part of the line that depends only on route, method and status is made once per combination:
+  // a line is then a few concatenations instead of a template of 17 pieces.
+  const fixed = new Map<string, Map<string, string[]>>();
   return (level, e) => {
     if (levels[level]! < logger.levelVal) return;
-    const ids = e.traceId === undefined ? '' : `"trace_id":"${e.traceId}","span_id":"${e.spanId}",`;
+    let byMethod = fixed.get(e.quotedRoute);
+    if (byMethod === undefined) fixed.set(e.quotedRoute, (byMethod = new Map()));
+    let byStatus = byMethod.get(e.method);
+    if (byStatus === undefined) byMethod.set(e.method, (byStatus = []));
+    const mid = (byStatus[e.statusCode] ??= `"method":${JSON.stringify(e.method)},"route":${e.quotedRoute},"statusCode":${e.statusCode},"responseTimeMs":`);
+    const ids = e.traceId === undefined ? ',' : `,"trace_id":"${e.traceId}","span_id":"${e.spanId}",`;
     const ms = Number.isFinite(e.responseTimeMs) ? e.responseTimeMs : null;
-    stream.write(
-      `{"level":"${level}","time":"${isoNow()}","service":"${SERVICE}","reqId":${JSON.stringify(e.reqId)},${ids}"method":${JSON.stringify(e.method)},"route":${e.quotedRoute},"statusCode":${e.statusCode},"responseTimeMs":${ms},"msg":"request completed"}\n`,
-    );
+    stream.write(head[level] + isoNow() + afterTime + (e.plainReqId === true ? `"${e.reqId}"` : JSON.stringify(e.reqId)) + ids + mid + ms + tail);
   };
 }
 

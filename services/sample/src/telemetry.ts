@@ -13,6 +13,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
@@ -20,10 +21,13 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
+  AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
+  type Sampler,
+  type SamplingResult,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { Config } from './config';
@@ -41,10 +45,11 @@ export function startTelemetry(cfg: Config['telemetry']): Telemetry {
   if (cfg.otlpEndpoint !== undefined) {
     const url = `${cfg.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
     spanProcessors.push(
+      // Fewer, larger exports: one OTLP request per 2048 spans or every 2 s, whichever comes first.
       new BatchSpanProcessor(new OTLPTraceExporter({ url, timeoutMillis: 5_000 }), {
-        maxQueueSize: 4_096,
-        maxExportBatchSize: 512,
-        scheduledDelayMillis: 1_000,
+        maxQueueSize: 8_192,
+        maxExportBatchSize: 2_048,
+        scheduledDelayMillis: 2_000,
         exportTimeoutMillis: 5_000,
       }),
     );
@@ -54,7 +59,7 @@ export function startTelemetry(cfg: Config['telemetry']): Telemetry {
       'service.name': cfg.serviceName,
       'service.version': SERVICE_VERSION,
     }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(cfg.samplingRatio) }),
+    sampler: new ParentBasedSampler({ root: new RootSampler(cfg.samplingRatio) }),
     spanProcessors,
   });
   // No global context manager on purpose: parents are passed explicitly. An AsyncLocalStorage manager
@@ -64,13 +69,35 @@ export function startTelemetry(cfg: Config['telemetry']): Telemetry {
   trace.setGlobalTracerProvider(provider);
   // The SDK tracer itself, not the global proxy: one indirection less per span.
   serviceTracer = provider.getTracer(TRACER_NAME, SERVICE_VERSION);
+  rootSamplingRatio = cfg.samplingRatio;
   return {
     tracer: serviceTracer,
     shutdown: () => provider.shutdown(),
   };
 }
 
+/**
+ * Root sampler. A root SERVER span is only started by startServerSpan after it has made the ratio
+ * decision itself (before any span, id or context is made), so the SDK records it; any other root span
+ * (none on the request path) is sampled by trace id ratio as before. Parented spans: ParentBasedSampler.
+ */
+class RootSampler implements Sampler {
+  private readonly ratio: TraceIdRatioBasedSampler;
+  private readonly on = new AlwaysOnSampler();
+  constructor(ratio: number) {
+    this.ratio = new TraceIdRatioBasedSampler(ratio);
+  }
+  shouldSample(ctx: Context, traceId: string, _name: string, kind: SpanKind, _attributes: Attributes, _links: Link[]): SamplingResult {
+    return kind === SpanKind.SERVER ? this.on.shouldSample() : this.ratio.shouldSample(ctx, traceId);
+  }
+  toString(): string {
+    return `RootSampler{server=pre-sampled, other=${this.ratio.toString()}}`;
+  }
+}
+
 const TRACER_NAME = 'sample-service';
+/** Share of root requests (no valid traceparent) traced; 0 until startTelemetry (no provider, no spans). */
+let rootSamplingRatio = 0;
 /** The service's tracer: the global proxy (a no-op until a provider is registered) until startTelemetry. */
 let serviceTracer: Tracer = trace.getTracer(TRACER_NAME, SERVICE_VERSION);
 export function tracer(): Tracer {
@@ -120,9 +147,22 @@ async function recordSpan<T>(describe: () => [string, Attributes], fn: (spanCont
 
 const SERVER_SPAN = { kind: SpanKind.SERVER } as const;
 
-/** Starts the SERVER span of an incoming request, continuing a W3C traceparent if there is one. */
-export function startServerSpan(method: string, url: string, headers: Record<string, unknown>): Span {
-  const parent = propagation.extract(ROOT_CONTEXT, headers);
+/**
+ * Starts the SERVER span of an incoming request, continuing a W3C traceparent if there is one.
+ *
+ * With a valid traceparent the SDK decides as before (parent-based: a sampled parent is recorded, an
+ * unsampled one gives a non-recording span that keeps the caller's trace id for the log lines). Without
+ * one, the ratio decision comes first: the (1 - ratio) unsampled root requests get no span at all
+ * (undefined: no ids generated, no context, no sampler call; their log lines carry reqId but no trace id,
+ * as there is no trace to look up), and the sampled ones a recorded root span.
+ */
+export function startServerSpan(method: string, url: string, headers: Record<string, unknown>): Span | undefined {
+  let parent = ROOT_CONTEXT;
+  if (headers['traceparent'] !== undefined) parent = propagation.extract(ROOT_CONTEXT, headers);
+  if (parent === ROOT_CONTEXT || trace.getSpanContext(parent) === undefined) {
+    if (!(Math.random() < rootSamplingRatio)) return undefined;
+    parent = ROOT_CONTEXT;
+  }
   const span = serviceTracer.startSpan(method, SERVER_SPAN, parent);
   if (span.isRecording()) {
     span.setAttributes({ 'http.request.method': method, 'url.path': url.split('?')[0] ?? '' });
@@ -130,8 +170,7 @@ export function startServerSpan(method: string, url: string, headers: Record<str
   return span;
 }
 
-/** The context to parent dependency spans on: the request's server span, if any. */
+/** The context to parent dependency spans on: the request's server span; no span (unsampled root): none. */
 export function spanContextOf(span: Span | undefined): Context {
-  if (span === undefined) return context.active();
-  return span.isRecording() ? trace.setSpan(ROOT_CONTEXT, span) : UNSAMPLED;
+  return span !== undefined && span.isRecording() ? trace.setSpan(ROOT_CONTEXT, span) : UNSAMPLED;
 }

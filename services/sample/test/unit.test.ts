@@ -10,6 +10,13 @@ import { decodeCursor, encodeCursor } from '../src/orders/service';
 import { Histogram, Registry } from 'prom-client';
 import { accessLogFor, createLogger, LineBuffer, type AccessEntry } from '../src/logger';
 import { BoundCounter, BoundHistogram } from '../src/metrics';
+import { startServerSpan, startTelemetry } from '../src/telemetry';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify from 'fastify';
+import { orderRoutes } from '../src/orders/routes';
+import { sharedSchemas } from '../src/orders/schemas';
+import type { OrderService } from '../src/orders/service';
 
 const BASE = { DATABASE_URL: 'postgres://app@db:5432/orders', REDIS_URL: 'redis://cache:6379' };
 
@@ -59,6 +66,23 @@ describe('config', () => {
 });
 
 describe('circuit breaker', () => {
+  test('onError sees every rejected call, its own open rejections included, and no success', async () => {
+    let now = 0;
+    const seen: unknown[] = [];
+    const b = new CircuitBreaker({ name: 'x', failureThreshold: 1, resetMs: 100, now: () => now, onError: (err) => seen.push(err) });
+    await expect(b.exec(async () => 1)).resolves.toBe(1);
+    expect(seen).toEqual([]);
+    const boom = new Error('boom');
+    await expect(b.exec(() => Promise.reject(boom))).rejects.toBe(boom);
+    await expect(b.exec(async () => 1)).rejects.toBeInstanceOf(BreakerOpenError);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(boom);
+    expect(seen[1]).toBeInstanceOf(BreakerOpenError);
+    now = 200;
+    await expect(b.exec(async () => 2)).resolves.toBe(2);
+    expect(seen).toHaveLength(2);
+  });
+
   const failing = () => Promise.reject(new Error('boom'));
   test('opens after N consecutive failures, rejects fast, half-opens after resetMs, closes on success', async () => {
     let now = 0;
@@ -245,6 +269,8 @@ describe('access log line', () => {
     ['warn', entry({ statusCode: 503, responseTimeMs: 1500 })],
     ['info', entry({ traceId: undefined, spanId: undefined, method: 'DELETE', route: 'unmatched', quotedRoute: '"unmatched"' })],
     ['info', entry({ reqId: 'we"ird\\id', responseTimeMs: Number.NaN })],
+    ['info', entry({ plainReqId: true })],
+    ['warn', entry({ plainReqId: true, reqId: 'load-42', traceId: undefined, spanId: undefined, statusCode: 500 })],
   ] as const)('is the line pino writes for the same fields (%s)', (level, e) => {
     // The service logger's own line writer against pino itself, same options, same fields.
     const direct = capture();
@@ -273,7 +299,7 @@ describe('access log line', () => {
   test('LineBuffer keeps order, writes in chunks, and flush() hands over everything', () => {
     const writes: string[] = [];
     const buffer = new LineBuffer({ write: (s: string) => (writes.push(s), true), flushSync: () => undefined });
-    const lines = Array.from({ length: 100 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(60)}"}\n`);
+    const lines = Array.from({ length: 400 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(60)}"}\n`);
     for (const l of lines) buffer.write(l);
     expect(writes.length).toBeGreaterThan(0);
     expect(writes.length).toBeLessThan(10);
@@ -315,5 +341,65 @@ describe('metrics on the request path', () => {
     const text = await registry.metrics();
     expect(text).toContain('lookups_total{result="hit"} 3');
     expect(text).toContain('lookups_total{result="miss"} 1');
+  });
+});
+
+describe('server span sampling', () => {
+  test('root requests are sampled by ratio before any span exists; a traceparent decides for itself', async () => {
+    const telemetry = startTelemetry({ serviceName: 'unit', otlpEndpoint: undefined, samplingRatio: 0 });
+    try {
+      // No traceparent, ratio 0: no span at all (no ids, nothing to end or export).
+      expect(startServerSpan('GET', '/v1/orders/x', {})).toBeUndefined();
+      expect(startServerSpan('GET', '/v1/orders/x', { traceparent: 'not-a-traceparent' })).toBeUndefined();
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      // A sampled parent is recorded whatever the ratio (parent-based), in the caller's trace.
+      const sampled = startServerSpan('GET', '/v1/orders/x', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+      expect(sampled?.isRecording()).toBe(true);
+      expect(sampled?.spanContext().traceId).toBe(traceId);
+      expect(sampled?.spanContext().spanId).not.toBe('00f067aa0ba902b7');
+      sampled?.end();
+      // An unsampled parent: a non-recording span that keeps the caller's trace id (for the log lines).
+      const unsampled = startServerSpan('GET', '/v1/orders/x', { traceparent: `00-${traceId}-00f067aa0ba902b7-00` });
+      expect(unsampled?.isRecording()).toBe(false);
+      expect(unsampled?.spanContext().traceId).toBe(traceId);
+    } finally {
+      await telemetry.shutdown();
+    }
+    const all = startTelemetry({ serviceName: 'unit', otlpEndpoint: undefined, samplingRatio: 1 });
+    try {
+      const root = startServerSpan('GET', '/v1/orders/x', {});
+      expect(root?.isRecording()).toBe(true);
+      expect(root?.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
+      root?.end();
+    } finally {
+      await all.shutdown();
+    }
+  });
+});
+
+describe('schemas', () => {
+  // The service compiles them with validateSchema: false (start-up time); they are checked here instead.
+  test('every shared and route validation schema is valid JSON Schema (draft-07 meta-schema)', async () => {
+    const ajv = new Ajv({ strict: false });
+    addFormats(ajv, ['uuid', 'date-time']);
+    for (const schema of sharedSchemas) expect([schema.$id, ajv.validateSchema(schema), ajv.errors ?? null]).toEqual([schema.$id, true, null]);
+    for (const schema of sharedSchemas) ajv.addSchema(schema);
+    const app = Fastify();
+    for (const schema of sharedSchemas) app.addSchema(schema);
+    app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+    const parts: [string, unknown][] = [];
+    app.addHook('onRoute', (route) => {
+      for (const part of ['params', 'querystring', 'headers', 'body'] as const) {
+        const schema = (route.schema as Record<string, unknown> | undefined)?.[part];
+        if (schema !== undefined) parts.push([`${route.method} ${route.url} ${part}`, schema]);
+      }
+    });
+    orderRoutes(app, {} as OrderService, { callerIdHeader: 'x-caller', idempotencyTtlSeconds: 60 });
+    await app.ready();
+    expect(parts.length).toBeGreaterThanOrEqual(4);
+    for (const [where, schema] of parts) {
+      expect([where, ajv.validateSchema(schema as object), ajv.errors ?? null]).toEqual([where, true, null]);
+    }
+    await app.close();
   });
 });
