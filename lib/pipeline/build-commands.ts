@@ -95,6 +95,83 @@ export const SMOKE_TEST_INVOKER_COMMANDS: readonly string[] = [
   '[ "$STATUS" = SUCCEEDED ]',
 ];
 
+/** What the smoke-test runner waits for: an Argo `Rollout` (canary, blue-green) or a `Deployment` (rolling). */
+export type RolloutKind = 'rollout' | 'deployment';
+
+/** Seconds between two status reads of the rollout the runner waits for. */
+export const ROLLOUT_POLL_SECONDS = 15;
+
+/**
+ * jq filters that turn the object read from the Kubernetes API into `waiting`, `done` or
+ * `failed`. Nothing is judged before the controller has observed the current spec
+ * (`observedGeneration`), so the verdict is about the version just applied, not the previous one.
+ *
+ * - Rollout: `failed` when aborted (`.status.abort`, analysis failed and traffic went back to
+ *   stable) or `Degraded`; `done` when `Healthy` and the new ReplicaSet is the stable one (every
+ *   canary step and every blue-green analysis passed).
+ * - Deployment: `failed` past its progress deadline; `done` when every replica is updated and
+ *   available and no old replica is left (what `kubectl rollout status` checks).
+ */
+export const ROLLOUT_STATE_FILTERS: Readonly<Record<RolloutKind, string>> = {
+  rollout: [
+    'if ((.status.observedGeneration // "") | tostring) != (.metadata.generation | tostring) then "waiting"',
+    'elif .status.abort == true or .status.phase == "Degraded" then "failed"',
+    'elif .status.phase == "Healthy" and .status.stableRS != null and .status.stableRS == .status.currentPodHash then "done"',
+    'else "waiting" end',
+  ].join(' '),
+  deployment: [
+    'if (.status.observedGeneration // 0) < .metadata.generation then "waiting"',
+    'elif any(.status.conditions[]?; .type == "Progressing" and .reason == "ProgressDeadlineExceeded") then "failed"',
+    'elif [(.spec.replicas // 1), (.status.updatedReplicas // 0), (.status.replicas // 0), (.status.availableReplicas // 0)] | unique | length == 1 then "done"',
+    'else "waiting" end',
+  ].join(' '),
+};
+
+/** jq filters for the one-line status the runner prints on every poll and on failure. */
+export const ROLLOUT_MESSAGE_FILTERS: Readonly<Record<RolloutKind, string>> = {
+  rollout: '"phase=\\(.status.phase // "-") step=\\(.status.currentStepIndex // "-") abort=\\(.status.abort // false) message=\\(.status.message // "")"',
+  deployment: '"updated=\\(.status.updatedReplicas // 0) available=\\(.status.availableReplicas // 0) replicas=\\(.status.replicas // 0)/\\(.spec.replicas // 1) message=\\([.status.conditions[]? | .message] | join("; "))"',
+};
+
+/** API path of the object the runner waits for, below the cluster endpoint. */
+export function rolloutApiPath(kind: RolloutKind): string {
+  return kind === 'rollout'
+    ? '/apis/argoproj.io/v1alpha1/namespaces/$ROLLOUT_NAMESPACE/rollouts/$ROLLOUT_NAME'
+    : '/apis/apps/v1/namespaces/$ROLLOUT_NAMESPACE/deployments/$ROLLOUT_NAME';
+}
+
+/**
+ * Runs inside the environment's VPC before the HTTP smoke tests: waits until the version just
+ * applied has fully rolled out, reading the Rollout or Deployment from the cluster API (private
+ * endpoint, CA from `CLUSTER_CA_DATA`, a fresh `aws eks get-token` bearer token on every poll:
+ * tokens live 15 minutes). Fails the step at once when the rollout is aborted or degraded (the
+ * canary failed its analysis: Argo has shifted traffic back to stable, the new version must not be
+ * promoted) or when the API refuses the runner (401/403/404), and after
+ * `ROLLOUT_TIMEOUT_SECONDS` without a verdict.
+ *
+ * Environment: CLUSTER_NAME, CLUSTER_ENDPOINT, CLUSTER_CA_DATA, ROLLOUT_NAMESPACE, ROLLOUT_NAME,
+ * ROLLOUT_TIMEOUT_SECONDS.
+ */
+export function rolloutWaitCommands(kind: RolloutKind): string[] {
+  return [
+    'echo "$CLUSTER_CA_DATA" | base64 -d > cluster-ca.pem',
+    `ROLLOUT_URL="$CLUSTER_ENDPOINT${rolloutApiPath(kind)}"`,
+    'DEADLINE=$((SECONDS + ROLLOUT_TIMEOUT_SECONDS))',
+    `while :; do ` +
+      `TOKEN=$(aws eks get-token --cluster-name "$CLUSTER_NAME" --output json | jq -r .status.token); ` +
+      `CODE=$(curl -sS -o rollout.json -w '%{http_code}' --max-time 10 --cacert cluster-ca.pem -H "Authorization: Bearer $TOKEN" "$ROLLOUT_URL" || true); ` +
+      `if [ "$CODE" = 200 ]; then STATE=$(jq -r '${ROLLOUT_STATE_FILTERS[kind]}' rollout.json); MESSAGE=$(jq -r '${ROLLOUT_MESSAGE_FILTERS[kind]}' rollout.json); ` +
+      `elif [ "$CODE" = 401 ] || [ "$CODE" = 403 ] || [ "$CODE" = 404 ]; then echo "cluster API refused ${kind} $ROLLOUT_NAMESPACE/$ROLLOUT_NAME: HTTP $CODE $(cat rollout.json 2>/dev/null)"; exit 1; ` +
+      `else STATE=waiting; MESSAGE="cluster API not reachable (HTTP $CODE)"; fi; ` +
+      `echo "$(date -u +%H:%M:%S) ${kind} $ROLLOUT_NAMESPACE/$ROLLOUT_NAME: $STATE $MESSAGE"; ` +
+      `if [ "$STATE" = done ]; then echo "the new version is fully rolled out"; break; fi; ` +
+      `if [ "$STATE" = failed ]; then echo "ROLLOUT FAILED: ${kind} $ROLLOUT_NAMESPACE/$ROLLOUT_NAME was aborted or is degraded ($MESSAGE); the new version is not promoted"; exit 1; fi; ` +
+      `if [ "$SECONDS" -ge "$DEADLINE" ]; then echo "ROLLOUT TIMED OUT after $ROLLOUT_TIMEOUT_SECONDS s: ${kind} $ROLLOUT_NAMESPACE/$ROLLOUT_NAME did not finish ($MESSAGE)"; exit 1; fi; ` +
+      `sleep ${ROLLOUT_POLL_SECONDS}; ` +
+    'done',
+  ];
+}
+
 /** Fixed customer id of smoke-test orders, so they are recognisable in every environment. */
 export const SMOKE_TEST_CUSTOMER_ID = '5a0e7e57-0000-4000-8000-000000000001';
 

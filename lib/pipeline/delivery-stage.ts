@@ -13,7 +13,8 @@ export interface DeliveryStageProps extends PlatformStageProps {
 
 /**
  * One environment as the pipeline deploys it: the PlatformStage stacks, plus the in-VPC
- * smoke-test runner the pipeline starts after the deployment.
+ * smoke-test runner the pipeline starts after the deployment (it waits for the sample
+ * service's rollout to finish, then tests it over HTTP).
  */
 export class DeliveryStage extends PlatformStage {
   readonly smokeTests: SmokeTestStack;
@@ -26,6 +27,13 @@ export class DeliveryStage extends PlatformStage {
       vpc: this.network.vpc,
       baseUrl: props.smokeTestBaseUrl,
       pipelineAccount: props.pipelineAccount,
+      cluster: this.cluster.platformCluster.cluster,
+      rollout: {
+        namespace: config.workloads.sample.namespace,
+        // StatelessService names the Rollout or Deployment, and the service account, after the service.
+        serviceName: this.workloads.sample.serviceAccountName,
+        strategy: config.workloads.sample.delivery,
+      },
       stackName: `${config.name}-smoke-tests`,
       description: `Zero-trust platform ${config.envName}: in-VPC smoke-test runner started by the delivery pipeline`,
       terminationProtection: config.envName === 'prod',

@@ -19,7 +19,7 @@ import { DeliveryStage } from './delivery-stage';
 import { IMAGES_CONTEXT_KEY } from './image-context';
 import { ServiceImageRepository } from './image-repository';
 import { scopeGeneratedPolicies, useSubInActionConfigurations } from './policy-scoping';
-import { smokeTestNames } from './smoke-tests';
+import { smokeTestNames, smokeTestTimeouts } from './smoke-tests';
 
 const S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
@@ -174,7 +174,8 @@ export class PipelineStack extends Stack {
       commands: [...SMOKE_TEST_INVOKER_COMMANDS],
       env: { COMMIT_ID: commitId, STARTER_ROLE_ARN: starterRoleArn, RUNNER_PROJECT: names.runnerProject, TARGET_REGION: env.region! },
       rolePolicyStatements: [new iam.PolicyStatement({ sid: 'AssumeSmokeTestStarter', actions: ['sts:AssumeRole'], resources: [starterRoleArn] })],
-      timeout: Duration.minutes(30),
+      // The runner waits for the rollout (canary steps, blue-green analyses) before its HTTP checks.
+      timeout: smokeTestTimeouts(env.workloads.sample.delivery).invoker,
     });
   }
 }

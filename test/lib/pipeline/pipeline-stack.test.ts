@@ -5,7 +5,16 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadPipelineConfig } from '../../../lib/config';
 import type { OpenFinding } from '../../../lib/compliance/validation-report';
-import { PipelineStack, SMOKE_TEST_RUNNER_COMMANDS } from '../../../lib/pipeline';
+import { DEFAULT_CANARY_STEPS } from '../../../constructs/delivery';
+import {
+  PipelineStack,
+  ROLLOUT_POLL_SECONDS,
+  ROLLOUT_STATE_FILTERS,
+  rolloutWaitCommands,
+  SMOKE_TEST_READERS_GROUP,
+  SMOKE_TEST_RUNNER_COMMANDS,
+  smokeTestTimeouts,
+} from '../../../lib/pipeline';
 import { buildPlatformApp, PIPELINE_STACK_ID } from '../../../lib/platform-app';
 import { createTestApp, synthWithGate } from '../../support/test-app';
 import { PIPELINE_CONTEXT, PROD_ACCOUNT, REGION, STAGING_ACCOUNT, TOOLING_ACCOUNT } from './pipeline-context';
@@ -271,10 +280,11 @@ describe('PipelineStack', () => {
     runner.hasResourceProperties('AWS::CodeBuild::Project', {
       Name: 'ztp-staging-smoke-tests',
       VpcConfig: Match.objectLike({ Subnets: Match.anyValue(), SecurityGroupIds: Match.anyValue() }),
-      Environment: Match.objectLike({ PrivilegedMode: false, EnvironmentVariables: [{ Name: 'BASE_URL', Type: 'PLAINTEXT', Value: 'https://orders.staging.internal.example.com' }] }),
+      Environment: Match.objectLike({ PrivilegedMode: false, EnvironmentVariables: Match.arrayWith([{ Name: 'BASE_URL', Type: 'PLAINTEXT', Value: 'https://orders.staging.internal.example.com' }]) }),
       EncryptionKey: Match.anyValue(),
     });
-    expect(commandsOf(Object.values(runner.findResources('AWS::CodeBuild::Project'))[0] as Resource)).toEqual([...SMOKE_TEST_RUNNER_COMMANDS]);
+    // staging delivers the sample by canary: wait for its Rollout, then the HTTP checks
+    expect(commandsOf(Object.values(runner.findResources('AWS::CodeBuild::Project'))[0] as Resource)).toEqual([...rolloutWaitCommands('rollout'), ...SMOKE_TEST_RUNNER_COMMANDS]);
     runner.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })] });
     runner.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'ztp-staging-smoke-test-starter',
@@ -284,6 +294,116 @@ describe('PipelineStack', () => {
       })] },
     });
     runner.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  describe('the runner waits for the rollout before the HTTP checks', () => {
+    const runnerOf = (index: number) => Template.fromStack(stack.stages[index].smokeTests);
+    const projectOf = (runner: Template) => Object.values(runner.findResources('AWS::CodeBuild::Project'))[0] as Resource;
+    const envOf = (runner: Template) => Object.fromEntries((projectOf(runner).Properties.Environment.EnvironmentVariables as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
+    const importOf = (value: unknown) => JSON.stringify(value);
+
+    test.each([0, 1])('stage %i: the runner role gets an EKS access entry with no access policy, only the smoke-test-readers group', (index) => {
+      const runner = runnerOf(index);
+      const entries = Object.values(runner.findResources('AWS::EKS::AccessEntry'));
+      expect(entries).toHaveLength(1);
+      const [entry] = entries;
+      expect(entry.Properties.PrincipalArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^RunnerRole/), 'Arn'] });
+      expect(entry.Properties.KubernetesGroups).toEqual([SMOKE_TEST_READERS_GROUP]);
+      expect(entry.Properties.AccessPolicies).toBeUndefined();
+      expect(entry.Properties.Type).toBe('STANDARD');
+      expect(importOf(entry.Properties.ClusterName)).toMatch(/-cluster:ExportsOutputRefPlatformCluster/);
+    });
+
+    test.each([0, 1])('stage %i: RBAC is one namespaced Role (get/list/watch on the orders Rollout and Deployment) bound to that group only', (index) => {
+      const runner = runnerOf(index);
+      const manifests = Object.values(runner.findResources('Custom::AWSCDK-EKS-KubernetesResource'));
+      expect(manifests).toHaveLength(1);
+      const objects = JSON.parse(manifests[0].Properties.Manifest) as { kind: string; metadata: { name: string; namespace?: string }; rules?: unknown; roleRef?: unknown; subjects?: unknown }[];
+      expect(objects.map((o) => o.kind)).toEqual(['Role', 'RoleBinding']);
+      const [role, binding] = objects;
+      expect(role.metadata).toMatchObject({ name: 'orders-smoke-test-reader', namespace: 'orders' });
+      expect(role.rules).toEqual([
+        { apiGroups: ['argoproj.io'], resources: ['rollouts'], resourceNames: ['orders'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['orders'], verbs: ['get', 'list', 'watch'] },
+      ]);
+      expect(binding.metadata).toMatchObject({ name: 'orders-smoke-test-reader', namespace: 'orders' });
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'orders-smoke-test-reader' });
+      expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: SMOKE_TEST_READERS_GROUP }]);
+      // applied from the smoke-test stack through the cluster's kubectl provider
+      expect(importOf(manifests[0].Properties.ServiceToken)).toMatch(/-cluster:ExportsOutputFnGetAttPlatformClusterKubectlProvider/);
+    });
+
+    test.each([0, 1])('stage %i: the cluster security group admits the runner security group on 443, and nothing else', (index) => {
+      const runner = runnerOf(index);
+      const rules = Object.values(runner.findResources('AWS::EC2::SecurityGroupIngress'));
+      expect(rules).toHaveLength(1);
+      const { CidrIp, CidrIpv6, SourcePrefixListId, ...rule } = rules[0].Properties;
+      expect({ CidrIp, CidrIpv6, SourcePrefixListId }).toEqual({ CidrIp: undefined, CidrIpv6: undefined, SourcePrefixListId: undefined });
+      expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^SecurityGroup/), 'GroupId'] } });
+      expect(importOf(rule.GroupId)).toMatch(/-cluster:ExportsOutputFnGetAttPlatformCluster[0-9A-F]{8}ClusterSecurityGroupId/);
+    });
+
+    test('the runner gets the cluster endpoint, CA and the rollout to wait for from the stage, and needs no EKS API permission', () => {
+      const runner = runnerOf(0);
+      const env = envOf(runner);
+      expect(importOf(env.CLUSTER_NAME)).toMatch(/ExportsOutputRefPlatformCluster/);
+      expect(importOf(env.CLUSTER_ENDPOINT)).toMatch(/ExportsOutputFnGetAttPlatformCluster[0-9A-F]{8}Endpoint/);
+      expect(importOf(env.CLUSTER_CA_DATA)).toMatch(/ExportsOutputFnGetAttPlatformCluster[0-9A-F]{8}CertificateAuthorityData/);
+      expect({ namespace: env.ROLLOUT_NAMESPACE, name: env.ROLLOUT_NAME }).toEqual({ namespace: 'orders', name: 'orders' });
+      // get-token presigns sts:GetCallerIdentity locally: no eks:* in the runner's policy
+      const [policy] = Object.values(runner.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('smoke-test runner') } }));
+      const actions = (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((st) => ([] as string[]).concat(st.Action));
+      expect(actions.filter((a) => a.startsWith('eks:'))).toEqual([]);
+    });
+
+    test('the wait comes before every HTTP check and fails at once on an aborted or Degraded Rollout', () => {
+      const commands = commandsOf(projectOf(runnerOf(0)));
+      const wait = indexOf(commands, 'aws eks get-token --cluster-name "$CLUSTER_NAME" --output json | jq -r .status.token');
+      expect(wait).toBeGreaterThanOrEqual(0);
+      expect(wait).toBeLessThan(indexOf(commands, '$ORDERS?customerId='));
+      expect(wait).toBeLessThan(indexOf(commands, 'idempotency-key'));
+      const loop = commands[wait];
+      expect(loop).toContain('--cacert cluster-ca.pem');
+      expect(commands).toContain('ROLLOUT_URL="$CLUSTER_ENDPOINT/apis/argoproj.io/v1alpha1/namespaces/$ROLLOUT_NAMESPACE/rollouts/$ROLLOUT_NAME"');
+      expect(ROLLOUT_STATE_FILTERS.rollout).toContain('elif .status.abort == true or .status.phase == "Degraded" then "failed"');
+      expect(ROLLOUT_STATE_FILTERS.rollout).toContain('.status.phase == "Healthy"');
+      expect(ROLLOUT_STATE_FILTERS.rollout).toMatch(/^if \(\(\.status\.observedGeneration .*\) != \(\.metadata\.generation/);
+      expect(loop).toMatch(/if \[ "\$STATE" = failed \]; then echo "ROLLOUT FAILED: [^"]*"; exit 1; fi/);
+      expect(loop).toMatch(/if \[ "\$SECONDS" -ge "\$DEADLINE" \]; then echo "ROLLOUT TIMED OUT[^"]*"; exit 1; fi/);
+      expect(loop).toContain(`sleep ${ROLLOUT_POLL_SECONDS}; done`);
+      expect(ROLLOUT_POLL_SECONDS).toBe(15);
+    });
+
+    test('a rolling service is waited for through its Deployment: all replicas updated and available, progress deadline fails', () => {
+      const commands = rolloutWaitCommands('deployment');
+      expect(commands).toContain('ROLLOUT_URL="$CLUSTER_ENDPOINT/apis/apps/v1/namespaces/$ROLLOUT_NAMESPACE/deployments/$ROLLOUT_NAME"');
+      expect(ROLLOUT_STATE_FILTERS.deployment).toContain('.reason == "ProgressDeadlineExceeded") then "failed"');
+      expect(ROLLOUT_STATE_FILTERS.deployment).toContain('[(.spec.replicas // 1), (.status.updatedReplicas // 0), (.status.replicas // 0), (.status.availableReplicas // 0)] | unique | length == 1 then "done"');
+    });
+
+    test('the timeouts cover the canary: the wait outlasts its pauses, the runner the wait, the invoker the runner', () => {
+      const pauses = DEFAULT_CANARY_STEPS.reduce((sum, step) => sum + (step.pauseSeconds ?? 0), 0);
+      const runner = runnerOf(0);
+      const waitSeconds = Number(envOf(runner).ROLLOUT_TIMEOUT_SECONDS);
+      expect(waitSeconds).toBe(pauses + 15 * 60);
+      const project = projectOf(runner);
+      expect(project.Properties.TimeoutInMinutes * 60).toBeGreaterThanOrEqual(waitSeconds + 10 * 60);
+      // the pipeline's invoker steps (staging, prod) wait for the runner's queue and run time
+      const invokers = projects().filter(([, p]) => buildSpecOf(p).includes('aws codebuild start-build'));
+      expect(invokers).toHaveLength(2);
+      for (const [, invoker] of invokers) {
+        expect(invoker.Properties.TimeoutInMinutes).toBeGreaterThanOrEqual(project.Properties.QueuedTimeoutInMinutes + project.Properties.TimeoutInMinutes);
+      }
+    });
+
+    test.each([
+      ['rolling', 15, 30, 50],
+      ['canary', 24, 39, 59],
+      ['blue-green', 25, 40, 60],
+    ] as const)('smokeTestTimeouts(%s): wait %i min, runner %i min, invoker %i min', (strategy, wait, runner, invoker) => {
+      const t = smokeTestTimeouts(strategy);
+      expect([t.rolloutWait.toMinutes(), t.runner.toMinutes(), t.invoker.toMinutes()]).toEqual([wait, runner, invoker]);
+    });
   });
 
   test('cfn-lint reports zero errors on the pipeline template and the smoke-test templates', () => {
