@@ -1,8 +1,9 @@
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart, type ApiObjectProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { isIntBetween, validationFailure } from '../core/validation';
+import { baselineNetworkPolicies } from './baseline-network-policies';
 import { podSecurityLabels } from './pod-security';
 
 /** Totals a namespace may request; limits may burst to twice the requests. */
@@ -56,7 +57,6 @@ export const NAMESPACE_NETWORK_POLICIES = {
 } as const;
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ISTIOD_XDS_PORT = 15012;
 
 /**
  * A namespace for application workloads, with the cluster's guardrails:
@@ -114,32 +114,7 @@ export class ApplicationNamespace extends Construct {
         }],
       },
     });
-    new k8s.KubeNetworkPolicy(chart, 'DefaultDeny', {
-      metadata: { name: NAMESPACE_NETWORK_POLICIES.defaultDeny, namespace: ns },
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    });
-    new k8s.KubeNetworkPolicy(chart, 'AllowDns', {
-      metadata: { name: NAMESPACE_NETWORK_POLICIES.allowDns, namespace: ns },
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [{
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-          ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }],
-        }],
-      },
-    });
-    new k8s.KubeNetworkPolicy(chart, 'AllowMeshControlPlane', {
-      metadata: { name: NAMESPACE_NETWORK_POLICIES.allowMeshControlPlane, namespace: ns },
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [{
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': meshNamespace } }, podSelector: { matchLabels: { app: 'istiod' } } }],
-          ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(ISTIOD_XDS_PORT) }],
-        }],
-      },
-    });
+    baselineNetworkPolicies(ns, { meshNamespace }).forEach((policy, index) => new ApiObject(chart, `NetworkPolicy${index}`, policy as ApiObjectProps));
 
     this.manifest = new eks.KubernetesManifest(this, 'Resource', { cluster: props.cluster, overwrite: true, manifest: chart.toJson() });
   }

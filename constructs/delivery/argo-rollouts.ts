@@ -7,6 +7,7 @@ import { managedPolicyGrantee } from '../core/managed-policy-grantee';
 import { isIntBetween, validationFailure } from '../core/validation';
 import type { IMetricsWorkspace } from '../observability/metrics-workspace';
 import { ARGO_HELM_REPOSITORY, ARGO_ROLLOUTS_CHART_VERSION } from './versions';
+import { baselineNetworkPolicies, networkPolicy, POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
 
 export interface ArgoRolloutsProps {
   /** The cluster (with a kubectl provider). */
@@ -35,7 +36,6 @@ export interface ArgoRolloutsProps {
 const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
 /** Port of the controller's own Prometheus metrics. */
 const CONTROLLER_METRICS_PORT = 8090;
-const POD_IDENTITY_AGENT = '169.254.170.23/32';
 
 /**
  * Argo Rollouts, from the pinned official Helm chart, in its own namespace:
@@ -160,24 +160,15 @@ export class ArgoRollouts extends Construct {
 
 /** Default deny, then exactly what the controller needs. */
 function networkPolicies(ns: string, scrapeSources: string[]): Record<string, unknown>[] {
-  const policy = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec });
   const policies = [
-    policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
-    policy('allow-dns', {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [{
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-      }],
-    }),
+    ...baselineNetworkPolicies(ns),
     // The API server (through the `kubernetes` Service address) and the metrics workspace's query
     // endpoint (the VPC's aps-workspaces interface endpoint) are both HTTPS.
-    policy('allow-https-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ protocol: 'TCP', port: 443 }] }] }),
-    policy('allow-pod-identity-agent', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: 'TCP', port: 80 }] }] }),
+    networkPolicy(ns, 'allow-https-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ protocol: 'TCP', port: 443 }] }] }),
+    networkPolicy(ns, 'allow-pod-identity-agent', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }] }] }),
   ];
   if (scrapeSources.length > 0) {
-    policies.push(policy('allow-metrics-scraper', {
+    policies.push(networkPolicy(ns, 'allow-metrics-scraper', {
       podSelector: {},
       policyTypes: ['Ingress'],
       ingress: [{ from: scrapeSources.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: CONTROLLER_METRICS_PORT }] }],

@@ -11,6 +11,7 @@ import { ExternalServiceEntry, type ExternalServiceOptions } from './external-se
 import { AuthorizationPolicy, Gateway, PeerAuthentication, serviceAccountPrincipal } from './istio-api';
 import { AwsLoadBalancerController, zoneSpread } from './load-balancer-controller';
 import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from './versions';
+import { baselineNetworkPolicies, networkPolicy } from '../cluster/baseline-network-policies';
 
 /** A replica range for a horizontally autoscaled deployment. */
 export interface ReplicaRange {
@@ -290,30 +291,16 @@ function namespace(name: string, podSecurity: 'privileged' | 'restricted', label
 const GATEWAY_HEALTH_PORT = 15021;
 
 function gatewayNetworkPolicies(ns: string, selector: Readonly<Record<string, string>>, vpcCidr: string, root: string): Record<string, unknown>[] {
-  const policy = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec });
   const gatewayPods = { matchLabels: { ...selector } };
   return [
-    policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
-    policy('allow-load-balancer', {
+    ...baselineNetworkPolicies(ns, { meshNamespace: root }),
+    networkPolicy(ns, 'allow-load-balancer', {
       podSelector: gatewayPods,
       policyTypes: ['Ingress'],
       ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: 'TCP', port: GATEWAY_TARGET_PORT }, { protocol: 'TCP', port: GATEWAY_HEALTH_PORT }] }],
     }),
-    policy('allow-dns', {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [{
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-      }],
-    }),
-    policy('allow-mesh-control-plane', {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': root } }, podSelector: { matchLabels: { app: 'istiod' } } }], ports: [{ protocol: 'TCP', port: 15012 }] }],
-    }),
     // Application namespaces admit the gateway on their own ports (their policies decide).
-    policy('allow-to-meshed-applications', {
+    networkPolicy(ns, 'allow-to-meshed-applications', {
       podSelector: gatewayPods,
       policyTypes: ['Egress'],
       egress: [{ to: [{ namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } } }] }],

@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { AnalysisTemplate, Rollout, type PodTemplateJson, type RolloutAnalysis, type RolloutStrategy } from '../delivery/rollouts-api';
 import { POD_TEMPLATE_HASH_ARG, canarySteps, serviceAnalysisTemplateSpec, type ProgressiveDeliverySettings } from '../delivery/service-analysis';
 import { AuthorizationPolicy, DestinationRule, ExternalServiceEntry, VirtualService, type AuthorizationRule, type HttpRoute, type HttpRouteDestination, type TrafficPolicy } from '../mesh';
+import { POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
 
 /** A destination outside the cluster the service may reach (a database, a cache, an AWS API). */
 export interface EgressDestination {
@@ -122,8 +123,6 @@ export interface MetricsScrape {
 /** Names of the DestinationRule subsets Argo Rollouts labels with the pod-template hash. */
 export const CANARY_SUBSETS = { stable: 'stable', canary: 'canary' } as const;
 
-/** The NetworkPolicy egress every pod needs beyond what the namespace baseline allows. */
-const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 };
 
 /**
  * The Kubernetes objects of one stateless service: a pure function of its props.

@@ -6,7 +6,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { ApplicationNamespace, PlatformCluster } from '../../constructs/cluster';
+import { ApplicationNamespace, PlatformCluster, POD_IDENTITY_AGENT } from '../../constructs/cluster';
 import { ARGO_ROLLOUTS_METRICS_PORT, ArgoRollouts } from '../../constructs/delivery';
 import { IstioMesh } from '../../constructs/mesh';
 import { ClusterMetricsScraper, ISTIO_MERGED_METRICS_PORT, MetricsWorkspace } from '../../constructs/observability';
@@ -81,10 +81,10 @@ export class ClusterStack extends Stack {
     this.mesh.addServiceEntry('PodIdentityAgent', {
       name: 'eks-pod-identity-agent',
       hosts: ['eks-pod-identity-agent.amazonaws.internal'],
-      addresses: ['169.254.170.23/32'],
-      ports: [{ port: 80, protocol: 'TCP' }],
+      addresses: [POD_IDENTITY_AGENT.cidr],
+      ports: [{ port: POD_IDENTITY_AGENT.port, protocol: 'TCP' }],
       resolution: 'STATIC',
-      endpoints: [{ address: '169.254.170.23' }],
+      endpoints: [{ address: POD_IDENTITY_AGENT.address }],
     });
 
     const namespaces: Record<string, ApplicationNamespace> = {};
