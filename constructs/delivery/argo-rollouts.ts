@@ -101,10 +101,10 @@ export class ArgoRollouts extends Construct {
       serviceAccount: ArgoRollouts.SERVICE_ACCOUNT,
       roleArn: this.role.roleArn,
     });
-    if (props.metricsWorkspace) {
-      const policy = new iam.ManagedPolicy(this, 'Policy', { description: 'Argo Rollouts analysis: query the platform metrics workspace only', roles: [this.role] });
-      props.metricsWorkspace.grantQuery(managedPolicyGrantee(this.role, policy));
-    }
+    props.metricsWorkspace?.grantQuery(managedPolicyGrantee(this.role, () => new iam.ManagedPolicy(this, 'Policy', {
+      description: 'Argo Rollouts analysis: query the platform metrics workspace only',
+      roles: [this.role],
+    })));
 
     const controllerLabels = { 'app.kubernetes.io/name': 'argo-rollouts', 'app.kubernetes.io/component': 'rollouts-controller' };
     const restrictedContainer = {

@@ -282,11 +282,10 @@ export class StatelessService extends Construct {
       actions: ['sts:TagSession'],
     }));
     // Grants land in a customer managed policy, never inline.
-    const policy = new iam.ManagedPolicy(this, 'PodPolicy', {
+    const grantee = managedPolicyGrantee(this.role, () => new iam.ManagedPolicy(this, 'PodPolicy', {
       description: `${props.serviceName}: connect to its own database and cache users`,
       roles: [this.role],
-    });
-    const grantee = managedPolicyGrantee(this.role, policy);
+    }));
     new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
       clusterName: props.cluster.clusterName,
       namespace: props.namespace,

@@ -207,6 +207,19 @@ describe('StatelessService', () => {
   });
 });
 
+test('a service with no database or cache synthesizes with a role that holds no rights', () => {
+  // GIVEN a mesh-internal service with no data dependencies
+  const built = workloadFixture({ postgres: undefined, cache: undefined, gateway: undefined });
+  built.app.synth();
+  const template = Template.fromStack(built.stack);
+  // THEN no (empty, invalid) managed policy and no security group rules
+  template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+  template.resourceCountIs('AWS::IAM::Policy', 0);
+  template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  template.resourceCountIs('AWS::EKS::PodIdentityAssociation', 1);
+  expect(objectsOfKind(kubernetesObjects(template), 'ServiceEntry')).toEqual([]);
+});
+
 describe('StatelessService validation', () => {
   test.each<[string, Parameters<typeof workloadFixture>[0], string]>([
     ['service name', { serviceName: 'Orders_Service' }, 'serviceName "Orders_Service" is not a DNS-1123 label. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.'],
