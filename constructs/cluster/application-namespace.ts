@@ -2,7 +2,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { ApiObject, App, Chart, type ApiObjectProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { isIntBetween, validationFailure } from '../core/validation';
+import { isDns1123Label, isIntBetween, validationFailure } from '../core/validation';
 import { baselineNetworkPolicies } from './baseline-network-policies';
 import { podSecurityLabels } from './pod-security';
 
@@ -56,7 +56,6 @@ export const NAMESPACE_NETWORK_POLICIES = {
   allowMeshControlPlane: 'allow-mesh-control-plane',
 } as const;
 
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * A namespace for application workloads, with the cluster's guardrails:
@@ -123,7 +122,7 @@ export class ApplicationNamespace extends Construct {
 function validateNamespaceProps(scope: Construct, props: ApplicationNamespaceProps): void {
   const fail = validationFailure('ApplicationNamespace', scope.node.path);
   const name = props.name;
-  if (!DNS_1123_LABEL.test(name) || name.length > 63) {
+  if (!isDns1123Label(name)) {
     fail(`name "${name}" is not a DNS-1123 label. Fix: use up to 63 lowercase letters, digits and dashes, starting and ending with a letter or digit.`);
   }
   if (name === 'default' || name.startsWith('kube-') || name.startsWith('istio-')) {

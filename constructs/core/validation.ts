@@ -11,3 +11,10 @@ export function validationFailure(kind: string, path: string): (message: string)
 export function isIntBetween(value: number, min: number, max: number): boolean {
   return Number.isInteger(value) && value >= min && value <= max;
 }
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** True for a Kubernetes DNS-1123 label: lowercase alphanumerics and "-", at most 63 characters. */
+export function isDns1123Label(value: string): boolean {
+  return value.length <= 63 && DNS_1123_LABEL.test(value);
+}

@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import { isDns1123Label } from '../core/validation';
 import { ServiceEntry, type ServiceEntryEndpoint, type ServiceEntryResolution, type ServiceProtocol } from './istio-api';
 
 /** One port of a destination outside the mesh. */
@@ -31,7 +32,6 @@ export interface ExternalServiceOptions {
   readonly exportTo?: string[];
 }
 
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * A `ServiceEntry` for a destination outside the mesh (location `MESH_EXTERNAL`), with port
@@ -62,7 +62,7 @@ function validateExternalService(options: ExternalServiceOptions): void {
   const fail = (message: string): never => {
     throw new Error(`ExternalServiceEntry ${options.name}: ${message}`);
   };
-  if (!DNS_1123_LABEL.test(options.name) || options.name.length > 63) fail(`name "${options.name}" is not a DNS-1123 label. Fix: use lowercase letters, digits and dashes.`);
+  if (!isDns1123Label(options.name)) fail(`name "${options.name}" is not a DNS-1123 label. Fix: use lowercase letters, digits and dashes.`);
   if (options.hosts.length === 0) fail('hosts is empty. Fix: list the DNS names the workload calls.');
   if (options.ports.length === 0) fail('ports is empty. Fix: list the ports the workload calls.');
   for (const { port } of options.ports) {
