@@ -2,12 +2,12 @@
  * Composition: fastify app + Postgres + Redis + outbox relay, with tracing, metrics, problem+json
  * errors and a graceful drain. No request state is kept in process between requests.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type onResponseHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Db } from './db';
@@ -39,7 +39,7 @@ export interface Service {
   stop(delayMs?: number): Promise<void>;
 }
 
-/** Accepted X-Request-Id values; like generated UUIDs they need no escaping in JSON (see plainReqId). */
+/** Accepted X-Request-Id values; like generated ids (base64url and base 36) they need no escaping in JSON (see plainReqId). */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SLOW_REQUEST_MS = 1_000;
 
@@ -53,6 +53,28 @@ function makeAjv(coerce: boolean): Ajv {
   addFormats(ajv, ['uuid', 'date-time']);
   for (const s of sharedSchemas) ajv.addSchema(s);
   return ajv;
+}
+
+/** What the response hook needs of a route, made once per route: its template, quoted, and metric cells. */
+interface RouteObservation {
+  readonly template: string;
+  readonly quoted: string;
+  /** False for the not-found handler: no http.route on the span. */
+  readonly matched: boolean;
+  readonly cells: Record<string, HistogramCell[]>;
+}
+function routeObservation(template: string, matched: boolean): RouteObservation {
+  return { template, quoted: JSON.stringify(template), matched, cells: {} };
+}
+
+/**
+ * Request ids: an incoming X-Request-Id when well formed, else a random per-process prefix and a
+ * counter (unique across replicas; cheaper than a UUID per request). Never sent to clients.
+ */
+const REQUEST_ID_PREFIX = randomBytes(9).toString('base64url');
+let requestSeq = 0;
+export function requestId(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `${REQUEST_ID_PREFIX}-${(++requestSeq).toString(36)}`;
 }
 
 /** Correlation fields for every request-scoped log line: request id and the trace/span ids. */
@@ -74,10 +96,7 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
     connectionTimeout: config.http.requestTimeoutMs,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
+    genReqId: (req) => requestId(req.headers['x-request-id']),
     routerOptions: { maxParamLength: 200 },
     // The server span starts as early as fastify lets us see the request. No per-request child logger
     // (measurably costly at 20k req/s): request-scoped lines add requestLogFields() themselves.
@@ -106,28 +125,26 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  // Metrics, the end of the server span and the access line: one onResponse hook, nothing else per request.
-  // What depends only on the route (histogram cells per method/status, the quoted route) is made once.
+  // Metrics, the end of the server span and the access line: one onResponse hook per route, nothing else
+  // per request. What depends only on the route (its JSON-quoted template, histogram cells per
+  // method/status) is made when the route is added, so the hook reads no routeOptions (a getter that
+  // builds an object per call). Unmatched requests (404) go through the one global hook.
   // Dependency spans get the server span as explicit parent (request.raw.otelSpan, see childLoggerFactory).
-  const routes = new Map<string, { quoted: string; cells: Record<string, HistogramCell[]> }>();
   const accessLog = accessLogFor(logger);
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+  const observe = (request: FastifyRequest, reply: FastifyReply, route: RouteObservation): void => {
     const method = request.method;
     const status = reply.statusCode;
     const elapsedMs = reply.elapsedTime;
-    let perRoute = routes.get(route);
-    if (perRoute === undefined) routes.set(route, (perRoute = { quoted: JSON.stringify(route), cells: {} }));
-    const byStatus = (perRoute.cells[method] ??= []);
-    (byStatus[status] ??= metrics.httpDuration.bind(method, route, status)).observe(elapsedMs / 1000);
+    const byStatus = (route.cells[method] ??= []);
+    (byStatus[status] ??= metrics.httpDuration.bind(method, route.template, status)).observe(elapsedMs / 1000);
 
     const span = request.raw.otelSpan;
     let traceId: string | undefined;
     let spanId: string | undefined;
     if (span !== undefined) {
       if (span.isRecording()) {
-        span.updateName(`${method} ${route}`);
-        if (route !== 'unmatched') span.setAttribute('http.route', route);
+        span.updateName(`${method} ${route.template}`);
+        if (route.matched) span.setAttribute('http.route', route.template);
         span.setAttribute('http.response.status_code', status);
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       }
@@ -144,13 +161,26 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
         traceId,
         spanId,
         method,
-        route,
-        quotedRoute: perRoute.quoted,
+        route: route.template,
+        quotedRoute: route.quoted,
         statusCode: status,
         responseTimeMs: Math.round(elapsedMs * 100) / 100,
       });
     }
+  };
+  const unmatched = routeObservation('unmatched', false);
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.is404) observe(request, reply, unmatched);
     done();
+  });
+  app.addHook('onRoute', (options) => {
+    const route = routeObservation(options.url, true);
+    const own: onResponseHookHandler = (request, reply, done) => {
+      observe(request, reply, route);
+      done();
+    };
+    const existing = options.onResponse;
+    options.onResponse = existing === undefined ? [own] : [...(Array.isArray(existing) ? existing : [existing]), own];
   });
 
   const retryAfter = Math.max(1, Math.ceil(config.breaker.resetMs / 1000));

@@ -205,6 +205,40 @@ describe('operations endpoints', () => {
   });
 });
 
+describe('request metrics', () => {
+  /** The _count of one label set of the request-duration histogram (0 when absent). */
+  const durationCount = async (method: string, route: string, status: number): Promise<number> => {
+    const text = (await get('/metrics')).body;
+    const line = text.split('\n').find((l) => l.startsWith(`http_server_request_duration_seconds_count{method="${method}",route="${route}",status_code="${status}"}`));
+    return line === undefined ? 0 : Number(line.split(' ').pop());
+  };
+
+  test('every response is counted once, under its route template (HEAD, validation errors and 404s included)', async () => {
+    const id = (await post(orderBody())).json().id as string;
+    const before = {
+      ok: await durationCount('GET', '/v1/orders/:id', 200),
+      head: await durationCount('HEAD', '/v1/orders/:id', 200),
+      bad: await durationCount('GET', '/v1/orders/:id', 400),
+      unmatched: await durationCount('GET', 'unmatched', 404),
+    };
+    for (let i = 0; i < 3; i++) expect((await get(`/v1/orders/${id}`)).statusCode).toBe(200);
+    expect((await t.service.app.inject({ method: 'HEAD', url: `/v1/orders/${id}` })).statusCode).toBe(200);
+    expect((await get('/v1/orders/not-a-uuid')).statusCode).toBe(400);
+    expect((await get('/no/such/route')).statusCode).toBe(404);
+    expect((await get('/another/missing/route')).statusCode).toBe(404);
+
+    expect(await durationCount('GET', '/v1/orders/:id', 200)).toBe(before.ok + 3);
+    expect(await durationCount('HEAD', '/v1/orders/:id', 200)).toBe(before.head + 1);
+    expect(await durationCount('GET', '/v1/orders/:id', 400)).toBe(before.bad + 1);
+    // Unknown paths share one label value: a scanner cannot grow the metric's cardinality.
+    expect(await durationCount('GET', 'unmatched', 404)).toBe(before.unmatched + 2);
+    expect((await get('/metrics')).body).not.toContain('route="/no/such/route"');
+    // Matched requests are not also counted as unmatched.
+    expect(await durationCount('GET', 'unmatched', 200)).toBe(0);
+    expect(await durationCount('GET', 'unmatched', 400)).toBe(0);
+  });
+});
+
 describe('outbox relay', () => {
   test('publishes order.created events to the Redis stream and removes them from the outbox', async () => {
     const created = (await post(orderBody())).json();

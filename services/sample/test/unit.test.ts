@@ -8,6 +8,7 @@ import { toProblem } from '../src/problem';
 import { backoffDelay, isTransientDbError, retry } from '../src/retry';
 import { decodeCursor, encodeCursor } from '../src/orders/service';
 import { Histogram, Registry } from 'prom-client';
+import { requestId } from '../src/app';
 import { accessLogFor, createLogger, LineBuffer, type AccessEntry } from '../src/logger';
 import { BoundCounter, BoundHistogram } from '../src/metrics';
 import { startServerSpan, startTelemetry } from '../src/telemetry';
@@ -341,6 +342,20 @@ describe('metrics on the request path', () => {
     const text = await registry.metrics();
     expect(text).toContain('lookups_total{result="hit"} 3');
     expect(text).toContain('lookups_total{result="miss"} 1');
+  });
+});
+
+describe('request ids', () => {
+  test('a well-formed X-Request-Id is kept; otherwise ids are unique, short and need no JSON escaping', () => {
+    expect(requestId('load-42')).toBe('load-42');
+    expect(requestId('trace:abc.DEF_1-2')).toBe('trace:abc.DEF_1-2');
+    const generated = [requestId(undefined), requestId('has space'), requestId('x'.repeat(129)), requestId(['a', 'b']), requestId('quote"')];
+    for (let i = 0; i < 1000; i++) generated.push(requestId(undefined));
+    expect(new Set(generated).size).toBe(generated.length);
+    for (const id of generated) {
+      expect(id).toMatch(/^[A-Za-z0-9_-]{12}-[0-9a-z]+$/);
+      expect(JSON.stringify(id)).toBe(`"${id}"`);
+    }
   });
 });
 

@@ -51,11 +51,13 @@ export function orderRoutes(app: FastifyInstance, orders: OrderService, opts: { 
         response: { 200: { description: 'The order', $ref: 'Order#' }, ...problemResponses(400, 404, 503) },
       },
     },
-    async (request, reply) => {
+    // Returns the promise chain itself (no async wrapper): one promise step less on the hottest path.
+    (request, reply) => {
       const bypass = /no-cache/i.test(request.headers['cache-control'] ?? '');
-      const json = await orders.getJson(request.params.id.toLowerCase(), bypass, spanContextOf(request.raw.otelSpan));
-      if (json === undefined) throw new ProblemError(404, 'order-not-found', 'Order not found', `No order with id ${request.params.id}.`);
-      return reply.type(JSON_CT).send(json);
+      return orders.getJson(request.params.id.toLowerCase(), bypass, spanContextOf(request.raw.otelSpan)).then((json) => {
+        if (json === undefined) throw new ProblemError(404, 'order-not-found', 'Order not found', `No order with id ${request.params.id}.`);
+        return reply.type(JSON_CT).send(json);
+      });
     },
   );
 
