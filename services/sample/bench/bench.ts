@@ -1,11 +1,11 @@
 /**
  * npm run bench:service — autocannon on loopback: the bundled service (all middleware on, 10% trace
  * sampling exported to a local OTLP sink, JSON access logs) side by side with a bare fastify baseline
- * doing the same I/O. Also measures bundle size and start-to-ready. Bounded: about 90 s in all.
+ * doing the same I/O. Also measures bundle size and start-to-ready. Bounded: about 2.5 min in all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,9 @@ const BUNDLE = join(ROOT, 'dist', 'server.js');
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 4);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
-const WARMUP_S = 1;
+// Warm-up per scenario and side: under load the service's first 5 s were 25-40% slower than the
+// following ones (JIT tiers, heap sizing), so a 1 s warm-up measured start-up, not the middleware.
+const WARMUP_S = Number(process.env['BENCH_WARMUP_S'] ?? 5);
 
 function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -44,17 +46,38 @@ async function stopProcess(p: ChildProcess): Promise<void> {
   await exited;
 }
 
+/**
+ * CPU time of a process (all threads, user + system) in ms, from /proc (Linux; clock ticks of 10 ms);
+ * undefined elsewhere. CPU per request is steadier than req/s on a shared machine: it does not depend on
+ * how much of the 2 cores the load generator and Redis leave to the server in a given round.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return undefined;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 interface Figures {
   rps: number;
+  /** Server CPU time per request in µs (NaN without /proc). */
+  cpuUs: number;
   p50: number;
   p99: number;
   non2xx: number;
   errors: number;
 }
 
-async function load(port: number, request: autocannon.Request, duration: number): Promise<Figures> {
-  const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration, requests: [request] });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+async function load(server: Server, request: autocannon.Request, duration: number): Promise<Figures> {
+  const before = cpuMs(server.pid);
+  const result = await autocannon({ url: `http://127.0.0.1:${server.port}`, connections: CONNECTIONS, duration, requests: [request] });
+  const after = cpuMs(server.pid);
+  const cpuUs = before === undefined || after === undefined ? Number.NaN : ((after - before) * 1000) / result.requests.total;
+  return { rps: result.requests.average, cpuUs, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+interface Server {
+  readonly port: number;
+  readonly pid: number | undefined;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -64,23 +87,25 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * 2-core machine) hits both alike; figures are medians over the rounds, the ratio the median of the
  * per-round ratios.
  */
-async function compare(servicePort: number, svcReq: autocannon.Request, baselinePort: number, baseReq: autocannon.Request) {
-  await load(servicePort, svcReq, WARMUP_S);
-  await load(baselinePort, baseReq, WARMUP_S);
+async function compare(service: Server, svcReq: autocannon.Request, baseline: Server, baseReq: autocannon.Request) {
+  await load(service, svcReq, WARMUP_S);
+  await load(baseline, baseReq, WARMUP_S);
   const svc: Figures[] = [];
   const base: Figures[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    svc.push(await load(servicePort, svcReq, DURATION_S));
-    base.push(await load(baselinePort, baseReq, DURATION_S));
+    svc.push(await load(service, svcReq, DURATION_S));
+    base.push(await load(baseline, baseReq, DURATION_S));
   }
   const summary = (xs: Figures[]): Figures => ({
     rps: median(xs.map((x) => x.rps)),
+    cpuUs: median(xs.map((x) => x.cpuUs)),
     p50: median(xs.map((x) => x.p50)),
     p99: median(xs.map((x) => x.p99)),
     non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
     errors: xs.reduce((a, x) => a + x.errors, 0),
   });
-  return { s: summary(svc), b: summary(base), ratio: median(svc.map((x, i) => x.rps / base[i]!.rps)) };
+  const ratios = svc.map((x, i) => x.rps / base[i]!.rps);
+  return { s: summary(svc), b: summary(base), ratio: median(ratios), ratios, cpuRatio: median(svc.map((x, i) => base[i]!.cpuUs / x.cpuUs)) };
 }
 
 async function startToReady(env: Record<string, string>): Promise<number[]> {
@@ -146,18 +171,24 @@ async function main(): Promise<void> {
   const quietPort = await freePort();
   const quiet = await startProcess(BUNDLE, { ...env, ACCESS_LOG: 'errors' }, quietPort);
   const cachedGet = { method: 'GET', path: `/v1/orders/${id}` } as const;
-  const scenarios: [string, number, autocannon.Request, autocannon.Request][] = [
-    ['GET cached', servicePort, cachedGet, { method: 'GET', path: `/orders/${id}` }],
-    ['GET uncached (Cache-Control: no-cache)', servicePort, { method: 'GET', path: `/v1/orders/${id}`, headers: { 'cache-control': 'no-cache' } }, { method: 'GET', path: `/orders/${id}`, headers: { 'cache-control': 'no-cache' } }],
-    ['POST idempotent create (new key each)', servicePort, post('/v1/orders'), post('/orders')],
-    ['GET cached, ACCESS_LOG=errors (info only)', quietPort, cachedGet, { method: 'GET', path: `/orders/${id}` }],
+  const svcServer: Server = { port: servicePort, pid: service.pid };
+  const quietServer: Server = { port: quietPort, pid: quiet.pid };
+  const baseServer: Server = { port: baselinePort, pid: baseline.pid };
+  const scenarios: [string, Server, autocannon.Request, autocannon.Request][] = [
+    ['GET cached', svcServer, cachedGet, { method: 'GET', path: `/orders/${id}` }],
+    ['GET uncached (Cache-Control: no-cache)', svcServer, { method: 'GET', path: `/v1/orders/${id}`, headers: { 'cache-control': 'no-cache' } }, { method: 'GET', path: `/orders/${id}`, headers: { 'cache-control': 'no-cache' } }],
+    ['POST idempotent create (new key each)', svcServer, post('/v1/orders'), post('/orders')],
+    ['GET cached, ACCESS_LOG=errors (info only)', quietServer, cachedGet, { method: 'GET', path: `/orders/${id}` }],
   ];
   const rows: string[] = [];
   const only = process.env['BENCH_ONLY']; // e.g. BENCH_ONLY=POST to run one scenario while tuning
-  for (const [name, port, svcReq, baseReq] of scenarios.filter(([n]) => only === undefined || n.includes(only))) {
-    const { s, b, ratio } = await compare(port, svcReq, baselinePort, baseReq);
-    console.log(`${name}: service ${s.rps.toFixed(0)} req/s p50 ${s.p50} ms p99 ${s.p99} ms | baseline ${b.rps.toFixed(0)} req/s p50 ${b.p50} ms p99 ${b.p99} ms | ratio ${ratio.toFixed(2)} | non-2xx ${s.non2xx}/${b.non2xx} errors ${s.errors}/${b.errors}`);
-    rows.push(`| ${name} | ${s.rps.toFixed(0)} | ${s.p50} / ${s.p99} | ${b.rps.toFixed(0)} | ${b.p50} / ${b.p99} | **${ratio.toFixed(2)}** | ${s.non2xx + s.errors} / ${b.non2xx + b.errors} |`);
+  for (const [name, server, svcReq, baseReq] of scenarios.filter(([n]) => only === undefined || n.includes(only))) {
+    const { s, b, ratio, ratios, cpuRatio } = await compare(server, svcReq, baseServer, baseReq);
+    const perRound = ratios.map((r) => r.toFixed(2)).join(', ');
+    console.log(
+      `${name}: service ${s.rps.toFixed(0)} req/s p50 ${s.p50} ms p99 ${s.p99} ms ${s.cpuUs.toFixed(1)} µs CPU/req | baseline ${b.rps.toFixed(0)} req/s p50 ${b.p50} ms p99 ${b.p99} ms ${b.cpuUs.toFixed(1)} µs CPU/req | ratio ${ratio.toFixed(2)} (rounds ${perRound}), CPU ratio ${cpuRatio.toFixed(2)} | non-2xx ${s.non2xx}/${b.non2xx} errors ${s.errors}/${b.errors}`,
+    );
+    rows.push(`| ${name} | ${s.rps.toFixed(0)} | ${s.p50} / ${s.p99} | ${b.rps.toFixed(0)} | ${b.p50} / ${b.p99} | **${ratio.toFixed(2)}** (${perRound}) | ${s.cpuUs.toFixed(1)} / ${b.cpuUs.toFixed(1)} = ${cpuRatio.toFixed(2)} | ${s.non2xx + s.errors} / ${b.non2xx + b.errors} |`);
   }
   await stopProcess(quiet);
   await stopProcess(service);
@@ -171,8 +202,8 @@ async function main(): Promise<void> {
   const readyMedian = median(ready);
   console.log('\n--- markdown ---');
   console.log(`Node ${process.version}, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${ROUNDS} alternating rounds of ${DURATION_S} s per side (medians), autocannon 9.0.0, loopback only.\n`);
-  console.log('| scenario | service req/s | service p50 / p99 ms | baseline req/s | baseline p50 / p99 ms | ratio | non-2xx+errors (svc / base) |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| scenario | service req/s | service p50 / p99 ms | baseline req/s | baseline p50 / p99 ms | ratio (per round) | CPU µs/req svc / base = ratio | non-2xx+errors (svc / base) |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   console.log(`\n- bundle: dist/server.js ${bundleKiB.toFixed(0)} KiB (${(bundleKiB / 1024).toFixed(2)} MiB), minified, all dependencies inlined`);
   console.log(`- start to ready (spawn -> /readyz 200, 5 runs): median ${readyMedian.toFixed(0)} ms, min ${ready[0]!.toFixed(0)} ms, max ${ready[ready.length - 1]!.toFixed(0)} ms`);
