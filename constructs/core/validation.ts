@@ -18,3 +18,11 @@ const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function isDns1123Label(value: string): boolean {
   return value.length <= 63 && DNS_1123_LABEL.test(value);
 }
+
+/**
+ * True for an RFC 1035 label (Kubernetes "DNS-1035"): a DNS-1123 label that starts with a letter. Service
+ * names must be one (the name becomes a DNS name and environment variable prefix); namespaces need not.
+ */
+export function isDns1035Label(value: string): boolean {
+  return isDns1123Label(value) && value.charCodeAt(0) >= 97 && value.charCodeAt(0) <= 122;
+}

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
-import { isIntBetween, validationFailure } from '../core/validation';
+import { isDns1035Label, isDns1123Label, isIntBetween, validationFailure } from '../core/validation';
 import type { IPostgresDatabase, IRedisCache } from '../data';
 import { DEFAULT_CANARY_STEPS, type CanaryStepSettings, type DeliveryStrategy, type ProgressiveDeliverySettings, type ServiceAnalysisSettings } from '../delivery/service-analysis';
 import type { IMetricsWorkspace } from '../observability/metrics-workspace';
@@ -150,8 +150,8 @@ export interface StatelessServiceProps {
   /** Namespace the service runs in; it must exist and carry the platform guardrails. */
   readonly namespace: string;
   /**
-   * Service name (DNS-1123 label): names the Kubernetes objects, the service account and the
-   * database/cache rules.
+   * Service name (RFC 1035 label: a DNS-1123 label starting with a letter, as Kubernetes requires of
+   * Service names): names the Kubernetes objects, the service account and the database/cache rules.
    */
   readonly serviceName: string;
   /** The image, by digest or immutable tag. */
@@ -238,7 +238,6 @@ export const DEFAULT_TRAFFIC_POLICY: ServiceTrafficPolicy = {
   maxEjectionPercent: 50,
 };
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
  * Runs a stateless HTTP service on the platform, built with cdk8s and cdk8s-plus-27:
@@ -379,8 +378,9 @@ interface ResolvedSettings {
 function resolveSettings(scope: Construct, props: StatelessServiceProps): ResolvedSettings {
   const fail = validationFailure('StatelessService', scope.node.path);
   if (!props.cluster.kubectlProvider) fail('the cluster has no kubectl provider, so manifests cannot be applied. Fix: pass a cluster created with kubectlProviderOptions (PlatformCluster does).');
-  if (!DNS_LABEL.test(props.serviceName)) fail(`serviceName "${props.serviceName}" is not a DNS-1123 label. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.`);
-  if (!Token.isUnresolved(props.namespace) && !DNS_LABEL.test(props.namespace)) fail(`namespace "${props.namespace}" is not a DNS-1123 label. Fix: use the name of a platform application namespace.`);
+  if (!isDns1035Label(props.serviceName)) fail(`serviceName "${props.serviceName}" is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.`);
+  // The same rule as ApplicationNamespace's name: any namespace the platform can create is accepted here.
+  if (!Token.isUnresolved(props.namespace) && !isDns1123Label(props.namespace)) fail(`namespace "${props.namespace}" is not a DNS-1123 label. Fix: use the name of a platform application namespace.`);
   const port = props.port ?? 8080;
   if (!isIntBetween(port, 1024, 65535)) fail(`port ${port} must be an unprivileged port (1024 to 65535): the container runs as non-root without capabilities.`);
   const minReplicas = props.minReplicas ?? 2;

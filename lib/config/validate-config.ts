@@ -1,3 +1,4 @@
+import { isDns1123Label } from '../../constructs/core/validation';
 import { isRfc1918, parseIpv4Cidr } from '../../constructs/network/cidr';
 import { isImageDigest, isImmutableImageTag } from '../../constructs/workload/service-image';
 import type { DeliveryStrategy, PipelineConfig, PlatformConfig } from './platform-config';
@@ -150,7 +151,7 @@ export function validatePlatformConfig(config: PlatformConfig): PlatformConfig {
   const namespaceNames = new Set<string>();
   for (const ns of namespaces) {
     const setting = `cluster.namespaces[${JSON.stringify(ns?.name)}]`;
-    if (typeof ns?.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns.name) || ns.name.length > 63) {
+    if (typeof ns?.name !== 'string' || !isDns1123Label(ns.name)) {
       problem(`${setting}.name`, ns?.name, 'must be a DNS-1123 label (up to 63 lowercase letters, digits and dashes, starting and ending with a letter or digit)', 'use a name such as "orders"');
     } else if (ns.name === 'default' || ns.name.startsWith('kube-') || ns.name.startsWith('istio-')) {
       problem(`${setting}.name`, ns.name, 'is reserved for the platform ("default", "kube-*", "istio-*")', 'choose another name, such as "orders"');

@@ -222,7 +222,11 @@ test('a service with no database or cache synthesizes with a role that holds no 
 
 describe('StatelessService validation', () => {
   test.each<[string, Parameters<typeof workloadFixture>[0], string]>([
-    ['service name', { serviceName: 'Orders_Service' }, 'serviceName "Orders_Service" is not a DNS-1123 label. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.'],
+    ['service name', { serviceName: 'Orders_Service' }, 'serviceName "Orders_Service" is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.'],
+    ['digit-first service name', { serviceName: '1orders' }, 'serviceName "1orders" is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.'],
+    ['too long service name', { serviceName: `o${'r'.repeat(63)}` }, `serviceName "o${'r'.repeat(63)}" is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.`],
+    ['namespace', { namespace: 'Team_A' }, 'namespace "Team_A" is not a DNS-1123 label. Fix: use the name of a platform application namespace.'],
+    ['too long namespace', { namespace: 'n'.repeat(64) }, `namespace "${'n'.repeat(64)}" is not a DNS-1123 label. Fix: use the name of a platform application namespace.`],
     ['privileged port', { port: 80 }, 'port 80 must be an unprivileged port (1024 to 65535): the container runs as non-root without capabilities.'],
     ['single replica', { minReplicas: 1 }, 'minReplicas 1 must be between 2 and 100: one replica is a single point of failure.'],
     ['max below min', { minReplicas: 3, maxReplicas: 2 }, 'maxReplicas 2 must be between minReplicas (3) and 1000.'],
@@ -231,6 +235,11 @@ describe('StatelessService validation', () => {
       'terminationGracePeriod 25s must be longer than preStopSleep + drainTimeout (25s), or in-flight requests are killed. Fix: raise it above 25s or leave it unset.'],
   ])('refuses a bad %s', (_, overrides, message) => {
     expect(() => workloadFixture(overrides)).toThrow(`StatelessService Workloads/Orders: ${message}`);
+  });
+
+  test('accepts every namespace name ApplicationNamespace accepts, a digit-first one included', () => {
+    const { stack } = workloadFixture({ namespace: '1team' });
+    expect(objectOf(kubernetesObjects(Template.fromStack(stack)), 'Deployment', 'orders').metadata.namespace).toBe('1team');
   });
 
   test.each([

@@ -27,6 +27,10 @@ describe('mesh and namespace config errors name the setting, the value and the f
   test.each<[string, PlatformConfigOverrides, string]>([
     ['namespace name not DNS-1123', { cluster: { namespaces: [{ name: 'Orders_1', quota }] } },
       'cluster.namespaces["Orders_1"].name is "Orders_1": must be a DNS-1123 label (up to 63 lowercase letters, digits and dashes, starting and ending with a letter or digit). Fix: use a name such as "orders" (in cdk.json context "platform" -> "dev" or with -c).'],
+    ['namespace name of 64 characters', { cluster: { namespaces: [{ name: 'o'.repeat(64), quota }] } },
+      `cluster.namespaces["${'o'.repeat(64)}"].name is "${'o'.repeat(64)}": must be a DNS-1123 label (up to 63 lowercase letters`],
+    ['namespace name ending in a dash', { cluster: { namespaces: [{ name: 'orders-', quota }] } },
+      'cluster.namespaces["orders-"].name is "orders-": must be a DNS-1123 label'],
     ['kube- namespace', { cluster: { namespaces: [{ name: 'kube-public', quota }] } },
       'cluster.namespaces["kube-public"].name is "kube-public": is reserved for the platform ("default", "kube-*", "istio-*"). Fix: choose another name, such as "orders"'],
     ['istio- namespace', { cluster: { namespaces: [{ name: 'istio-ingress', quota }] } },
