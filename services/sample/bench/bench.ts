@@ -1,7 +1,7 @@
 /**
  * npm run bench:service — autocannon on loopback: the bundled service (all middleware on, 10% trace
  * sampling exported to a local OTLP sink, JSON access logs) side by side with a bare fastify baseline
- * doing the same I/O. Also measures bundle size and start-to-ready. Bounded: about 2.5 min in all.
+ * doing the same I/O. Also measures bundle size and start-to-ready. Bounded: about 5 min in all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,7 +17,9 @@ const ROOT = join(__dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'server.js');
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 4);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
+/** Processes per side (service, baseline); rounds go through the pairs in turn. See compare(). */
+const INSTANCES = Number(process.env['BENCH_INSTANCES'] ?? 3);
 // Warm-up per scenario and side: under load the service's first 5 s were 25-40% slower than the
 // following ones (JIT tiers, heap sizing), so a 1 s warm-up measured start-up, not the middleware.
 const WARMUP_S = Number(process.env['BENCH_WARMUP_S'] ?? 5);
@@ -80,21 +82,37 @@ interface Server {
   readonly pid: number | undefined;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Median; the mean of the two middle values for an even count (an upper-middle pick would favour the larger). */
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 /**
  * Service and baseline alternate in short rounds so that outside noise (other work on this shared
  * 2-core machine) hits both alike; figures are medians over the rounds, the ratio the median of the
  * per-round ratios.
+ *
+ * Each side runs as several independently started processes, one pair per round in turn: identical
+ * processes of the same bundle measured here differ by up to 25% in CPU per request for their whole
+ * life (memory layout and CPU placement), so a single pair made the ratio a draw of that luck.
  */
-async function compare(service: Server, svcReq: autocannon.Request, baseline: Server, baseReq: autocannon.Request) {
-  await load(service, svcReq, WARMUP_S);
-  await load(baseline, baseReq, WARMUP_S);
+async function compare(services: Server[], svcReq: autocannon.Request, baselines: Server[], baseReq: autocannon.Request) {
+  for (const server of services) await load(server, svcReq, WARMUP_S);
+  for (const server of baselines) await load(server, baseReq, WARMUP_S);
   const svc: Figures[] = [];
   const base: Figures[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    svc.push(await load(service, svcReq, DURATION_S));
-    base.push(await load(baseline, baseReq, DURATION_S));
+    const pair = r % services.length;
+    // Which side goes first alternates too, so neither always follows the other's load.
+    if (r % 2 === 0) {
+      svc.push(await load(services[pair]!, svcReq, DURATION_S));
+      base.push(await load(baselines[pair]!, baseReq, DURATION_S));
+    } else {
+      base.push(await load(baselines[pair]!, baseReq, DURATION_S));
+      svc.push(await load(services[pair]!, svcReq, DURATION_S));
+    }
   }
   const summary = (xs: Figures[]): Figures => ({
     rps: median(xs.map((x) => x.rps)),
@@ -149,10 +167,18 @@ async function main(): Promise<void> {
   };
   Object.assign(env, JSON.parse(process.env['BENCH_SERVICE_ENV'] ?? '{}')); // extra service settings while tuning
   const ready = await startToReady(env);
-  const servicePort = await freePort();
-  const baselinePort = await freePort();
-  const service = await startProcess(BUNDLE, env, servicePort);
-  const baseline = await startProcess(baselineFile, { ...env, REDIS_KEY_PREFIX: `${prefix}baseline:` }, baselinePort);
+  const startAll = async (file: string, processEnv: Record<string, string>): Promise<(Server & { process: ChildProcess })[]> => {
+    const started: (Server & { process: ChildProcess })[] = [];
+    for (let i = 0; i < INSTANCES; i++) {
+      const port = await freePort();
+      const p = await startProcess(file, processEnv, port);
+      started.push({ port, pid: p.pid, process: p });
+    }
+    return started;
+  };
+  const services = await startAll(BUNDLE, env);
+  const baselines = await startAll(baselineFile, { ...env, REDIS_KEY_PREFIX: `${prefix}baseline:` });
+  const servicePort = services[0]!.port;
 
   const body = JSON.stringify({ customerId: randomUUID(), currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }] });
   const json = { 'content-type': 'application/json' };
@@ -166,33 +192,31 @@ async function main(): Promise<void> {
     body,
     setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }),
   });
-  // A second instance, identical but logging only errors and slow requests (ACCESS_LOG=errors), shows
-  // what the per-request access line costs; the headline rows keep every request logged.
-  const quietPort = await freePort();
-  const quiet = await startProcess(BUNDLE, { ...env, ACCESS_LOG: 'errors' }, quietPort);
+  // Further instances, identical but logging only errors and slow requests (ACCESS_LOG=errors), show
+  // what the per-request access line costs; the headline rows keep every request logged. Started only
+  // for their scenario.
+  const quiet = () => startAll(BUNDLE, { ...env, ACCESS_LOG: 'errors' });
   const cachedGet = { method: 'GET', path: `/v1/orders/${id}` } as const;
-  const svcServer: Server = { port: servicePort, pid: service.pid };
-  const quietServer: Server = { port: quietPort, pid: quiet.pid };
-  const baseServer: Server = { port: baselinePort, pid: baseline.pid };
-  const scenarios: [string, Server, autocannon.Request, autocannon.Request][] = [
-    ['GET cached', svcServer, cachedGet, { method: 'GET', path: `/orders/${id}` }],
-    ['GET uncached (Cache-Control: no-cache)', svcServer, { method: 'GET', path: `/v1/orders/${id}`, headers: { 'cache-control': 'no-cache' } }, { method: 'GET', path: `/orders/${id}`, headers: { 'cache-control': 'no-cache' } }],
-    ['POST idempotent create (new key each)', svcServer, post('/v1/orders'), post('/orders')],
-    ['GET cached, ACCESS_LOG=errors (info only)', quietServer, cachedGet, { method: 'GET', path: `/orders/${id}` }],
+  const headline = async () => services;
+  const scenarios: [string, () => Promise<(Server & { process: ChildProcess })[]>, autocannon.Request, autocannon.Request][] = [
+    ['GET cached', headline, cachedGet, { method: 'GET', path: `/orders/${id}` }],
+    ['GET uncached (Cache-Control: no-cache)', headline, { method: 'GET', path: `/v1/orders/${id}`, headers: { 'cache-control': 'no-cache' } }, { method: 'GET', path: `/orders/${id}`, headers: { 'cache-control': 'no-cache' } }],
+    ['POST idempotent create (new key each)', headline, post('/v1/orders'), post('/orders')],
+    ['GET cached, ACCESS_LOG=errors (info only)', quiet, cachedGet, { method: 'GET', path: `/orders/${id}` }],
   ];
   const rows: string[] = [];
   const only = process.env['BENCH_ONLY']; // e.g. BENCH_ONLY=POST to run one scenario while tuning
-  for (const [name, server, svcReq, baseReq] of scenarios.filter(([n]) => only === undefined || n.includes(only))) {
-    const { s, b, ratio, ratios, cpuRatio } = await compare(server, svcReq, baseServer, baseReq);
+  for (const [name, servers, svcReq, baseReq] of scenarios.filter(([n]) => only === undefined || n.includes(only))) {
+    const instances = await servers();
+    const { s, b, ratio, ratios, cpuRatio } = await compare(instances, svcReq, baselines, baseReq);
+    if (instances !== services) for (const i of instances) await stopProcess(i.process);
     const perRound = ratios.map((r) => r.toFixed(2)).join(', ');
     console.log(
       `${name}: service ${s.rps.toFixed(0)} req/s p50 ${s.p50} ms p99 ${s.p99} ms ${s.cpuUs.toFixed(1)} µs CPU/req | baseline ${b.rps.toFixed(0)} req/s p50 ${b.p50} ms p99 ${b.p99} ms ${b.cpuUs.toFixed(1)} µs CPU/req | ratio ${ratio.toFixed(2)} (rounds ${perRound}), CPU ratio ${cpuRatio.toFixed(2)} | non-2xx ${s.non2xx}/${b.non2xx} errors ${s.errors}/${b.errors}`,
     );
     rows.push(`| ${name} | ${s.rps.toFixed(0)} | ${s.p50} / ${s.p99} | ${b.rps.toFixed(0)} | ${b.p50} / ${b.p99} | **${ratio.toFixed(2)}** (${perRound}) | ${s.cpuUs.toFixed(1)} / ${b.cpuUs.toFixed(1)} = ${cpuRatio.toFixed(2)} | ${s.non2xx + s.errors} / ${b.non2xx + b.errors} |`);
   }
-  await stopProcess(quiet);
-  await stopProcess(service);
-  await stopProcess(baseline);
+  for (const i of [...services, ...baselines]) await stopProcess(i.process);
   sink.close();
   await sleep(50);
   await dropSchema(schema);
@@ -201,7 +225,7 @@ async function main(): Promise<void> {
   const bundleKiB = statSync(BUNDLE).size / 1024;
   const readyMedian = median(ready);
   console.log('\n--- markdown ---');
-  console.log(`Node ${process.version}, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${ROUNDS} alternating rounds of ${DURATION_S} s per side (medians), autocannon 9.0.0, loopback only.\n`);
+  console.log(`Node ${process.version}, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${ROUNDS} alternating rounds of ${DURATION_S} s per side over ${INSTANCES} process pairs (medians), autocannon 9.0.0, loopback only.\n`);
   console.log('| scenario | service req/s | service p50 / p99 ms | baseline req/s | baseline p50 / p99 ms | ratio (per round) | CPU µs/req svc / base = ratio | non-2xx+errors (svc / base) |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
