@@ -20,6 +20,7 @@ const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 4);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 /** Processes per side (service, baseline); rounds go through the pairs in turn. See compare(). */
 const INSTANCES = Number(process.env['BENCH_INSTANCES'] ?? 3);
+if (!Number.isInteger(INSTANCES) || INSTANCES < 1) throw new Error(`BENCH_INSTANCES must be a whole number >= 1, got "${process.env['BENCH_INSTANCES']}"`);
 // Warm-up per scenario and side: under load the service's first 5 s were 25-40% slower than the
 // following ones (JIT tiers, heap sizing), so a 1 s warm-up measured start-up, not the middleware.
 const WARMUP_S = Number(process.env['BENCH_WARMUP_S'] ?? 5);
@@ -83,6 +84,9 @@ interface Server {
 }
 
 /** Median; the mean of the two middle values for an even count (an upper-middle pick would favour the larger). */
+/** A started server process of either side. */
+type Instance = Server & { readonly process: ChildProcess };
+
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -167,8 +171,8 @@ async function main(): Promise<void> {
   };
   Object.assign(env, JSON.parse(process.env['BENCH_SERVICE_ENV'] ?? '{}')); // extra service settings while tuning
   const ready = await startToReady(env);
-  const startAll = async (file: string, processEnv: Record<string, string>): Promise<(Server & { process: ChildProcess })[]> => {
-    const started: (Server & { process: ChildProcess })[] = [];
+  const startAll = async (file: string, processEnv: Record<string, string>): Promise<Instance[]> => {
+    const started: Instance[] = [];
     for (let i = 0; i < INSTANCES; i++) {
       const port = await freePort();
       const p = await startProcess(file, processEnv, port);
@@ -198,7 +202,7 @@ async function main(): Promise<void> {
   const quiet = () => startAll(BUNDLE, { ...env, ACCESS_LOG: 'errors' });
   const cachedGet = { method: 'GET', path: `/v1/orders/${id}` } as const;
   const headline = async () => services;
-  const scenarios: [string, () => Promise<(Server & { process: ChildProcess })[]>, autocannon.Request, autocannon.Request][] = [
+  const scenarios: [string, () => Promise<Instance[]>, autocannon.Request, autocannon.Request][] = [
     ['GET cached', headline, cachedGet, { method: 'GET', path: `/orders/${id}` }],
     ['GET uncached (Cache-Control: no-cache)', headline, { method: 'GET', path: `/v1/orders/${id}`, headers: { 'cache-control': 'no-cache' } }, { method: 'GET', path: `/orders/${id}`, headers: { 'cache-control': 'no-cache' } }],
     ['POST idempotent create (new key each)', headline, post('/v1/orders'), post('/orders')],
