@@ -4,17 +4,11 @@
  * doing the same I/O. Also measures bundle size and start-to-ready. Bounded: about 5 min in all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { build } from 'esbuild';
 import { dropSchema, freePort, migrateSchema, deleteRedisPrefix, PG_URL, REDIS_URL, sleep, uniqueName, waitFor } from '../test/helpers';
+import { BUNDLE, buildBaseline, createOrder, request, scenarios, serviceEnv, startOtlpSink } from './common';
 
-const ROOT = join(__dirname, '..');
-const BUNDLE = join(ROOT, 'dist', 'server.js');
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 4);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
@@ -25,21 +19,9 @@ if (!Number.isInteger(INSTANCES) || INSTANCES < 1) throw new Error(`BENCH_INSTAN
 // following ones (JIT tiers, heap sizing), so a 1 s warm-up measured start-up, not the middleware.
 const WARMUP_S = Number(process.env['BENCH_WARMUP_S'] ?? 5);
 
-function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
-      let data = '';
-      res.on('data', (c: Buffer) => (data += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function startProcess(file: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
   const p = spawn(process.execPath, [file], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitFor(async () => (await get(port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 10_000, 10);
+  await waitFor(async () => (await request(port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 10_000, 10);
   return p;
 }
 
@@ -146,29 +128,9 @@ async function main(): Promise<void> {
   const schema = uniqueName('bench');
   const prefix = `${schema}:`;
   await migrateSchema(PG_URL, schema);
-  // OTLP sink on loopback: receives and discards the exported spans.
-  const sink = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const sinkPort = (sink.address() as { port: number }).port;
-
-  const baselineFile = join(tmpdir(), `${schema}-baseline.js`);
-  await build({ entryPoints: [join(__dirname, 'baseline.ts')], outfile: baselineFile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['pg-native'], logLevel: 'error' });
-
-  const env = {
-    DATABASE_URL: PG_URL,
-    DATABASE_SCHEMA: schema,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    OUTBOX_STREAM: `${prefix}events`,
-    LOG_LEVEL: 'info',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
-    OTEL_TRACES_SAMPLER_ARG: '0.1',
-    SHUTDOWN_DELAY_MS: '0',
-    HOST: '127.0.0.1',
-    // The outbox relay is background work off the request path that the baseline does not have; it would
-    // compete for the same 2 cores during the POST runs, so it is off here (the rows stay in the outbox).
-    OUTBOX_RELAY_ENABLED: 'false',
-  };
+  const sink = await startOtlpSink();
+  const baselineFile = await buildBaseline(schema);
+  const env = serviceEnv(schema, prefix, sink.port);
   Object.assign(env, JSON.parse(process.env['BENCH_SERVICE_ENV'] ?? '{}')); // extra service settings while tuning
   const ready = await startToReady(env);
   const startAll = async (file: string, processEnv: Record<string, string>): Promise<Instance[]> => {
@@ -184,33 +146,23 @@ async function main(): Promise<void> {
   const baselines = await startAll(baselineFile, { ...env, REDIS_KEY_PREFIX: `${prefix}baseline:` });
   const servicePort = services[0]!.port;
 
-  const body = JSON.stringify({ customerId: randomUUID(), currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 }] });
-  const json = { 'content-type': 'application/json' };
-  const created = JSON.parse((await get(servicePort, '/v1/orders', { ...json, 'idempotency-key': randomUUID() }, 'POST', body)).body) as { id: string };
-  const id = created.id;
+  const id = await createOrder(servicePort);
 
-  const post = (path: string): autocannon.Request => ({
-    method: 'POST',
-    path,
-    headers: json,
-    body,
-    setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }),
-  });
+  const { cached, uncached, create } = scenarios(id);
   // Further instances, identical but logging only errors and slow requests (ACCESS_LOG=errors), show
   // what the per-request access line costs; the headline rows keep every request logged. Started only
   // for their scenario.
   const quiet = () => startAll(BUNDLE, { ...env, ACCESS_LOG: 'errors' });
-  const cachedGet = { method: 'GET', path: `/v1/orders/${id}` } as const;
   const headline = async () => services;
-  const scenarios: [string, () => Promise<Instance[]>, autocannon.Request, autocannon.Request][] = [
-    ['GET cached', headline, cachedGet, { method: 'GET', path: `/orders/${id}` }],
-    ['GET uncached (Cache-Control: no-cache)', headline, { method: 'GET', path: `/v1/orders/${id}`, headers: { 'cache-control': 'no-cache' } }, { method: 'GET', path: `/orders/${id}`, headers: { 'cache-control': 'no-cache' } }],
-    ['POST idempotent create (new key each)', headline, post('/v1/orders'), post('/orders')],
-    ['GET cached, ACCESS_LOG=errors (info only)', quiet, cachedGet, { method: 'GET', path: `/orders/${id}` }],
+  const runs: [string, () => Promise<Instance[]>, autocannon.Request, autocannon.Request][] = [
+    [cached.name, headline, cached.service, cached.baseline],
+    [uncached.name, headline, uncached.service, uncached.baseline],
+    [create.name, headline, create.service, create.baseline],
+    ['GET cached, ACCESS_LOG=errors (info only)', quiet, cached.service, cached.baseline],
   ];
   const rows: string[] = [];
   const only = process.env['BENCH_ONLY']; // e.g. BENCH_ONLY=POST to run one scenario while tuning
-  for (const [name, servers, svcReq, baseReq] of scenarios.filter(([n]) => only === undefined || n.includes(only))) {
+  for (const [name, servers, svcReq, baseReq] of runs.filter(([n]) => only === undefined || n.includes(only))) {
     const instances = await servers();
     const { s, b, ratio, ratios, cpuRatio } = await compare(instances, svcReq, baselines, baseReq);
     if (instances !== services) for (const i of instances) await stopProcess(i.process);
