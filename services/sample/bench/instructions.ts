@@ -53,6 +53,15 @@ const SLOW_RUNTIME_TIMEOUTS = {
 // must see the same values, and a container often sets neither.
 const VGDB_ENV = { USER: 'bench', LOGNAME: 'bench', HOST: 'localhost' };
 
+/** Processes under valgrind right now: stopped with the bench, even when it is interrupted. */
+const running = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of running) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
 function requireValgrind(): void {
   for (const tool of ['valgrind', 'callgrind_control', 'callgrind_annotate']) {
     try {
@@ -98,6 +107,7 @@ async function measure(run: Run, dir: string): Promise<Counts> {
     env: { PATH: process.env['PATH'] ?? '', ...run.env, ...VGDB_ENV, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
+  running.add(child);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     await waitFor(async () => (await request(port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 300_000, 500);
@@ -121,6 +131,7 @@ async function measure(run: Run, dir: string): Promise<Counts> {
   } finally {
     child.kill('SIGTERM');
     await exited;
+    running.delete(child);
   }
 }
 
