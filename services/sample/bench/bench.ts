@@ -3,11 +3,11 @@
  * sampling exported to a local OTLP sink, JSON access logs) side by side with a bare fastify baseline
  * doing the same I/O. Also measures bundle size and start-to-ready. Bounded: about 5 min in all.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { dropSchema, freePort, migrateSchema, deleteRedisPrefix, PG_URL, REDIS_URL, sleep, uniqueName, waitFor } from '../test/helpers';
-import { BUNDLE, buildBaseline, createOrder, request, scenarios, serviceEnv, startOtlpSink } from './common';
+import { dropSchema, freePort, migrateSchema, deleteRedisPrefix, PG_URL, REDIS_URL, sleep, uniqueName } from '../test/helpers';
+import { BUNDLE, buildBaseline, createOrder, scenarios, serviceEnv, startOtlpSink, startProcess } from './common';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 4);
@@ -18,12 +18,6 @@ if (!Number.isInteger(INSTANCES) || INSTANCES < 1) throw new Error(`BENCH_INSTAN
 // Warm-up per scenario and side: under load the service's first 5 s were 25-40% slower than the
 // following ones (JIT tiers, heap sizing), so a 1 s warm-up measured start-up, not the middleware.
 const WARMUP_S = Number(process.env['BENCH_WARMUP_S'] ?? 5);
-
-async function startProcess(file: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [file], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitFor(async () => (await request(port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 10_000, 10);
-  return p;
-}
 
 async function stopProcess(p: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => p.once('exit', resolve));

@@ -1,11 +1,12 @@
 /** What both benchmarks share: loopback HTTP, the baseline bundle, the service settings, the OTLP sink, the test order. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
 import { build } from 'esbuild';
-import { PG_URL, REDIS_URL } from '../test/helpers';
+import { PG_URL, REDIS_URL, waitFor } from '../test/helpers';
 
 export const BUNDLE = join(__dirname, '..', 'dist', 'server.js');
 
@@ -19,6 +20,13 @@ export function request(port: number, path: string, headers: Record<string, stri
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Starts a server bundle on `port` and resolves once its /readyz answers 200. */
+export async function startProcess(file: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
+  const p = spawn(process.execPath, [file], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(async () => (await request(port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 10_000, 10);
+  return p;
 }
 
 /** The bare fastify baseline (baseline.ts), bundled like the service; returns the file. */

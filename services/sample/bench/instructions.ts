@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { deleteRedisPrefix, dropSchema, freePort, migrateSchema, PG_URL, REDIS_URL, uniqueName, waitFor } from '../test/helpers';
-import { BUNDLE, buildBaseline, createOrder, request, scenarios, serviceEnv, startOtlpSink, type Scenario } from './common';
+import { BUNDLE, buildBaseline, createOrder, request, scenarios, serviceEnv, startOtlpSink, startProcess, type Scenario } from './common';
 
 /**
  * The timed bench's 50 connections: the operating point of the goal. Requests that share an event-loop
@@ -166,8 +166,7 @@ async function main(): Promise<void> {
 
     // The order the GET scenarios read, created (and cached) by a service process outside valgrind.
     const port = await freePort();
-    const creator = spawn(process.execPath, [BUNDLE], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: 'ignore' });
-    await waitFor(async () => (await request(port, '/readyz').catch(() => ({ status: 0 }))).status === 200, 10_000, 10);
+    const creator = await startProcess(BUNDLE, env, port);
     const id = await createOrder(port);
     creator.kill('SIGTERM');
 
