@@ -135,7 +135,7 @@ async function measure(run: Run, dir: string): Promise<Counts> {
   }
 }
 
-/** Runs `runs`, PARALLEL at a time, keeping their order in the result. */
+/** Runs `runs`, PARALLEL at a time; results by label (they finish out of order). */
 async function measureAll(runs: Run[], dir: string): Promise<Map<string, Counts>> {
   const results = new Map<string, Counts>();
   let next = 0;
