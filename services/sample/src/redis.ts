@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Context } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { elastiCacheToken } from './aws-auth';
@@ -15,9 +16,73 @@ import { withSpan } from './telemetry';
 
 const IAM_TOKEN_REFRESH_MS = 5 * 60_000;
 
+/** A command awaiting its reply (ioredis' Command: isSettled once answered, rejected or timed out). */
+interface PendingCommand {
+  readonly isSettled?: boolean;
+  reject(err: Error): void;
+}
+
+/** The part of an ioredis client the watchdog reads: the commands written and awaiting a reply, oldest first. */
+export interface CommandQueueOwner {
+  readonly commandQueue: { readonly length: number; peekAt(index: number): { command: PendingCommand } | undefined };
+}
+
+/**
+ * Redis command timeout without a timer per command. ioredis' own commandTimeout sets and clears a timer
+ * for every command and deletes a property from it (which turns the command into a slow dictionary
+ * object): some 2 000 instructions on every cache read, about 2% of a read. Instead one watchdog looks at
+ * the commands awaiting a reply every quarter of the timeout and rejects, exactly as commandTimeout does
+ * ('Command timed out'), each one it has seen waiting for at least the timeout. A command therefore fails
+ * after between 1 and 1.25 times REDIS_COMMAND_TIMEOUT_MS.
+ */
+export class CommandWatchdog {
+  private firstSeen = new Map<PendingCommand, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: CommandQueueOwner,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** How often check() runs once started. */
+  get periodMs(): number {
+    return Math.max(1, Math.floor(this.timeoutMs / 4));
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => this.check(), this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One look at the queue: rejects the commands seen waiting for timeoutMs or more; returns how many. */
+  check(now = performance.now()): number {
+    const queue = this.client.commandQueue;
+    if (queue.length === 0 && this.firstSeen.size === 0) return 0;
+    const seen = new Map<PendingCommand, number>();
+    let rejected = 0;
+    for (let i = 0; i < queue.length; i++) {
+      const command = queue.peekAt(i)?.command;
+      if (command === undefined || command.isSettled === true) continue;
+      const since = this.firstSeen.get(command) ?? now;
+      if (now - since >= this.timeoutMs) {
+        command.reject(new Error('Command timed out'));
+        rejected += 1;
+      } else seen.set(command, since);
+    }
+    this.firstSeen = seen; // commands answered since the last look are forgotten
+    return rejected;
+  }
+}
+
 export class RedisClient {
   readonly client: Redis;
   readonly breaker: CircuitBreaker;
+  private readonly watchdog: CommandWatchdog;
   private iamTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -34,7 +99,7 @@ export class RedisClient {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: r.connectTimeoutMs,
-      commandTimeout: r.commandTimeoutMs,
+      // No commandTimeout: the watchdog below times commands out without a timer per command.
       enableReadyCheck: true,
       // Commands issued in the same event-loop tick share one socket write: far fewer syscalls under load.
       enableAutoPipelining: true,
@@ -44,6 +109,8 @@ export class RedisClient {
       retryStrategy: (times) => 50 + backoffDelay(times, 50, 2_000),
     });
     this.client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+    this.watchdog = new CommandWatchdog(this.client, r.commandTimeoutMs);
+    this.watchdog.start(); // with the client, as commandTimeout was: no command without a timeout (stopped in close())
     metrics?.breakerState.set({ dependency: 'redis' }, 0);
     this.breaker = new CircuitBreaker({
       name: 'redis',
@@ -92,6 +159,7 @@ export class RedisClient {
 
   async close(): Promise<void> {
     if (this.iamTimer) clearInterval(this.iamTimer);
+    this.watchdog.stop();
     try {
       await Promise.race([this.client.quit(), new Promise((_, reject) => setTimeout(() => reject(new Error('quit timeout')), 1_000).unref())]);
     } catch {

@@ -128,7 +128,7 @@ describe('serving from the bundle', () => {
     expect(startToReadyMs).toBeLessThan(2_000);
   });
 
-  test('HTTP, pg and Redis spans are exported over OTLP, in one trace continued from traceparent; logs carry the trace id', async () => {
+  test('HTTP, pg and Redis spans are exported over OTLP/HTTP protobuf, in one trace continued from traceparent; logs carry the trace id', async () => {
     const created = await request(server.port, 'POST', '/v1/orders', orderBody(), { 'idempotency-key': randomUUID() });
     expect(created.status).toBe(201);
     const id = (JSON.parse(created.body) as { id: string }).id;
@@ -138,6 +138,11 @@ describe('serving from the bundle', () => {
     await waitFor(() => sink.spans.filter((s) => s.traceId === traceId).length >= 2, 10_000);
     const names = sink.spans.filter((s) => s.traceId === traceId).map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(['GET /v1/orders/:id', 'redis GET']));
+    const traced = sink.spans.filter((s) => s.traceId === traceId);
+    expect(traced.find((s) => s.name === 'GET /v1/orders/:id')).toMatchObject({ kind: 2, attributes: { 'http.route': '/v1/orders/:id', 'http.response.status_code': 200 } }); // SERVER
+    expect(traced.find((s) => s.name === 'redis GET')).toMatchObject({ kind: 3, attributes: { 'db.system': 'redis', 'db.operation': 'GET' } }); // CLIENT
+    // OTLP/HTTP in protobuf, the protocol's default encoding (and the cheaper one to produce).
+    expect(new Set(sink.contentTypes)).toEqual(new Set(['application/x-protobuf']));
     await waitFor(() => sink.spans.some((s) => s.name.startsWith('pg.query create_order')), 10_000);
     const all = sink.spans.map((s) => s.name);
     expect(all).toEqual(expect.arrayContaining(['POST /v1/orders', 'pg.transaction create_order', 'redis SET']));

@@ -217,9 +217,79 @@ export class TcpProxy {
   }
 }
 
-/** An OTLP/HTTP (JSON) trace receiver on 127.0.0.1 collecting span names and attributes. */
+/** Protobuf fields of one message: field number -> raw values (varints as bigint, length-delimited as bytes). */
+function protoFields(buf: Buffer): Map<number, (bigint | Buffer)[]> {
+  const fields = new Map<number, (bigint | Buffer)[]>();
+  let pos = 0;
+  const varint = (): bigint => {
+    let result = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const byte = buf[pos++];
+      if (byte === undefined) throw new Error('truncated varint');
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result;
+    }
+  };
+  while (pos < buf.length) {
+    const tag = Number(varint());
+    const wire = tag & 7;
+    let value: bigint | Buffer;
+    if (wire === 0) value = varint();
+    else if (wire === 1) value = buf.subarray(pos, (pos += 8));
+    else if (wire === 2) {
+      const len = Number(varint());
+      value = buf.subarray(pos, (pos += len));
+    } else if (wire === 5) value = buf.subarray(pos, (pos += 4));
+    else throw new Error(`unsupported wire type ${wire}`);
+    const list = fields.get(tag >>> 3) ?? [];
+    list.push(value);
+    fields.set(tag >>> 3, list);
+  }
+  return fields;
+}
+
+type SinkSpan = { name: string; kind: number; traceId: string; attributes: Record<string, unknown> };
+
+/**
+ * The spans of an OTLP ExportTraceServiceRequest in protobuf (opentelemetry-proto trace.proto): resource_spans(1)
+ * > scope_spans(2) > spans(2) with trace_id(1), name(5), kind(6), attributes(9) as KeyValue key(1), AnyValue(2)
+ * of string(1), bool(2), int(3) or double(4).
+ */
+export function decodeOtlpTraces(body: Buffer): SinkSpan[] {
+  const spans: SinkSpan[] = [];
+  const bytes = (v: bigint | Buffer | undefined): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
+  const anyValue = (v: Buffer): unknown => {
+    const f = protoFields(v);
+    if (f.has(1)) return bytes(f.get(1)![0]).toString('utf8');
+    if (f.has(2)) return f.get(2)![0] === 1n;
+    if (f.has(3)) return Number(BigInt.asIntN(64, f.get(3)![0] as bigint));
+    if (f.has(4)) return bytes(f.get(4)![0]).readDoubleLE(0);
+    return undefined;
+  };
+  for (const rs of protoFields(body).get(1) ?? [])
+    for (const ss of protoFields(bytes(rs)).get(2) ?? [])
+      for (const raw of protoFields(bytes(ss)).get(2) ?? []) {
+        const span = protoFields(bytes(raw));
+        spans.push({
+          name: bytes(span.get(5)?.[0]).toString('utf8'),
+          kind: Number(span.get(6)?.[0] ?? 0n),
+          traceId: bytes(span.get(1)?.[0]).toString('hex'),
+          attributes: Object.fromEntries(
+            (span.get(9) ?? []).map((kv) => {
+              const f = protoFields(bytes(kv));
+              return [bytes(f.get(1)?.[0]).toString('utf8'), anyValue(bytes(f.get(2)?.[0]))];
+            }),
+          ),
+        });
+      }
+  return spans;
+}
+
+/** An OTLP/HTTP trace receiver (protobuf, the encoding the service exports) on 127.0.0.1 collecting span names and attributes. */
 export class OtlpSink {
-  readonly spans: { name: string; kind: number; traceId: string; attributes: Record<string, unknown> }[] = [];
+  readonly spans: SinkSpan[] = [];
+  /** Content types of the export requests received. */
+  readonly contentTypes: string[] = [];
   private constructor(private readonly server: http.Server, readonly port: number) {}
 
   static async start(): Promise<OtlpSink> {
@@ -228,23 +298,13 @@ export class OtlpSink {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        sink!.contentTypes.push(req.headers['content-type'] ?? '');
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-            resourceSpans?: { scopeSpans?: { spans?: { name: string; kind: number; traceId: string; attributes?: { key: string; value: Record<string, unknown> }[] }[] }[] }[];
-          };
-          for (const rs of body.resourceSpans ?? [])
-            for (const ss of rs.scopeSpans ?? [])
-              for (const s of ss.spans ?? [])
-                sink!.spans.push({
-                  name: s.name,
-                  kind: s.kind,
-                  traceId: s.traceId,
-                  attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, Object.values(a.value)[0]])),
-                });
+          sink!.spans.push(...decodeOtlpTraces(Buffer.concat(chunks)));
         } catch {
-          // ignore non-JSON payloads
+          // not an OTLP protobuf payload: the test sees no spans
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -9,7 +9,9 @@ import { backoffDelay, isTransientDbError, retry } from '../src/retry';
 import { decodeCursor, encodeCursor } from '../src/orders/service';
 import { Histogram, Registry } from 'prom-client';
 import { requestId } from '../src/app';
-import { accessLogFor, createLogger, LineBuffer, type AccessEntry } from '../src/logger';
+import { CommandWatchdog } from '../src/redis';
+import { waitFor } from './helpers';
+import { accessLogFor, createLogger, isoNow, LineBuffer, type AccessEntry } from '../src/logger';
 import { BoundCounter, BoundHistogram } from '../src/metrics';
 import { startServerSpan, startTelemetry } from '../src/telemetry';
 import Ajv from 'ajv';
@@ -261,7 +263,7 @@ describe('access log line', () => {
   });
   const capture = () => {
     const lines: string[] = [];
-    const out = { write: (s: string) => (lines.push(...s.split('\n').filter(Boolean)), true), flushSync: () => undefined };
+    const out = { write: (chunk: Buffer) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), true), flushSync: () => undefined };
     return { lines, buffer: new LineBuffer(out) };
   };
 
@@ -298,8 +300,8 @@ describe('access log line', () => {
   });
 
   test('LineBuffer keeps order, writes in chunks, and flush() hands over everything', () => {
-    const writes: string[] = [];
-    const buffer = new LineBuffer({ write: (s: string) => (writes.push(s), true), flushSync: () => undefined });
+    const writes: Buffer[] = [];
+    const buffer = new LineBuffer({ write: (chunk) => (writes.push(Buffer.from(chunk)), true), flushSync: () => undefined });
     const lines = Array.from({ length: 400 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(60)}"}\n`);
     for (const l of lines) buffer.write(l);
     expect(writes.length).toBeGreaterThan(0);
@@ -307,7 +309,91 @@ describe('access log line', () => {
     let flushed = false;
     buffer.flush(() => (flushed = true));
     expect(flushed).toBe(true);
-    expect(writes.join('')).toBe(lines.join(''));
+    expect(Buffer.concat(writes).toString('utf8')).toBe(lines.join(''));
+  });
+
+  test('LineBuffer encodes multi-byte text exactly and hands over a line longer than a chunk on its own', () => {
+    const writes: Buffer[] = [];
+    const buffer = new LineBuffer({ write: (chunk) => (writes.push(Buffer.from(chunk)), true), flushSync: () => undefined });
+    const lines = [
+      '{"msg":"grüße, 注文, 🚀"}\n',
+      `{"big":"${'é'.repeat(40_000)}"}\n`, // 80 000 bytes: more than a whole chunk
+      ...Array.from({ length: 300 }, (_, i) => `{"n":${i},"text":"${'ü€'.repeat(i % 50)}"}\n`),
+    ];
+    for (const l of lines) buffer.write(l);
+    buffer.flushSync();
+    expect(Buffer.concat(writes).toString('utf8')).toBe(lines.join(''));
+    expect(writes.some((w) => w.length === Buffer.byteLength(lines[1]!))).toBe(true);
+  });
+
+  test('log time is the ISO form of the current millisecond', () => {
+    const now = jest.spyOn(Date, 'now');
+    try {
+      // Within one second, across seconds, midnight and a leap day; 1-, 2- and 3-digit milliseconds.
+      for (const ms of [1764050412000, 1764050412005, 1764050412045, 1764050412045, 1764050412999, 1764050413000, 1764028799999, 1764028800000, 1709164800007]) {
+        now.mockReturnValue(ms);
+        expect(isoNow()).toBe(new Date(ms).toISOString());
+      }
+    } finally {
+      now.mockRestore();
+    }
+    const before = Date.now();
+    const iso = isoNow();
+    expect(Date.parse(iso)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(iso)).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe('Redis command watchdog', () => {
+  const command = () => {
+    const c = { isSettled: false, error: undefined as Error | undefined, reject: (err: Error) => ((c.error = err), (c.isSettled = true)) };
+    return c;
+  };
+  const queueOf = (items: ReturnType<typeof command>[]) => ({
+    commandQueue: { get length() { return items.length; }, peekAt: (i: number) => (items[i] === undefined ? undefined : { command: items[i]! }) },
+  });
+
+  test('rejects a command seen waiting for the timeout, as ioredis commandTimeout does, and no earlier', () => {
+    const items = [command(), command()];
+    const dog = new CommandWatchdog(queueOf(items), 100);
+    expect(dog.periodMs).toBe(25);
+    expect(dog.check(1_000)).toBe(0); // first seen
+    expect(dog.check(1_099)).toBe(0);
+    items.push(command()); // written later: its own clock
+    expect(dog.check(1_100)).toBe(2);
+    expect(items[0]!.error?.message).toBe('Command timed out');
+    expect(items[1]!.error?.message).toBe('Command timed out');
+    expect(items[2]!.isSettled).toBe(false);
+    expect(dog.check(1_199)).toBe(0);
+    expect(dog.check(1_200)).toBe(1);
+    expect(items[2]!.error?.message).toBe('Command timed out');
+  });
+
+  test('answered commands are left alone and forgotten', () => {
+    const items = [command(), command()];
+    const dog = new CommandWatchdog(queueOf(items), 100);
+    dog.check(0);
+    items[0]!.isSettled = true; // answered
+    expect(dog.check(150)).toBe(1);
+    expect(items[0]!.error).toBeUndefined();
+    items.splice(0, 2);
+    expect(dog.check(300)).toBe(0);
+    expect(dog.check(300)).toBe(0);
+  });
+
+  test('start() checks every quarter of the timeout; stop() ends it', async () => {
+    const items = [command()];
+    const dog = new CommandWatchdog(queueOf(items), 40);
+    dog.start();
+    const t0 = Date.now();
+    await waitFor(() => items[0]!.isSettled, 1_000, 5);
+    const waited = Date.now() - t0;
+    dog.stop();
+    expect(waited).toBeGreaterThanOrEqual(40);
+    expect(waited).toBeLessThan(500);
+    items.push(command());
+    await new Promise((r) => setTimeout(r, 120));
+    expect(items[1]!.isSettled).toBe(false);
   });
 });
 
