@@ -3,6 +3,7 @@
  * TCP proxy in front of Postgres we blackhole/cut, plus pg_terminate_backend on the service's sessions.
  */
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { orderBody, PG_URL, sleep, startTestService, TcpProxy, ThrowawayRedis, waitFor, type TestService } from './helpers';
@@ -43,6 +44,8 @@ describe('Redis down or slow', () => {
       }
       // at most failureThreshold requests pay the 200 ms command timeout; then the breaker answers at once
       expect(latencies.filter((ms) => ms >= 190).length).toBeLessThanOrEqual(4);
+      // and the timeout is bounded: the watchdog fails a command within 1.25 times REDIS_COMMAND_TIMEOUT_MS
+      expect(Math.max(...latencies)).toBeLessThan(400);
       expect(t.service.redis.breaker.state).toBe('open');
       expect((await create()).statusCode).toBe(201);
       expect((await t.service.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
@@ -145,5 +148,77 @@ describe('Postgres unreachable or connections killed', () => {
       const res = await t.service.app.inject({ method: 'POST', url: '/v1/orders', headers: { 'idempotency-key': randomUUID() }, payload: orderBody() });
       expect(res.statusCode).toBe(201);
     }
+  });
+});
+
+describe('HTTP clients that stall', () => {
+  let t: TestService;
+  let port: number;
+  beforeAll(async () => {
+    t = await startTestService({ HTTP_REQUEST_TIMEOUT_MS: '300', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000', HOST: '127.0.0.1', PORT: '0', OUTBOX_RELAY_ENABLED: 'false' }, true);
+    port = (t.service.app.server.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => t.close());
+
+  /** Opens a connection, writes `send`, and resolves with what came back and when the server closed it. */
+  const stall = (send: string) =>
+    new Promise<{ closedAfterMs: number; received: string }>((resolve) => {
+      const start = performance.now();
+      let received = '';
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(send));
+      socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ closedAfterMs: performance.now() - start, received }));
+    });
+
+  test('no per-request socket timer: fastify connectionTimeout is off, the server bounds each phase instead', () => {
+    const server = t.service.app.server;
+    expect(server.timeout).toBe(0);
+    expect(server.requestTimeout).toBe(300);
+    expect(server.headersTimeout).toBe(300);
+    expect(server.keepAliveTimeout).toBe(1_000);
+  });
+
+  test('a connection that never sends a request is closed after HTTP_REQUEST_TIMEOUT_MS', async () => {
+    const { closedAfterMs, received } = await stall('');
+    expect(received).toBe('');
+    expect(closedAfterMs).toBeGreaterThanOrEqual(250);
+    expect(closedAfterMs).toBeLessThan(2_000);
+  });
+
+  test('a request whose headers or body never finish is closed, also when it is not the first on its connection', async () => {
+    const headers = await stall('GET /livez HTTP/1.1\r\nHost: x\r\n');
+    expect(headers.closedAfterMs).toBeLessThan(2_000);
+    const stalledBody = 'POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nIdempotency-Key: k\r\nContent-Length: 100\r\n\r\n{"cust';
+    const first = await stall(stalledBody);
+    expect(first.closedAfterMs).toBeLessThan(2_000);
+    // After a first response the connection's own timer is gone: requestTimeout (checked every second) answers 408.
+    const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n'));
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
+    await waitFor(() => received.includes('"ok"'), 2_000, 5);
+    const start = performance.now();
+    socket.write(stalledBody);
+    const closedAfterMs = (await closed) - start;
+    expect(received).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 408 /);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(250);
+    expect(closedAfterMs).toBeLessThan(2_000);
+  });
+
+  test('keep-alive: later requests on a connection are served, and an idle one is closed after the keep-alive timeout', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
+    for (let i = 1; i <= 3; i++) {
+      socket.write('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitFor(() => received.split('HTTP/1.1 200 ').length - 1 === i, 2_000, 5);
+      await sleep(200); // quiet for less than the keep-alive timeout, longer than HTTP_REQUEST_TIMEOUT_MS
+    }
+    const idleFrom = performance.now();
+    const idleMs = (await closed) - idleFrom;
+    expect(idleMs).toBeGreaterThanOrEqual(700);
+    expect(idleMs).toBeLessThan(4_000); // keepAliveTimeout plus Node's 1 s allowance
   });
 });
