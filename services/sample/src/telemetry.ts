@@ -18,7 +18,6 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOnSampler,
@@ -31,6 +30,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { Config } from './config';
+import { WorkerOtlpTraceExporter } from './otlp-worker-exporter';
 
 export const SERVICE_VERSION = '1.0.0';
 
@@ -45,8 +45,9 @@ export function startTelemetry(cfg: Config['telemetry']): Telemetry {
   if (cfg.otlpEndpoint !== undefined) {
     const url = `${cfg.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
     spanProcessors.push(
-      // Fewer, larger exports: one OTLP request per 2048 spans or every 2 s, whichever comes first.
-      new BatchSpanProcessor(new OTLPTraceExporter({ url, timeoutMillis: 5_000 }), {
+      // Fewer, larger exports: one OTLP request per 2048 spans or every 2 s, whichever comes first,
+      // serialized here and POSTed from a worker thread (see otlp-worker-exporter.ts).
+      new BatchSpanProcessor(new WorkerOtlpTraceExporter({ url, timeoutMillis: 5_000 }), {
         maxQueueSize: 8_192,
         maxExportBatchSize: 2_048,
         scheduledDelayMillis: 2_000,

@@ -196,5 +196,8 @@ describe('serving from the bundle', () => {
     expect(handled.filter((l) => !/"statusCode":20[01]/.test(l))).toEqual([]);
     expect(handled).toHaveLength(outcomes.ok);
     expect(server.stdout).toContain('shutdown complete');
+    // Spans are flushed before exit: the readiness check answered 503 while draining (after SIGTERM, well
+    // inside the 2 s export interval) reached the collector, sent by the export worker during shutdown.
+    expect(sink.spans.some((s) => s.name === 'GET /readyz' && s.attributes['http.response.status_code'] === 503)).toBe(true);
   });
 });
