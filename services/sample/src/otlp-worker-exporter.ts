@@ -3,9 +3,10 @@
  *
  * Why a worker: an HTTP client in the same process as the HTTP server makes Node's shared HTTP and stream
  * internals (OutgoingMessage, IncomingMessage, Readable, Writable) see client objects as well as server
- * ones; their inline caches turn megamorphic and every served request pays for it, sampled or not.
- * Counted under callgrind (docs/benchmarks.md, sixth round), the export POSTs cost the service about
- * 18 000 instructions per request at 10% sampling, more than building and serializing the spans.
+ * ones; their inline caches turn megamorphic and every served request pays for it, sampled or not. Counted
+ * under callgrind (docs/benchmarks.md, sixth round), the event loop runs about 1 500-2 000 fewer
+ * instructions per request outside GC with the POSTs in a worker; the network and (with an https
+ * endpoint) TLS work of each export leaves the event loop too.
  *
  * The spans are serialized on the event loop by the SDK's own OTLP protobuf serializer, through the SDK's
  * export delegate (bounded queue, export timeout). Only the bytes cross to the worker, which POSTs them with
