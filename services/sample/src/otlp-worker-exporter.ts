@@ -138,9 +138,10 @@ export class WorkerHttpTransport implements IExporterTransport {
       if (this.pending.size === 0) worker.unref();
       resolve?.(result.status === 'success' ? { status: 'success' } : { status: result.status, error: new Error(result.message), ...(result.retryInMillis !== undefined ? { retryInMillis: result.retryInMillis } : {}) } as ExportResponse);
     });
-    // A worker that dies fails what it had; the next export starts a new one.
-    worker.on('error', (err) => this.stopped(`export worker failed: ${err.message}`));
-    worker.on('exit', () => this.stopped('export worker exited'));
+    // A worker that dies fails what it had; the next export starts a new one ('exit' follows 'error', and
+    // may come after that new one started: only the current worker's end counts).
+    worker.on('error', (err) => this.worker === worker && this.stopped(`export worker failed: ${err.message}`));
+    worker.on('exit', () => this.worker === worker && this.stopped('export worker exited'));
     worker.unref();
     this.worker = worker;
     return worker;

@@ -5,7 +5,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { WorkerOtlpTraceExporter } from '../src/otlp-worker-exporter';
-import { decodeOtlpTraces, freePort } from './helpers';
+import { decodeOtlpTraces, freePort, waitFor } from './helpers';
 
 function spans(): ReadableSpan[] {
   const memory = new InMemorySpanExporter();
@@ -97,5 +97,31 @@ test('an unreachable collector fails the export within its timeout (bounded retr
     }
   } finally {
     await exporter.shutdown();
+  }
+});
+
+test('a worker that dies fails the export it had; the next export starts a new worker', async () => {
+  // The first export never gets an answer (it stays in flight while its worker is stopped); later ones do.
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    if (++requests > 1) req.resume().on('end', () => res.writeHead(200).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const exporter = new WorkerOtlpTraceExporter({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/v1/traces`, timeoutMillis: 10_000 });
+  // OTLPExporterBase keeps its delegate, the delegate its transport (both private in the SDK).
+  const transport = (exporter as unknown as { _delegate: { _transport: { worker?: { terminate(): Promise<number> } } } })._delegate._transport;
+  try {
+    const first = exportOnce(exporter, spans());
+    await waitFor(() => requests === 1, 2_000, 5);
+    await transport.worker!.terminate();
+    const failed = await first;
+    expect(failed.code).toBe(ExportResultCode.FAILED);
+    expect(failed.error?.message).toMatch(/worker exited/);
+    expect((await exportOnce(exporter, spans())).code).toBe(ExportResultCode.SUCCESS);
+    expect(requests).toBe(2);
+  } finally {
+    await exporter.shutdown();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
