@@ -59,10 +59,10 @@ interface Server {
   readonly pid: number | undefined;
 }
 
-/** Median; the mean of the two middle values for an even count (an upper-middle pick would favour the larger). */
 /** A started server process of either side. */
 type Instance = Server & { readonly process: ChildProcess };
 
+/** Median; the mean of the two middle values for an even count (an upper-middle pick would favour the larger). */
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
