@@ -2,98 +2,58 @@
  * OpenTelemetry tracing. Spans for HTTP (fastify hooks), pg and Redis are created explicitly at the
  * data-access seam instead of by require-hook monkey patching, so they survive esbuild bundling
  * (require hooks never see bundled modules). W3C trace context in and out; parent-based ratio sampling.
+ * The tracer is the service's own implementation of the OpenTelemetry API, exporting OTLP/HTTP protobuf
+ * (tracing/: why, and what it keeps of the SDK's behaviour).
  */
-import {
-  context,
-  INVALID_SPAN_CONTEXT,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Context,
-  type Link,
-  type Span,
-  type Tracer,
-} from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SamplingResult,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import type { Config } from './config';
-import { WorkerOtlpTraceExporter } from './otlp-worker-exporter';
+import { SpanBatcher, type SpanCounts, type SpanLoss } from './tracing/span-batcher';
+import { RecordingTracerProvider } from './tracing/tracer';
+import { WorkerHttpTransport } from './tracing/worker-transport';
 
 export const SERVICE_VERSION = '1.0.0';
 
 export interface Telemetry {
   readonly tracer: Tracer;
+  /** Sampled spans by outcome since start (all zero without an OTLP endpoint). */
+  readonly spans: Readonly<SpanCounts>;
   /** Flush pending spans and stop exporting; bounded by the caller's shutdown deadline. */
   shutdown(): Promise<void>;
 }
 
-export function startTelemetry(cfg: Config['telemetry']): Telemetry {
-  const spanProcessors: SpanProcessor[] = [];
-  if (cfg.otlpEndpoint !== undefined) {
-    const url = `${cfg.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
-    spanProcessors.push(
-      // Fewer, larger exports: one OTLP request per 2048 spans or every 2 s, whichever comes first,
-      // serialized here and POSTed from a worker thread (see otlp-worker-exporter.ts).
-      new BatchSpanProcessor(new WorkerOtlpTraceExporter({ url, timeoutMillis: 5_000 }), {
-        maxQueueSize: 8_192,
-        maxExportBatchSize: 2_048,
-        scheduledDelayMillis: 2_000,
-        exportTimeoutMillis: 5_000,
-      }),
-    );
-  }
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': cfg.serviceName,
-      'service.version': SERVICE_VERSION,
-    }),
-    sampler: new ParentBasedSampler({ root: new RootSampler(cfg.samplingRatio) }),
-    spanProcessors,
+/**
+ * Registers the tracer provider. Spans are encoded to OTLP protobuf as they end and POSTed in batches of up to
+ * 2048 spans (or every 2 s) from a worker thread. `onLoss` hears of every batch dropped or failed.
+ */
+export function startTelemetry(cfg: Config['telemetry'], onLoss?: (loss: SpanLoss) => void): Telemetry {
+  const batcher =
+    cfg.otlpEndpoint === undefined
+      ? undefined
+      : new SpanBatcher(new WorkerHttpTransport({ url: `${cfg.otlpEndpoint.replace(/\/+$/, '')}/v1/traces` }), {
+          exportTimeoutMillis: 5_000,
+          ...(onLoss !== undefined ? { onLoss } : {}),
+        });
+  // A root SERVER span is only started by startServerSpan after it has made the ratio decision itself (before
+  // any span, id or context is made), so the tracer records it; any other root span is sampled by the ratio.
+  const provider = new RecordingTracerProvider({
+    resource: { 'service.name': cfg.serviceName, 'service.version': SERVICE_VERSION },
+    rootSamplingRatio: cfg.samplingRatio,
+    ...(batcher !== undefined ? { sink: batcher } : {}),
   });
   // No global context manager on purpose: parents are passed explicitly. An AsyncLocalStorage manager
   // would switch on async_hooks for every promise once the exporter first calls context.with() (~10%
   // of throughput on Node 20), for no benefit here.
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  // The SDK tracer itself, not the global proxy: one indirection less per span.
+  // The tracer itself, not the global proxy: one indirection less per span.
   serviceTracer = provider.getTracer(TRACER_NAME, SERVICE_VERSION);
   rootSamplingRatio = cfg.samplingRatio;
   return {
     tracer: serviceTracer,
+    spans: batcher?.counts ?? { exported: 0, dropped: 0, failed: 0 },
     shutdown: () => provider.shutdown(),
   };
-}
-
-/**
- * Root sampler. A root SERVER span is only started by startServerSpan after it has made the ratio
- * decision itself (before any span, id or context is made), so the SDK records it; any other root span
- * (none on the request path) is sampled by trace id ratio as before. Parented spans: ParentBasedSampler.
- */
-class RootSampler implements Sampler {
-  private readonly ratio: TraceIdRatioBasedSampler;
-  private readonly on = new AlwaysOnSampler();
-  constructor(ratio: number) {
-    this.ratio = new TraceIdRatioBasedSampler(ratio);
-  }
-  shouldSample(ctx: Context, traceId: string, _name: string, kind: SpanKind, _attributes: Attributes, _links: Link[]): SamplingResult {
-    return kind === SpanKind.SERVER ? this.on.shouldSample() : this.ratio.shouldSample(ctx, traceId);
-  }
-  toString(): string {
-    return `RootSampler{server=pre-sampled, other=${this.ratio.toString()}}`;
-  }
 }
 
 const TRACER_NAME = 'sample-service';

@@ -248,12 +248,12 @@ function protoFields(buf: Buffer): Map<number, (bigint | Buffer)[]> {
   return fields;
 }
 
-type SinkSpan = { name: string; kind: number; traceId: string; attributes: Record<string, unknown> };
+type SinkSpan = { name: string; kind: number; traceId: string; attributes: Record<string, unknown>; scope: string };
 
 /**
  * The spans of an OTLP ExportTraceServiceRequest in protobuf (opentelemetry-proto trace.proto): resource_spans(1)
- * > scope_spans(2) > spans(2) with trace_id(1), name(5), kind(6), attributes(9) as KeyValue key(1), AnyValue(2)
- * of string(1), bool(2), int(3) or double(4).
+ * > scope_spans(2) > scope(1) name(1) and spans(2) with trace_id(1), name(5), kind(6), attributes(9) as KeyValue
+ * key(1), AnyValue(2) of string(1), bool(2), int(3) or double(4).
  */
 export function decodeOtlpTraces(body: Buffer): SinkSpan[] {
   const spans: SinkSpan[] = [];
@@ -267,10 +267,13 @@ export function decodeOtlpTraces(body: Buffer): SinkSpan[] {
     return undefined;
   };
   for (const rs of protoFields(body).get(1) ?? [])
-    for (const ss of protoFields(bytes(rs)).get(2) ?? [])
-      for (const raw of protoFields(bytes(ss)).get(2) ?? []) {
+    for (const ss of protoFields(bytes(rs)).get(2) ?? []) {
+      const scopeSpans = protoFields(bytes(ss));
+      const scope = bytes(protoFields(bytes(scopeSpans.get(1)?.[0])).get(1)?.[0]).toString('utf8');
+      for (const raw of scopeSpans.get(2) ?? []) {
         const span = protoFields(bytes(raw));
         spans.push({
+          scope,
           name: bytes(span.get(5)?.[0]).toString('utf8'),
           kind: Number(span.get(6)?.[0] ?? 0n),
           traceId: bytes(span.get(1)?.[0]).toString('hex'),
@@ -282,6 +285,7 @@ export function decodeOtlpTraces(body: Buffer): SinkSpan[] {
           ),
         });
       }
+    }
   return spans;
 }
 

@@ -8,23 +8,13 @@
  * instructions per request outside GC with the POSTs in a worker; the network and (with an https
  * endpoint) TLS work of each export leaves the event loop too.
  *
- * The spans are serialized on the event loop by the SDK's own OTLP protobuf serializer, through the SDK's
- * export delegate (bounded queue, export timeout). Only the bytes cross to the worker, which POSTs them with
- * the SDK's retry policy: 429, 502, 503, 504 and connection errors are retried up to 5 times with jittered
- * exponential backoff (1 s, x1.5, at most 5 s, or the Retry-After), within the export timeout.
+ * The batches arrive already encoded (span-batcher.ts) and are handed over without a copy (transferred). The
+ * worker POSTs them with the OTLP exporters' retry policy: 429, 502, 503, 504 and connection errors are retried
+ * up to 5 times with jittered exponential backoff (1 s, x1.5, at most 5 s, or the Retry-After), within the
+ * export timeout.
  */
 import { Worker } from 'node:worker_threads';
-import {
-  createOtlpNetworkExportDelegate,
-  ExporterMetrics,
-  getSharedConfigurationDefaults,
-  mergeOtlpSharedConfigurationWithDefaults,
-  OTLPExporterBase,
-  type ExportResponse,
-  type IExporterTransport,
-} from '@opentelemetry/otlp-exporter-base';
-import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { SendOutcome, TraceSender } from './span-batcher';
 
 interface SendRequest {
   readonly id: number;
@@ -38,8 +28,10 @@ type SendResult = { readonly id: number } & (
 );
 
 export interface WorkerSettings {
+  /** The collector's traces URL (…/v1/traces). */
   readonly url: string;
-  readonly headers: Record<string, string>;
+  /** Sent with every export, besides Content-Type and User-Agent. @default - none */
+  readonly headers?: Record<string, string>;
   /** First retry delay; the SDK's is 1 s (tests shorten it). */
   readonly initialBackoffMs?: number;
 }
@@ -68,7 +60,7 @@ function exportWorkerMain(): void {
 
   const post = (body: Buffer, timeoutMillis: number): Promise<Attempt> =>
     new Promise((resolve) => {
-      const req = client.request(url, { method: 'POST', agent, headers: { ...settings.headers, 'Content-Length': body.length } }, (res) => {
+      const req = client.request(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/x-protobuf', 'User-Agent': 'sample-service OTLP exporter (worker thread)', ...settings.headers, 'Content-Length': body.length } }, (res) => {
         res.resume(); // the response body is not used
         res.on('end', () => {
           const status = res.statusCode ?? 0;
@@ -107,21 +99,24 @@ function exportWorkerMain(): void {
   });
 }
 
-/** An IExporterTransport that hands each serialized export to one worker thread, started on first use. */
-export class WorkerHttpTransport implements IExporterTransport {
+/**
+ * Hands each encoded export request to one worker thread, started on first use, which POSTs it as
+ * application/x-protobuf (OTLP/HTTP). The request's buffer is transferred: the caller must not use it again.
+ */
+export class WorkerHttpTransport implements TraceSender {
   private worker: Worker | undefined;
   private nextId = 0;
-  private readonly pending = new Map<number, (response: ExportResponse) => void>();
+  private readonly pending = new Map<number, (outcome: SendOutcome) => void>();
 
   constructor(private readonly settings: WorkerSettings) {}
 
-  send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
+  send(data: Uint8Array, timeoutMillis: number): Promise<SendOutcome> {
     const worker = this.worker ?? this.start();
     const id = ++this.nextId;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       worker.ref(); // an export in flight keeps the process up (at shutdown: until the spans are sent)
-      worker.postMessage({ id, data, timeoutMillis } satisfies SendRequest); // copied, not transferred: data may share its buffer
+      worker.postMessage({ id, data, timeoutMillis } satisfies SendRequest, [data.buffer as ArrayBuffer]);
     });
   }
 
@@ -136,7 +131,7 @@ export class WorkerHttpTransport implements IExporterTransport {
       const resolve = this.pending.get(result.id);
       this.pending.delete(result.id);
       if (this.pending.size === 0) worker.unref();
-      resolve?.(result.status === 'success' ? { status: 'success' } : { status: result.status, error: new Error(result.message), ...(result.retryInMillis !== undefined ? { retryInMillis: result.retryInMillis } : {}) } as ExportResponse);
+      resolve?.(result.status === 'success' ? { ok: true } : { ok: false, error: new Error(result.message) });
     });
     // A worker that dies fails what it had; the next export starts a new one ('exit' follows 'error', and
     // may come after that new one started: only the current worker's end counts).
@@ -149,27 +144,7 @@ export class WorkerHttpTransport implements IExporterTransport {
 
   private stopped(reason: string): void {
     this.worker = undefined;
-    for (const resolve of this.pending.values()) resolve({ status: 'failure', error: new Error(reason) });
+    for (const resolve of this.pending.values()) resolve({ ok: false, error: new Error(reason) });
     this.pending.clear();
-  }
-}
-
-/** OTLP/HTTP protobuf trace exporter (what @opentelemetry/exporter-trace-otlp-proto sends) with the POSTs in a worker. */
-export class WorkerOtlpTraceExporter extends OTLPExporterBase<ReadableSpan[]> {
-  constructor(settings: { url: string; timeoutMillis: number; initialBackoffMs?: number }) {
-    const transport = new WorkerHttpTransport({
-      url: settings.url,
-      headers: { 'Content-Type': 'application/x-protobuf', 'User-Agent': 'sample-service OTLP exporter (worker thread)' },
-      ...(settings.initialBackoffMs !== undefined ? { initialBackoffMs: settings.initialBackoffMs } : {}),
-    });
-    const config = mergeOtlpSharedConfigurationWithDefaults({ timeoutMillis: settings.timeoutMillis }, {}, getSharedConfigurationDefaults());
-    const metrics = new ExporterMetrics<ReadableSpan[]>({
-      componentType: 'otlp_http_span_exporter',
-      metricsHelper: TraceExporterMetricsHelper,
-      url: settings.url,
-      meterProvider: undefined,
-      responseAttributesFromError: () => ({}),
-    });
-    super(createOtlpNetworkExportDelegate(config, ProtobufTraceSerializer, metrics, transport));
   }
 }
