@@ -21,7 +21,7 @@ import { OrderService } from './orders/service';
 import { OutboxRelay } from './outbox';
 import { sendProblem, toProblem } from './problem';
 import { OrderCache, RedisClient } from './redis';
-import { SERVICE_VERSION, startServerSpan } from './telemetry';
+import { SERVICE_VERSION, startServerSpan, type Telemetry } from './telemetry';
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -253,8 +253,9 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
   return app;
 }
 
-export function createService(config: Config, logger: Logger): Service {
-  const metrics = createMetrics();
+/** `telemetry`: the started tracing, whose span counts the metrics expose. */
+export function createService(config: Config, logger: Logger, telemetry?: Pick<Telemetry, 'spans'>): Service {
+  const metrics = createMetrics(telemetry?.spans);
   const db = new Db(config, logger, metrics);
   const redis = new RedisClient(config, logger, metrics);
   const relay = new OutboxRelay(db, redis, config.outbox, logger, metrics);

@@ -1,7 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { SpanCounts } from './tracing/span-batcher';
 
-/** Prometheus metrics: one registry per app instance (no global state, test friendly). */
-export function createMetrics() {
+/**
+ * Prometheus metrics: one registry per app instance (no global state, test friendly). `spans`: the tracer's
+ * counts of sampled spans by outcome, read at scrape time (zero when traces are not exported).
+ */
+export function createMetrics(spans: Readonly<SpanCounts> = { exported: 0, dropped: 0, failed: 0 }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -51,6 +55,16 @@ export function createMetrics() {
       registers: [registry],
     }),
     outboxPublished: counter('outbox_events_published_total', 'Outbox events published to the Redis stream'),
+    traceSpans: new Counter({
+      name: 'trace_spans_total',
+      help: 'Sampled trace spans by outcome: exported, dropped (export queue full) or failed (the collector refused them or was unreachable after retries)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const outcome of ['exported', 'dropped', 'failed'] as const) this.inc({ outcome }, spans[outcome]);
+      },
+    }),
   };
 }
 

@@ -37,9 +37,12 @@ async function runMigrate(config: Config): Promise<void> {
 }
 
 async function serve(config: Config): Promise<void> {
-  const telemetry = startTelemetry(config.telemetry);
   const logger = createLogger(config.logLevel);
-  const service = createService(config, logger);
+  // A lost batch is logged (at most one line per batch: a few per second at worst) and counted in trace_spans_total.
+  const telemetry = startTelemetry(config.telemetry, (loss) =>
+    logger.warn({ spans: loss.spans, reason: loss.reason, err: loss.error?.message }, 'trace spans lost'),
+  );
+  const service = createService(config, logger, telemetry);
   const address = await service.listen();
   logger.info({ address, startupMs: Math.round(performance.now()) }, 'listening');
 

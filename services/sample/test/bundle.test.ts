@@ -99,6 +99,28 @@ test('invalid configuration: clear message listing every problem, exit 1', async
   expect(res.stderr).toContain('AWS_REGION is required');
 });
 
+test('a collector that cannot be reached: requests are unaffected, the lost spans are logged and counted', async () => {
+  const port = await freePort();
+  const closed = await freePort(); // nothing listens there
+  const server = new Server(port, { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`, OTEL_TRACES_SAMPLER_ARG: '1', SHUTDOWN_DELAY_MS: '0' });
+  try {
+    await server.ready();
+    for (let i = 0; i < 5; i++) expect((await request(port, 'GET', '/livez')).status).toBe(200);
+    // The batch goes within 2 s; retries end within the 5 s export timeout.
+    await waitFor(() => server.stdout.includes('"msg":"trace spans lost"'), 15_000, 100);
+    const line = JSON.parse(server.stdout.split('\n').find((l) => l.includes('"msg":"trace spans lost"'))!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'warn', reason: 'export_failed' });
+    expect(line['spans']).toBeGreaterThanOrEqual(5);
+    expect(String(line['err'])).toMatch(/ECONNREFUSED|connect/);
+    const metrics = (await request(port, 'GET', '/metrics')).body;
+    expect(Number(/^trace_spans_total\{outcome="failed"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(5);
+    expect(metrics).toMatch(/^trace_spans_total\{outcome="exported"\} 0$/m);
+  } finally {
+    server.proc.kill('SIGKILL');
+    await server.exited;
+  }
+});
+
 test('migrate: concurrent runs serialize on the advisory lock, are idempotent and exit 0', async () => {
   const runs = await Promise.all([run(['migrate'], env), run(['migrate'], env), run(['migrate'], env)]);
   expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
@@ -148,6 +170,9 @@ describe('serving from the bundle', () => {
     expect(all).toEqual(expect.arrayContaining(['POST /v1/orders', 'pg.transaction create_order', 'redis SET']));
     expect(sink.spans.find((s) => s.name.startsWith('pg.query'))!.attributes['db.system']).toBe('postgresql');
     await waitFor(() => server.stdout.includes(`"trace_id":"${traceId}"`), 5_000); // logs are flushed every 500 ms
+    // The export is counted once the collector has answered.
+    const exported = async () => Number(/^trace_spans_total\{outcome="exported"\} (\d+)/m.exec((await request(server.port, 'GET', '/metrics')).body)?.[1] ?? 0);
+    await waitFor(async () => (await exported()) >= 5, 5_000);
   });
 
   test('SIGTERM under load: readiness off, in-flight requests drain, no accepted request fails, exit 0', async () => {

@@ -12,7 +12,7 @@ import { requestId } from '../src/app';
 import { CommandWatchdog } from '../src/redis';
 import { waitFor } from './helpers';
 import { accessLogFor, createLogger, isoNow, LineBuffer, type AccessEntry } from '../src/logger';
-import { BoundCounter, BoundHistogram } from '../src/metrics';
+import { BoundCounter, BoundHistogram, createMetrics } from '../src/metrics';
 import { startServerSpan, startTelemetry } from '../src/telemetry';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
@@ -428,6 +428,17 @@ describe('metrics on the request path', () => {
     const text = await registry.metrics();
     expect(text).toContain('lookups_total{result="hit"} 3');
     expect(text).toContain('lookups_total{result="miss"} 1');
+  });
+
+  test('trace_spans_total reads the tracer\'s counts at every scrape', async () => {
+    const counts = { exported: 0, dropped: 0, failed: 0 };
+    const metrics = createMetrics(counts);
+    expect(await metrics.registry.metrics()).toContain('trace_spans_total{outcome="exported"} 0');
+    Object.assign(counts, { exported: 4096, dropped: 2048, failed: 7 });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('trace_spans_total{outcome="exported"} 4096');
+    expect(text).toContain('trace_spans_total{outcome="dropped"} 2048');
+    expect(text).toContain('trace_spans_total{outcome="failed"} 7');
   });
 });
 
