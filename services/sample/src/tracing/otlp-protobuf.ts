@@ -81,15 +81,7 @@ export class ProtoWriter {
   /** A non-negative integer below 2^32 (tags, lengths, counts, enums). */
   uint32(value: number): void {
     this.ensure(5);
-    const buf = this.buf;
-    let pos = this.pos;
-    let v = value >>> 0;
-    while (v > 0x7f) {
-      buf[pos++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[pos++] = v;
-    this.pos = pos;
+    this.pos = putVarint(this.buf, this.pos, value >>> 0);
   }
 
   /** An int64 varint from any integer in the int64 range (negative: two's complement, 10 bytes). */
@@ -205,20 +197,29 @@ export class ProtoWriter {
       this.buf[start] = length;
       return;
     }
-    let size = 1;
-    for (let v = length >>> 7; v > 0; v >>>= 7) size++;
+    const size = varintSize(length);
     this.ensure(size - 1);
-    const buf = this.buf;
-    buf.copyWithin(start + size, start + 1, this.pos);
+    this.buf.copyWithin(start + size, start + 1, this.pos);
     this.pos += size - 1;
-    let at = start;
-    let v = length;
-    while (v > 0x7f) {
-      buf[at++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[at] = v;
+    putVarint(this.buf, start, length);
   }
+}
+
+/** Writes `value` (below 2^32) as a varint at `pos`; returns the position after it. */
+function putVarint(buf: Buffer, pos: number, value: number): number {
+  let v = value;
+  while (v > 0x7f) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let v = value >>> 7; v > 0; v >>>= 7) size++;
+  return size;
 }
 
 function hexDigit(code: number): number {
@@ -457,12 +458,6 @@ function originFields(origin: SpanOrigin): OriginFields {
     scopeSchemaUrl: schemaUrl(origin.scope.schemaUrl),
     resourceSchemaUrl: schemaUrl(origin.resource.schemaUrl),
   };
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  for (let v = value >>> 7; v > 0; v >>>= 7) size++;
-  return size;
 }
 
 /** The most bytes the request header adds to the origin fields: 2 tags and 2 lengths of at most 5 bytes. */
