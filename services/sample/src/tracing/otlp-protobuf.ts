@@ -340,6 +340,23 @@ function writeLink(w: ProtoWriter, link: Link): void {
   w.fixed32(spanFlags(context.traceFlags, context.isRemote));
 }
 
+function writeStatus(w: ProtoWriter, status: SpanStatus): void {
+  if (status.message) {
+    w.uint32(tag(2, LEN));
+    w.string(status.message);
+  }
+  w.uint32(tag(3, VARINT));
+  w.uint32(status.code);
+}
+
+/** Field `field` of the enclosing message: `value` as a nested message (tag, length, then what `write` writes). */
+function writeNested<T>(w: ProtoWriter, field: number, value: T, write: (w: ProtoWriter, value: T) => void): void {
+  w.uint32(tag(field, LEN));
+  const start = w.startMessage();
+  write(w, value);
+  w.endMessage(start);
+}
+
 function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | FLAGS_HAS_IS_REMOTE | (isRemote === true ? FLAGS_IS_REMOTE : 0);
 }
@@ -374,31 +391,13 @@ export function writeSpan(w: ProtoWriter, span: FinishedSpan): void {
   writeAttributes(w, span.attributes, 9);
   w.uint32(tag(10, VARINT));
   w.uint32(span.droppedAttributesCount);
-  for (const event of span.events) {
-    w.uint32(tag(11, LEN));
-    const at = w.startMessage();
-    writeEvent(w, event);
-    w.endMessage(at);
-  }
+  for (const event of span.events) writeNested(w, 11, event, writeEvent);
   w.uint32(tag(12, VARINT));
   w.uint32(span.droppedEventsCount);
-  for (const link of span.links) {
-    w.uint32(tag(13, LEN));
-    const at = w.startMessage();
-    writeLink(w, link);
-    w.endMessage(at);
-  }
+  for (const link of span.links) writeNested(w, 13, link, writeLink);
   w.uint32(tag(14, VARINT));
   w.uint32(span.droppedLinksCount);
-  w.uint32(tag(15, LEN));
-  const status = w.startMessage();
-  if (span.status.message) {
-    w.uint32(tag(2, LEN));
-    w.string(span.status.message);
-  }
-  w.uint32(tag(3, VARINT));
-  w.uint32(span.status.code);
-  w.endMessage(status);
+  writeNested(w, 15, span.status, writeStatus);
   w.uint32(tag(16, FIXED32));
   w.fixed32(spanFlags(context.traceFlags, parent?.isRemote));
   w.endMessage(message);
