@@ -322,8 +322,8 @@ function writeEvent(w: ProtoWriter, event: RecordedEvent): void {
   w.uint32(event.droppedAttributesCount ?? 0);
 }
 
-function writeLink(w: ProtoWriter, link: Link): void {
-  const context = link.context;
+/** trace_id (1), span_id (2) and trace_state (3): the first fields of both Span and Span.Link. */
+function writeSpanContext(w: ProtoWriter, context: SpanContext): void {
   w.uint32(tag(1, LEN));
   w.hexBytes(context.traceId);
   w.uint32(tag(2, LEN));
@@ -333,6 +333,11 @@ function writeLink(w: ProtoWriter, link: Link): void {
     w.uint32(tag(3, LEN));
     w.string(traceState);
   }
+}
+
+function writeLink(w: ProtoWriter, link: Link): void {
+  const context = link.context;
+  writeSpanContext(w, context);
   writeAttributes(w, link.attributes, 4);
   w.uint32(tag(5, VARINT));
   w.uint32(link.droppedAttributesCount ?? 0);
@@ -366,15 +371,7 @@ export function writeSpan(w: ProtoWriter, span: FinishedSpan): void {
   w.uint32(tag(2, LEN));
   const message = w.startMessage();
   const context = span.spanContext();
-  w.uint32(tag(1, LEN));
-  w.hexBytes(context.traceId);
-  w.uint32(tag(2, LEN));
-  w.hexBytes(context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    w.uint32(tag(3, LEN));
-    w.string(traceState);
-  }
+  writeSpanContext(w, context);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.uint32(tag(4, LEN));
