@@ -124,7 +124,7 @@ export class RecordingTracerProvider implements TracerProvider {
 export class RecordingTracer implements Tracer {
   constructor(
     readonly scope: SpanOrigin['scope'],
-    private readonly resource: SpanOrigin['resource'],
+    readonly resource: SpanOrigin['resource'],
     private readonly ids: IdPool,
     private readonly sink: FinishedSpanSink,
     private readonly rootSamplingRatio: number,
@@ -162,11 +162,6 @@ export class RecordingTracer implements Tracer {
   finished(span: RecordingSpan): void {
     this.sink.onEnd(span);
   }
-
-  /** @internal */
-  get origin(): SpanOrigin {
-    return { resource: this.resource, scope: this.scope };
-  }
 }
 
 function validOrUndefined(sc: SpanContext): SpanContext | undefined {
@@ -201,7 +196,7 @@ export class RecordingSpan implements Span, FinishedSpan {
     links: Link[] | undefined,
     startTime: TimeInput | undefined,
   ) {
-    this.resource = tracer.origin.resource;
+    this.resource = tracer.resource;
     this.instrumentationScope = tracer.scope;
     if (startTime === undefined) {
       this.startedAt = performance.now();
