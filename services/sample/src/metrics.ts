@@ -1,11 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
-import type { SpanCounts } from './tracing/span-batcher';
+import { noSpans, type SpanCounts } from './tracing/span-batcher';
 
 /**
  * Prometheus metrics: one registry per app instance (no global state, test friendly). `spans`: the tracer's
  * counts of sampled spans by outcome, read at scrape time (zero when traces are not exported).
  */
-export function createMetrics(spans: Readonly<SpanCounts> = { exported: 0, dropped: 0, failed: 0 }) {
+export function createMetrics(spans: Readonly<SpanCounts> = noSpans()) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>

@@ -8,7 +8,7 @@
 import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Config } from './config';
-import { SpanBatcher, type SpanCounts, type SpanLoss } from './tracing/span-batcher';
+import { noSpans, SpanBatcher, type SpanCounts, type SpanLoss } from './tracing/span-batcher';
 import { RecordingTracerProvider } from './tracing/tracer';
 import { WorkerHttpTransport } from './tracing/worker-transport';
 
@@ -51,7 +51,7 @@ export function startTelemetry(cfg: Config['telemetry'], onLoss?: (loss: SpanLos
   rootSamplingRatio = cfg.samplingRatio;
   return {
     tracer: serviceTracer,
-    spans: batcher?.counts ?? { exported: 0, dropped: 0, failed: 0 },
+    spans: batcher?.counts ?? noSpans(),
     shutdown: () => provider.shutdown(),
   };
 }

@@ -6,6 +6,7 @@
  * maxPendingExports batches are in flight, and batches beyond that are dropped and counted, so a collector
  * that is down or slow costs bounded memory and never blocks a request.
  */
+import { TraceFlags } from '@opentelemetry/api';
 import { SpanChunk, type FinishedSpan, type SpanOrigin } from './otlp-protobuf';
 
 /** Sends one ExportTraceServiceRequest; resolves (never rejects) with the outcome, retries included. */
@@ -43,10 +44,13 @@ export interface SpanCounts {
   failed: number;
 }
 
-const TRACE_FLAG_SAMPLED = 1;
+/** Counts before any span (and for a service that exports none). */
+export function noSpans(): SpanCounts {
+  return { exported: 0, dropped: 0, failed: 0 };
+}
 
 export class SpanBatcher {
-  readonly counts: SpanCounts = { exported: 0, dropped: 0, failed: 0 };
+  readonly counts: SpanCounts = noSpans();
   private readonly maxBatchSpans: number;
   private readonly maxBatchBytes: number;
   private readonly scheduledDelayMillis: number;
@@ -73,7 +77,7 @@ export class SpanBatcher {
 
   /** Called by each span as it ends. */
   onEnd(span: FinishedSpan): void {
-    if (this.stopped || (span.spanContext().traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
+    if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     const scope = span.instrumentationScope;
     let chunk = this.chunks.get(scope);
     if (chunk === undefined) {

@@ -24,7 +24,7 @@ interface SendRequest {
 
 type SendResult = { readonly id: number } & (
   | { readonly status: 'success' }
-  | { readonly status: 'failure' | 'retryable'; readonly message: string; readonly retryInMillis?: number }
+  | { readonly status: 'failure' | 'retryable'; readonly message: string }
 );
 
 export interface WorkerSettings {
