@@ -46,13 +46,21 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SLOW_REQUEST_MS = 1_000;
 
 /**
+ * format: uuid is the RFC 9562 text form (8-4-4-4-12 hex digits), either case, as Postgres' uuid type and
+ * OpenAPI mean it. Not ajv-formats' uuid, which also takes a "urn:uuid:" prefix that Postgres rejects.
+ * Ranges rather than the i flag: the same set, and a case-insensitive regexp folds every character it reads.
+ */
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
  * validateSchema: false — the schemas are the service's own, fixed at build time and checked against the
  * JSON Schema meta-schema by the unit tests; checking them again at every start compiled the meta-schema
  * once per instance, a quarter of the start-up CPU.
  */
 function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({ coerceTypes: coerce, useDefaults: true, removeAdditional: false, allErrors: false, strict: false, validateSchema: false });
-  addFormats(ajv, ['uuid', 'date-time']);
+  addFormats(ajv, ['date-time']);
+  ajv.addFormat('uuid', UUID);
   for (const s of sharedSchemas) ajv.addSchema(s);
   return ajv;
 }

@@ -154,6 +154,19 @@ describe('GET /v1/orders/:id', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toContain('application/problem+json');
   });
+
+  test('ids are the RFC 9562 text form, either case; other spellings a UUID may have are 400, never a database error', async () => {
+    const created = (await post(orderBody())).json();
+    const upper = await get(`/v1/orders/${created.id.toUpperCase()}`);
+    expect(upper.statusCode).toBe(200);
+    expect(upper.json().id).toBe(created.id);
+    for (const spelling of [`urn:uuid:${created.id}`, `{${created.id}}`, created.id.replace(/-/g, ''), `${created.id}0`, ` ${created.id}`]) {
+      const res = await get(`/v1/orders/${encodeURIComponent(spelling)}`);
+      expect({ spelling, status: res.statusCode }).toEqual({ spelling, status: 400 });
+    }
+    const list = await get(`/v1/orders?customerId=${encodeURIComponent(`urn:uuid:${created.customerId}`)}`);
+    expect(list.statusCode).toBe(400);
+  });
 });
 
 describe('GET /v1/orders (list)', () => {
