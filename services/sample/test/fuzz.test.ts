@@ -86,9 +86,18 @@ test('valid bodies with arbitrary Idempotency-Key / caller headers never yield 5
   );
 });
 
+/** Strings a validator might take for a UUID: other spellings of one (URN, braces, case, padding) and near misses. */
+const uuidLike = fc.oneof(
+  fc
+    .tuple(fc.constantFrom('', 'urn:uuid:', 'URN:UUID:', '{', ' ', '0'), fc.uuid(), fc.constantFrom('', '}', ' ', '0', '\n'), fc.boolean())
+    .map(([before, uuid, after, upper]) => before + (upper ? uuid.toUpperCase() : uuid) + after),
+  fc.uuid().map((uuid) => uuid.replace(/-/g, '')),
+  fc.tuple(fc.uuid(), fc.nat(35), fc.integer({ min: 0, max: 0x17f })).map(([uuid, at, code]) => uuid.slice(0, at) + String.fromCharCode(code) + uuid.slice(at + 1)),
+);
+
 test('arbitrary ids, query strings and cursors on the GET routes never yield 5xx', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.string({ maxLength: 300 }), fc.string({ maxLength: 300 }), fc.string({ maxLength: 50 }), async (id, cursor, limit) => {
+    fc.asyncProperty(fc.oneof(fc.string({ maxLength: 300 }), uuidLike), fc.string({ maxLength: 300 }), fc.string({ maxLength: 50 }), async (id, cursor, limit) => {
       for (const url of [
         `/v1/orders/${encodeURIComponent(id)}`,
         `/v1/orders?customerId=${encodeURIComponent(id)}&cursor=${encodeURIComponent(cursor)}&limit=${encodeURIComponent(limit)}`,
