@@ -8,7 +8,8 @@ import { toProblem } from '../src/problem';
 import { backoffDelay, isTransientDbError, retry } from '../src/retry';
 import { decodeCursor, encodeCursor } from '../src/orders/service';
 import { Histogram, Registry } from 'prom-client';
-import { requestId } from '../src/app';
+import { isUuid, requestId } from '../src/app';
+import fc from 'fast-check';
 import { CommandWatchdog } from '../src/redis';
 import { waitFor } from './helpers';
 import { accessLogFor, createLogger, isoNow, LineBuffer, type AccessEntry } from '../src/logger';
@@ -133,6 +134,34 @@ describe('circuit breaker', () => {
     const rejected = b.exec(() => Promise.resolve(1));
     expect(rejected).toBeInstanceOf(Promise);
     await expect(rejected).rejects.toBeInstanceOf(BreakerOpenError);
+  });
+});
+
+describe('isUuid (format: uuid)', () => {
+  const reference = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  test.each([
+    ['5f0c6a2e-8b7d-4c1e-9f3a-2d4b6c8e0a1f', true],
+    ['5F0C6A2E-8B7D-4C1E-9F3A-2D4B6C8E0A1F', true],
+    ['00000000-0000-0000-0000-000000000000', true],
+    ['urn:uuid:5f0c6a2e-8b7d-4c1e-9f3a-2d4b6c8e0a1f', false],
+    ['{5f0c6a2e-8b7d-4c1e-9f3a-2d4b6c8e0a1f}', false],
+    ['5f0c6a2e8b7d4c1e9f3a2d4b6c8e0a1f', false],
+    ['5f0c6a2e-8b7d-4c1e-9f3a-2d4b6c8e0a1g', false],
+    ['5f0c6a2e-8b7d-4c1e-9f3a-2d4b6c8e0a1', false],
+    ['5f0c6a2e_8b7d-4c1e-9f3a-2d4b6c8e0a1f', false],
+    ['5f0c6a2e-8b7d-4c1e-9f3a-2d4b6c8e0a1\u0141', false],
+    ['', false],
+  ])('%j -> %s', (value, expected) => {
+    expect(isUuid(value)).toBe(expected);
+  });
+
+  test('agrees with the RFC 9562 text-form regexp on any string, and on near misses of UUIDs', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 40 }), (value) => isUuid(value) === reference.test(value)), { numRuns: 2000 });
+    const nearMiss = fc
+      .tuple(fc.uuid(), fc.nat(35), fc.integer({ min: 0, max: 0x17f }))
+      .map(([uuid, at, code]) => uuid.slice(0, at) + String.fromCharCode(code) + uuid.slice(at + 1));
+    fc.assert(fc.property(nearMiss, (value) => isUuid(value) === reference.test(value)), { numRuns: 5000 });
   });
 });
 
