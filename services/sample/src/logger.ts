@@ -38,6 +38,21 @@ export class LineBuffer {
     return true;
   }
 
+  /**
+   * write() for a line the caller knows to be ASCII (the access line): copied into the chunk as one byte
+   * per character, straight from the string's pieces. write() first joins a line's pieces into a new string,
+   * then encodes that as UTF-8.
+   */
+  writeAscii(line: string): boolean {
+    if (line.length > CHUNK_CAPACITY - this.used) {
+      this.drain();
+      if (line.length > CHUNK_CAPACITY) return this.out.write(Buffer.from(line, 'latin1'));
+    }
+    this.used += this.chunk.write(line, this.used, 'latin1');
+    if (this.used >= CHUNK_BYTES) this.drain();
+    return true;
+  }
+
   private drain(): void {
     if (this.used === 0) return;
     // A fresh chunk after each handover: sonic-boom may keep the bytes it could not write yet (EAGAIN).
@@ -125,6 +140,15 @@ export function accessLogFor(logger: Logger): AccessLog {
   );
 }
 
+/** The part of an access line fixed by route, method and status, and whether it is all ASCII. */
+interface FixedPart {
+  readonly text: string;
+  readonly ascii: boolean;
+}
+function fixedPart(text: string): FixedPart {
+  return { text, ascii: /^[\x00-\x7f]*$/.test(text) };
+}
+
 function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
   const levels = logger.levels.values;
   const head = { info: '{"level":"info","time":"', warn: '{"level":"warn","time":"' } as const;
@@ -132,17 +156,22 @@ function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
   const tail = ',"msg":"request completed"}\n';
   // The part of the line that depends only on route, method and status is made once per combination:
   // a line is then a few concatenations instead of a template of 17 pieces.
-  const fixed = new Map<string, Map<string, string[]>>();
+  const fixed = new Map<string, Map<string, FixedPart[]>>();
   return (level, e) => {
     if (levels[level]! < logger.levelVal) return;
     let byMethod = fixed.get(e.quotedRoute);
     if (byMethod === undefined) fixed.set(e.quotedRoute, (byMethod = new Map()));
     let byStatus = byMethod.get(e.method);
     if (byStatus === undefined) byMethod.set(e.method, (byStatus = []));
-    const mid = (byStatus[e.statusCode] ??= `"method":${JSON.stringify(e.method)},"route":${e.quotedRoute},"statusCode":${e.statusCode},"responseTimeMs":`);
+    const mid = (byStatus[e.statusCode] ??= fixedPart(`"method":${JSON.stringify(e.method)},"route":${e.quotedRoute},"statusCode":${e.statusCode},"responseTimeMs":`));
     const ids = e.traceId === undefined ? ',' : `,"trace_id":"${e.traceId}","span_id":"${e.spanId}",`;
     const ms = Number.isFinite(e.responseTimeMs) ? e.responseTimeMs : null;
-    stream.write(head[level] + isoNow() + afterTime + (e.plainReqId === true ? `"${e.reqId}"` : JSON.stringify(e.reqId)) + ids + mid + ms + tail);
+    const plain = e.plainReqId === true;
+    const line = head[level] + isoNow() + afterTime + (plain ? `"${e.reqId}"` : JSON.stringify(e.reqId)) + ids + mid.text + ms + tail;
+    // Everything but the request id and the route is ASCII by construction (level, time, hex ids, numbers);
+    // plain request ids are too (see AccessEntry.plainReqId).
+    if (plain && mid.ascii) stream.writeAscii(line);
+    else stream.write(line);
   };
 }
 

@@ -303,6 +303,7 @@ describe('access log line', () => {
     ['info', entry({ reqId: 'we"ird\\id', responseTimeMs: Number.NaN })],
     ['info', entry({ plainReqId: true })],
     ['warn', entry({ plainReqId: true, reqId: 'load-42', traceId: undefined, spanId: undefined, statusCode: 500 })],
+    ['info', entry({ plainReqId: true, route: '/v1/größe/:id', quotedRoute: JSON.stringify('/v1/größe/:id') })], // not ASCII: written as UTF-8
   ] as const)('is the line pino writes for the same fields (%s)', (level, e) => {
     // The service logger's own line writer against pino itself, same options, same fields.
     const direct = capture();
@@ -353,6 +354,20 @@ describe('access log line', () => {
     buffer.flushSync();
     expect(Buffer.concat(writes).toString('utf8')).toBe(lines.join(''));
     expect(writes.some((w) => w.length === Buffer.byteLength(lines[1]!))).toBe(true);
+  });
+
+  test('LineBuffer.writeAscii writes the same bytes as write for ASCII, in order with write, and hands over a line longer than a chunk on its own', () => {
+    const writes: Buffer[] = [];
+    const buffer = new LineBuffer({ write: (chunk) => (writes.push(Buffer.from(chunk)), true), flushSync: () => undefined });
+    const lines = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? `{"n":${i},"text":"${'ü€'.repeat(i % 40)}"}\n` : `{"n":${i},"pad":"${'x'.repeat(i % 90)}"}\n`));
+    lines.splice(300, 0, `{"big":"${'a'.repeat(70_000)}"}\n`);
+    for (const l of lines) {
+      if (/^[\x00-\x7f]*$/.test(l)) buffer.writeAscii(l);
+      else buffer.write(l);
+    }
+    buffer.flushSync();
+    expect(Buffer.concat(writes).toString('utf8')).toBe(lines.join(''));
+    expect(writes.some((w) => w.length === lines[300]!.length)).toBe(true);
   });
 
   test('log time is the ISO form of the current millisecond', () => {
