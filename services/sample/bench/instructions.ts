@@ -14,7 +14,7 @@
  * REQUESTS requests are measured and the counters dumped. "Event loop" is the main thread (what bounds a
  * single Node process's throughput); "all threads" adds GC helpers.
  *
- * What keeps the count repeatable (docs/benchmarks.md, 2026-12-05, eighth round):
+ * What keeps the count steady (docs/benchmarks.md, 2026-12-05, eighth round):
  * - Optimizing compiles run on the main thread (--no-concurrent-recompilation), and their instructions
  *   are reported apart, not in the request's count. Under valgrind a background TurboFan compile takes
  *   hundreds of times longer than natively, so with concurrent compiles a hot function could run for
@@ -35,7 +35,7 @@ import { BUNDLE, buildBaseline, createOrder, request, scenarios, serviceEnv, sta
 /**
  * The timed bench's 50 connections: the operating point of the goal. Requests that share an event-loop
  * turn share its fixed costs, and how many do depends on timing, so single counts at 50 connections move
- * by up to 5% between runs of one build, the fewest of REPEAT by about 1% (at BENCH_CONNECTIONS=1 each
+ * by up to 5% between runs of one build, the fewest of REPEAT by up to 3% (at BENCH_CONNECTIONS=1 each
  * request pays them alone: higher counts, ratios nearer 1).
  */
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
