@@ -16,7 +16,7 @@ import { Db } from './db';
 import { accessLogFor } from './logger';
 import { createMetrics, type HistogramCell, type Metrics } from './metrics';
 import { orderRoutes } from './orders/routes';
-import { sharedSchemas } from './orders/schemas';
+import { isUuid, sharedSchemas } from './orders/schemas';
 import { OrderService } from './orders/service';
 import { OutboxRelay } from './outbox';
 import { sendProblem, toProblem } from './problem';
@@ -44,24 +44,6 @@ export interface Service {
 /** Accepted X-Request-Id values; like generated ids (base64url and base 36) they need no escaping in JSON (see plainReqId). */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SLOW_REQUEST_MS = 1_000;
-
-/**
- * format: uuid is the RFC 9562 text form (8-4-4-4-12 hex digits), either case, as Postgres' uuid type and
- * OpenAPI mean it. Not ajv-formats' uuid, which also takes a "urn:uuid:" prefix that Postgres rejects.
- * Checked by character code rather than by a regular expression: it runs on every read.
- */
-export function isUuid(value: string): boolean {
-  if (value.length !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const code = value.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (code !== 45) return false; // -
-    } else if (!((code >= 48 && code <= 57) || ((code | 0x20) >= 97 && (code | 0x20) <= 102))) {
-      return false; // not 0-9, a-f or A-F
-    }
-  }
-  return true;
-}
 
 /**
  * validateSchema: false — the schemas are the service's own, fixed at build time and checked against the

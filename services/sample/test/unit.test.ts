@@ -8,7 +8,7 @@ import { toProblem } from '../src/problem';
 import { backoffDelay, isTransientDbError, retry } from '../src/retry';
 import { decodeCursor, encodeCursor } from '../src/orders/service';
 import { Histogram, Registry } from 'prom-client';
-import { isUuid, requestId } from '../src/app';
+import { requestId } from '../src/app';
 import fc from 'fast-check';
 import { CommandWatchdog } from '../src/redis';
 import { waitFor } from './helpers';
@@ -19,7 +19,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify from 'fastify';
 import { orderRoutes } from '../src/orders/routes';
-import { sharedSchemas } from '../src/orders/schemas';
+import { isUuid, sharedSchemas } from '../src/orders/schemas';
 import type { OrderService } from '../src/orders/service';
 
 const BASE = { DATABASE_URL: 'postgres://app@db:5432/orders', REDIS_URL: 'redis://cache:6379' };

@@ -5,6 +5,25 @@ export const MAX_UNIT_PRICE_CENTS = 100_000_000;
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
+/**
+ * format: uuid is the RFC 9562 text form (8-4-4-4-12 hex digits), either case, as Postgres' uuid type and
+ * OpenAPI mean it. Not ajv-formats' uuid, which also takes a "urn:uuid:" prefix that Postgres rejects.
+ * Checked by character code rather than by a regular expression: it runs on every read. The service registers
+ * it as ajv's uuid format (app.ts); cursors are checked with it too.
+ */
+export function isUuid(value: string): boolean {
+  if (value.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const code = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (code !== 45) return false; // -
+    } else if (!((code >= 48 && code <= 57) || ((code | 0x20) >= 97 && (code | 0x20) <= 102))) {
+      return false; // not 0-9, a-f or A-F
+    }
+  }
+  return true;
+}
+
 const uuid = { type: 'string', format: 'uuid', maxLength: 36 } as const;
 
 /** A closed object schema (unknown fields rejected) registered under `$id`. */

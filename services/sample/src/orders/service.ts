@@ -11,7 +11,7 @@ import type { Metrics } from '../metrics';
 import { ProblemError } from '../problem';
 import type { OrderCache } from '../redis';
 import { isTransientDbError, retry } from '../retry';
-import type { CreateOrderInput, Order, OrderItem } from './schemas';
+import { isUuid, type CreateOrderInput, type Order, type OrderItem } from './schemas';
 
 const CURRENCIES = new Set<string>(
   typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('currency') : [],
@@ -69,7 +69,7 @@ export function decodeCursor(cursor: string): [string, string] {
     typeof parsed[0] !== 'string' ||
     typeof parsed[1] !== 'string' ||
     Number.isNaN(Date.parse(parsed[0])) ||
-    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(parsed[1])
+    !isUuid(parsed[1])
   ) {
     throw bad();
   }
