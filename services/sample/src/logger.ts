@@ -28,14 +28,7 @@ export class LineBuffer {
   constructor(private readonly out: ChunkSink) {}
 
   write(line: string): boolean {
-    if (line.length * 3 > CHUNK_CAPACITY - this.used) {
-      this.drain();
-      // Longer than a whole chunk even at the worst case: handed over on its own.
-      if (line.length * 3 > CHUNK_CAPACITY) return this.out.write(Buffer.from(line, 'utf8'));
-    }
-    this.used += this.chunk.write(line, this.used, 'utf8');
-    if (this.used >= CHUNK_BYTES) this.drain();
-    return true;
+    return this.put(line, 3, 'utf8');
   }
 
   /**
@@ -44,11 +37,18 @@ export class LineBuffer {
    * then encodes that as UTF-8.
    */
   writeAscii(line: string): boolean {
-    if (line.length > CHUNK_CAPACITY - this.used) {
+    return this.put(line, 1, 'latin1');
+  }
+
+  /** `line` into the chunk, room reserved for its worst case of `bytesPerUnit` bytes per UTF-16 unit. */
+  private put(line: string, bytesPerUnit: 1 | 3, encoding: 'utf8' | 'latin1'): boolean {
+    const worstCase = line.length * bytesPerUnit;
+    if (worstCase > CHUNK_CAPACITY - this.used) {
       this.drain();
-      if (line.length > CHUNK_CAPACITY) return this.out.write(Buffer.from(line, 'latin1'));
+      // Longer than a whole chunk even at the worst case: handed over on its own.
+      if (worstCase > CHUNK_CAPACITY) return this.out.write(Buffer.from(line, encoding));
     }
-    this.used += this.chunk.write(line, this.used, 'latin1');
+    this.used += this.chunk.write(line, this.used, encoding);
     if (this.used >= CHUNK_BYTES) this.drain();
     return true;
   }
