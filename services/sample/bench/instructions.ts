@@ -119,12 +119,13 @@ interface Counts {
  */
 function readDump(file: string): { total: number; main: number; compile: number } {
   const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const instructions = (digits: string): number => Number(digits.replace(/,/g, '')); // 1,234,567
   const count = (pattern: RegExp): number => {
     const match = pattern.exec(text);
     if (match === null) throw new Error(`callgrind_annotate output of ${file} has no line matching ${pattern}`);
-    return Number(match[1]!.replace(/,/g, ''));
+    return instructions(match[1]!);
   };
-  const compile = [...text.matchAll(/^\s*([\d,]+)\s.*v8::internal::Runtime_Compile(?:Optimized\w*|Lazy|Baseline)\(/gm)].reduce((sum, m) => sum + Number(m[1]!.replace(/,/g, '')), 0);
+  const compile = [...text.matchAll(/^\s*([\d,]+)\s.*v8::internal::Runtime_Compile(?:Optimized\w*|Lazy|Baseline)\(/gm)].reduce((sum, m) => sum + instructions(m[1]!), 0);
   return { total: count(/^\s*([\d,]+)\s.*PROGRAM TOTALS/m), main: count(/^\s*([\d,]+)\s.*node::Start\(int, char\*\*\)/m), compile };
 }
 
