@@ -9,7 +9,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type onResponseHookHandler } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Db } from './db';
@@ -26,6 +26,12 @@ import { SERVICE_VERSION, startServerSpan, type Telemetry } from './telemetry';
 declare module 'node:http' {
   interface IncomingMessage {
     otelSpan?: Span;
+  }
+}
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The route that handled the request, set as its handler starts (see buildApp); null before that. */
+    observation: RouteObservation | null;
   }
 }
 
@@ -101,6 +107,27 @@ export function idleConnectionTimeout(server: http.Server, ms: number): void {
 }
 
 /**
+ * fastify's log controller (its documented extension point for the lines it logs per request), made to do the
+ * service's per-response work instead of fastify's two request lines: `requestCompleted` runs once per
+ * response when it has finished or failed, from the `finish`/`error` listener fastify sets up on every
+ * response whenever it has a logger. Done there rather than in an onResponse hook, the work costs no
+ * extra hook runner per request. fastify's other lines (serializer, writeHead and response-stream errors)
+ * are kept.
+ */
+export class ObservingLogController extends LogController {
+  constructor(private readonly observe: (request: FastifyRequest, reply: FastifyReply) => void) {
+    super({ disableRequestLogging: false });
+  }
+
+  /** No "incoming request" line: one access line per request, when it has completed. */
+  override incomingRequest(): void {}
+
+  override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    this.observe(request, reply);
+  }
+}
+
+/**
  * The logger fastify gets: the service's logger, whose child() is itself. No per-request child logger
  * (a pino child per request is measurably costly at 20k req/s): request-scoped lines add
  * requestLogFields() themselves. Not a custom childLoggerFactory, which did the same but made fastify
@@ -115,9 +142,62 @@ function withoutChildren(logger: Logger): FastifyBaseLogger {
 
 export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: RedisClient; metrics: Metrics }, state: { draining: boolean }): FastifyInstance {
   const { db, redis, metrics } = deps;
+  // Metrics, the end of the server span and the access line: once per response, in the log controller's
+  // requestCompleted (see ObservingLogController). What depends only on the route is made once per route.
+  const accessLog = accessLogFor(logger);
+  const observations = new Map<string, RouteObservation>();
+  const unmatched = routeObservation('unmatched', false);
+  const routeOf = (request: FastifyRequest): RouteObservation => {
+    if (request.observation !== null) return request.observation;
+    // Not through a handler: rejected before it (400, 413, 415) or no route (404). Rare: a getter is fine here.
+    if (request.is404) return unmatched;
+    const url = request.routeOptions.url ?? 'unmatched';
+    let route = observations.get(url);
+    if (route === undefined) observations.set(url, (route = routeObservation(url, true)));
+    return route;
+  };
+  const observe = (request: FastifyRequest, reply: FastifyReply): void => {
+    const route = routeOf(request);
+    const method = request.method;
+    const status = reply.statusCode;
+    const elapsedMs = reply.elapsedTime;
+    const byStatus = (route.cells[method] ??= []);
+    (byStatus[status] ??= metrics.httpDuration.bind(method, route.template, status)).observe(elapsedMs / 1000);
+
+    const span = request.raw.otelSpan;
+    let traceId: string | undefined;
+    let spanId: string | undefined;
+    if (span !== undefined) {
+      if (span.isRecording()) {
+        span.updateName(`${method} ${route.template}`);
+        if (route.matched) span.setAttribute('http.route', route.template);
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+      const sc = span.spanContext();
+      traceId = sc.traceId;
+      spanId = sc.spanId;
+    }
+    const slow = elapsedMs >= SLOW_REQUEST_MS;
+    if (config.accessLog === 'all' || (config.accessLog === 'errors' && (status >= 400 || slow))) {
+      accessLog(status >= 500 || slow ? 'warn' : 'info', {
+        reqId: request.id,
+        plainReqId: true,
+        traceId,
+        spanId,
+        method,
+        route: route.template,
+        quotedRoute: route.quoted,
+        statusCode: status,
+        responseTimeMs: Math.round(elapsedMs * 100) / 100,
+      });
+    }
+  };
+
   const app = Fastify({
     loggerInstance: withoutChildren(logger),
-    logController: new LogController({ disableRequestLogging: true }), // one access line in onResponse instead
+    logController: new ObservingLogController(observe),
     bodyLimit: config.http.bodyLimitBytes,
     // HTTP server timeouts, every phase bounded without a timer re-armed per request (see idleConnectionTimeout):
     // receiving a request: requestTimeout and headersTimeout, checked every second (Node's default is every 30 s);
@@ -157,62 +237,19 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  // Metrics, the end of the server span and the access line: one onResponse hook per route, nothing else
-  // per request. What depends only on the route (its JSON-quoted template, histogram cells per
-  // method/status) is made when the route is added, so the hook reads no routeOptions (a getter that
-  // builds an object per call). Unmatched requests (404) go through the one global hook.
-  // Dependency spans get the server span as explicit parent (request.raw.otelSpan, see childLoggerFactory).
-  const accessLog = accessLogFor(logger);
-  const observe = (request: FastifyRequest, reply: FastifyReply, route: RouteObservation): void => {
-    const method = request.method;
-    const status = reply.statusCode;
-    const elapsedMs = reply.elapsedTime;
-    const byStatus = (route.cells[method] ??= []);
-    (byStatus[status] ??= metrics.httpDuration.bind(method, route.template, status)).observe(elapsedMs / 1000);
-
-    const span = request.raw.otelSpan;
-    let traceId: string | undefined;
-    let spanId: string | undefined;
-    if (span !== undefined) {
-      if (span.isRecording()) {
-        span.updateName(`${method} ${route.template}`);
-        if (route.matched) span.setAttribute('http.route', route.template);
-        span.setAttribute('http.response.status_code', status);
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end();
-      const sc = span.spanContext();
-      traceId = sc.traceId;
-      spanId = sc.spanId;
-    }
-    const slow = elapsedMs >= SLOW_REQUEST_MS;
-    if (config.accessLog === 'all' || (config.accessLog === 'errors' && (status >= 400 || slow))) {
-      accessLog(status >= 500 || slow ? 'warn' : 'info', {
-        reqId: request.id,
-        plainReqId: true,
-        traceId,
-        spanId,
-        method,
-        route: route.template,
-        quotedRoute: route.quoted,
-        statusCode: status,
-        responseTimeMs: Math.round(elapsedMs * 100) / 100,
-      });
-    }
-  };
-  const unmatched = routeObservation('unmatched', false);
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.is404) observe(request, reply, unmatched);
-    done();
-  });
+  // Each route's handler notes the route on the request as it starts: the cheapest way to know a request's
+  // route once it has completed (request.routeOptions builds an object per read). Every route, the HEAD
+  // routes fastify adds for GET ones and those of @fastify/swagger included.
+  app.decorateRequest('observation', null);
   app.addHook('onRoute', (options) => {
-    const route = routeObservation(options.url, true);
-    const own: onResponseHookHandler = (request, reply, done) => {
-      observe(request, reply, route);
-      done();
+    let route = observations.get(options.url);
+    if (route === undefined) observations.set(options.url, (route = routeObservation(options.url, true)));
+    const known = route;
+    const handler = options.handler;
+    options.handler = function (this: FastifyInstance, request, reply) {
+      request.observation = known;
+      return handler.call(this, request, reply);
     };
-    const existing = options.onResponse;
-    options.onResponse = existing === undefined ? [own] : [...(Array.isArray(existing) ? existing : [existing]), own];
   });
 
   const retryAfter = Math.max(1, Math.ceil(config.breaker.resetMs / 1000));

@@ -1,6 +1,7 @@
 /** Integration: the HTTP API against the real local Postgres and Redis (own schema + key prefix per run). */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createLogger, LineBuffer } from '../src/logger';
 import { orderBody, REDIS_URL, startTestService, type TestService } from './helpers';
 
 let t: TestService;
@@ -249,6 +250,41 @@ describe('request metrics', () => {
     // Matched requests are not also counted as unmatched.
     expect(await durationCount('GET', 'unmatched', 200)).toBe(0);
     expect(await durationCount('GET', 'unmatched', 400)).toBe(0);
+  });
+});
+
+describe('access log', () => {
+  test('one line per response, under its route template (HEAD, validation errors and 404s included); no incoming-request line', async () => {
+    const lines: string[] = [];
+    const buffer = new LineBuffer({ write: (chunk: Buffer) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), true), flushSync: () => undefined });
+    const logged = await startTestService({ OUTBOX_RELAY_ENABLED: 'false' }, false, createLogger('info', undefined, buffer));
+    try {
+      const app = logged.service.app;
+      const created = await app.inject({ method: 'POST', url: '/v1/orders', payload: orderBody(), headers: { 'idempotency-key': randomUUID(), 'x-request-id': 'log-1' } });
+      expect(created.statusCode).toBe(201);
+      const id = created.json().id as string;
+      const sent = [
+        [{ method: 'GET', url: `/v1/orders/${id}` }, 'GET', '/v1/orders/:id', 200],
+        [{ method: 'HEAD', url: `/v1/orders/${id}` }, 'HEAD', '/v1/orders/:id', 200],
+        [{ method: 'GET', url: '/v1/orders/not-a-uuid' }, 'GET', '/v1/orders/:id', 400],
+        [{ method: 'POST', url: '/v1/orders', payload: 'x', headers: { 'content-type': 'text/plain' } }, 'POST', '/v1/orders', 415],
+        [{ method: 'GET', url: '/no/such/route' }, 'GET', 'unmatched', 404],
+      ] as const;
+      for (const [i, [request, , , status]] of sent.entries()) {
+        const headers = { ...('headers' in request ? request.headers : {}), 'x-request-id': `log-${i + 2}` };
+        expect((await app.inject({ ...request, headers })).statusCode).toBe(status);
+      }
+      buffer.flushSync();
+      const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(entries.filter((e) => e['msg'] === 'incoming request')).toEqual([]);
+      const access = entries.filter((e) => e['msg'] === 'request completed');
+      expect(access.map((e) => e['reqId'])).toEqual(['log-1', 'log-2', 'log-3', 'log-4', 'log-5', 'log-6']);
+      expect(access[0]).toMatchObject({ method: 'POST', route: '/v1/orders', statusCode: 201, level: 'info' });
+      sent.forEach(([, method, route, statusCode], i) => expect(access[i + 1]).toMatchObject({ method, route, statusCode, level: 'info' }));
+      for (const e of access) expect(typeof e['responseTimeMs']).toBe('number');
+    } finally {
+      await logged.close();
+    }
   });
 });
 

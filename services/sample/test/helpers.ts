@@ -5,7 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createService, type Service } from '../src/app';
 import { loadConfig, type Config } from '../src/config';
 import { migrate } from '../src/migrate';
@@ -73,12 +73,12 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** A migrated, in-process service on its own schema; close() stops it and removes its data. */
-export async function startTestService(overrides: Record<string, string> = {}, listen = false): Promise<TestService> {
+/** A migrated, in-process service on its own schema; close() stops it and removes its data. Silent unless given a logger. */
+export async function startTestService(overrides: Record<string, string> = {}, listen = false, logger: Logger = pino({ level: 'silent' })): Promise<TestService> {
   const env = testEnv(overrides);
   const config = loadConfig(env);
   await migrateSchema(PG_URL, config.database.schema);
-  const service = createService(config, pino({ level: 'silent' }));
+  const service = createService(config, logger);
   if (listen) await service.listen();
   else {
     await service.redis.start();
