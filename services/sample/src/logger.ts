@@ -28,29 +28,64 @@ export class LineBuffer {
   constructor(private readonly out: ChunkSink) {}
 
   write(line: string): boolean {
-    return this.put(line, 3, 'utf8');
-  }
-
-  /**
-   * write() for a line the caller knows to be ASCII (the access line): copied into the chunk as one byte
-   * per character, straight from the string's pieces. write() first joins a line's pieces into a new string,
-   * then encodes that as UTF-8.
-   */
-  writeAscii(line: string): boolean {
-    return this.put(line, 1, 'latin1');
-  }
-
-  /** `line` into the chunk, room reserved for its worst case of `bytesPerUnit` bytes per UTF-16 unit. */
-  private put(line: string, bytesPerUnit: 1 | 3, encoding: 'utf8' | 'latin1'): boolean {
-    const worstCase = line.length * bytesPerUnit;
+    const worstCase = line.length * 3; // UTF-8's worst case per UTF-16 unit
     if (worstCase > CHUNK_CAPACITY - this.used) {
       this.drain();
       // Longer than a whole chunk even at the worst case: handed over on its own.
-      if (worstCase > CHUNK_CAPACITY) return this.out.write(Buffer.from(line, encoding));
+      if (worstCase > CHUNK_CAPACITY) return this.out.write(Buffer.from(line, 'utf8'));
     }
-    this.used += this.chunk.write(line, this.used, encoding);
+    this.used += this.chunk.write(line, this.used, 'utf8');
     if (this.used >= CHUNK_BYTES) this.drain();
     return true;
+  }
+
+  /**
+   * A line the caller knows to be ASCII (the access line), assembled in place: reserve() room for it (an
+   * upper bound of its length), then bytes(), ascii(), byte() and digits() in order, then endLine(). Nothing
+   * is joined into a string or encoded: fixed parts are copied as prepared bytes, the rest one byte per
+   * character. reserve() is false for a line that could not fit in a chunk at all: write() it instead.
+   */
+  reserve(maxBytes: number): boolean {
+    if (maxBytes > CHUNK_CAPACITY) return false;
+    if (maxBytes > CHUNK_CAPACITY - this.used) this.drain();
+    return true;
+  }
+
+  bytes(part: Uint8Array): void {
+    this.chunk.set(part, this.used);
+    this.used += part.length;
+  }
+
+  /** A string of ASCII characters, one byte each. */
+  ascii(part: string): void {
+    const chunk = this.chunk;
+    let at = this.used;
+    for (let i = 0; i < part.length; i++) chunk[at++] = part.charCodeAt(i);
+    this.used = at;
+  }
+
+  byte(code: number): void {
+    this.chunk[this.used++] = code;
+  }
+
+  /** An integer from 0 to 2^31 - 1 in decimal, zero-padded to `width` digits. */
+  digits(value: number, width = 1): void {
+    let count = 1;
+    for (let rest = value; rest >= 10; rest = (rest / 10) | 0) count++;
+    if (count < width) count = width;
+    const chunk = this.chunk;
+    let at = this.used + count;
+    this.used = at;
+    let rest = value;
+    for (let i = 0; i < count; i++) {
+      const next = (rest / 10) | 0;
+      chunk[--at] = 48 + rest - next * 10;
+      rest = next;
+    }
+  }
+
+  endLine(): void {
+    if (this.used >= CHUNK_BYTES) this.drain();
   }
 
   private drain(): void {
@@ -93,15 +128,19 @@ export function isoNow(): string {
   if (ms !== lastMs) {
     lastMs = ms;
     const millis = ms % 1000;
-    const second = ms - millis;
-    if (second !== lastSecond) {
-      lastSecond = second;
-      const iso = new Date(second).toISOString(); // ...T06:20:12.000Z
-      secondPrefix = iso.slice(0, iso.length - 4);
-    }
-    lastIso = `${secondPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+    lastIso = `${isoSecond(ms - millis)}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
   }
   return lastIso;
+}
+
+/** The ISO form of a whole second (epoch milliseconds) up to and including the dot: ...T06:20:12. */
+function isoSecond(second: number): string {
+  if (second !== lastSecond) {
+    lastSecond = second;
+    const iso = new Date(second).toISOString(); // ...T06:20:12.000Z
+    secondPrefix = iso.slice(0, iso.length - 4);
+  }
+  return secondPrefix;
 }
 
 /** One access line per request; `warn` for 5xx and slow requests, `info` otherwise. */
@@ -140,23 +179,42 @@ export function accessLogFor(logger: Logger): AccessLog {
   );
 }
 
-/** The part of an access line fixed by route, method and status, and whether it is all ASCII. */
+/** The part of an access line fixed by route, method and status: its text, and its bytes when it is all ASCII. */
 interface FixedPart {
   readonly text: string;
-  readonly ascii: boolean;
+  readonly ascii: Uint8Array | undefined;
 }
 function fixedPart(text: string): FixedPart {
-  return { text, ascii: /^[\x00-\x7f]*$/.test(text) };
+  return { text, ascii: /^[\x00-\x7f]*$/.test(text) ? Buffer.from(text, 'latin1') : undefined };
 }
+
+const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+
+/** Room for the ISO time (24 characters; 27 for years past 9999). */
+const ISO_TIME_MAX = 27;
+/** Longest text of a number as JavaScript writes it (-1.7976931348623157e+308). */
+const NUMBER_TEXT_MAX = 24;
 
 function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
   const levels = logger.levels.values;
   const head = { info: '{"level":"info","time":"', warn: '{"level":"warn","time":"' } as const;
   const afterTime = `","service":"${SERVICE}","reqId":`;
   const tail = ',"msg":"request completed"}\n';
-  // The part of the line that depends only on route, method and status is made once per combination:
-  // a line is then a few concatenations instead of a template of 17 pieces.
+  // The part of the line that depends only on route, method and status is made once per combination.
   const fixed = new Map<string, Map<string, FixedPart[]>>();
+
+  // The same line assembled as bytes (LineBuffer.reserve): the level and the time up to the second are
+  // prepared once per second, the other fixed parts once.
+  let headSecond = -1;
+  let headBytes = { info: ascii(''), warn: ascii('') };
+  const afterTimeBytes = ascii(`Z${afterTime}"`);
+  const noIds = ascii('",');
+  const traceIdOpen = ascii('","trace_id":"');
+  const spanIdOpen = ascii('","span_id":"');
+  const idsClose = ascii('",');
+  const tailBytes = ascii(tail);
+  const fixedLength = head.info.length + ISO_TIME_MAX + afterTimeBytes.length + traceIdOpen.length + spanIdOpen.length + idsClose.length + NUMBER_TEXT_MAX + tailBytes.length;
+
   return (level, e) => {
     if (levels[level]! < logger.levelVal) return;
     let byMethod = fixed.get(e.quotedRoute);
@@ -164,15 +222,64 @@ function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
     let byStatus = byMethod.get(e.method);
     if (byStatus === undefined) byMethod.set(e.method, (byStatus = []));
     const mid = (byStatus[e.statusCode] ??= fixedPart(`"method":${JSON.stringify(e.method)},"route":${e.quotedRoute},"statusCode":${e.statusCode},"responseTimeMs":`));
-    const ids = e.traceId === undefined ? ',' : `,"trace_id":"${e.traceId}","span_id":"${e.spanId}",`;
     const ms = Number.isFinite(e.responseTimeMs) ? e.responseTimeMs : null;
-    const plain = e.plainReqId === true;
-    const line = head[level] + isoNow() + afterTime + (plain ? `"${e.reqId}"` : JSON.stringify(e.reqId)) + ids + mid.text + ms + tail;
+
     // Everything but the request id and the route is ASCII by construction (level, time, hex ids, numbers);
     // plain request ids are too (see AccessEntry.plainReqId).
-    if (plain && mid.ascii) stream.writeAscii(line);
-    else stream.write(line);
+    const traceId = e.traceId ?? '';
+    const spanId = e.spanId ?? '';
+    if (e.plainReqId === true && mid.ascii !== undefined && stream.reserve(fixedLength + e.reqId.length + traceId.length + spanId.length + mid.ascii.length)) {
+      const now = Date.now();
+      const millis = now % 1000;
+      if (now - millis !== headSecond) {
+        headSecond = now - millis;
+        const second = isoSecond(headSecond);
+        headBytes = { info: ascii(head.info + second), warn: ascii(head.warn + second) };
+      }
+      stream.bytes(headBytes[level]);
+      stream.digits(millis, 3);
+      stream.bytes(afterTimeBytes);
+      stream.ascii(e.reqId);
+      if (e.traceId === undefined) stream.bytes(noIds);
+      else {
+        stream.bytes(traceIdOpen);
+        stream.ascii(traceId);
+        stream.bytes(spanIdOpen);
+        stream.ascii(spanId);
+        stream.bytes(idsClose);
+      }
+      stream.bytes(mid.ascii);
+      writeNumber(stream, ms);
+      stream.bytes(tailBytes);
+      stream.endLine();
+      return;
+    }
+    const ids = e.traceId === undefined ? ',' : `,"trace_id":"${e.traceId}","span_id":"${e.spanId}",`;
+    stream.write(head[level] + isoNow() + afterTime + JSON.stringify(e.reqId) + ids + mid.text + ms + tail);
   };
+}
+
+/**
+ * A number as JSON.stringify writes it. The response time, a multiple of 0.01 below 21 474 837 ms, is written
+ * digit by digit from its hundredths (the text of a fraction otherwise comes from V8's double-to-string
+ * conversion); anything else, and null, as its text.
+ */
+function writeNumber(stream: LineBuffer, value: number | null): void {
+  if (value !== null && value >= 0) {
+    const hundredths = Math.round(value * 100);
+    if (hundredths <= 0x7fffffff && hundredths / 100 === value) {
+      const whole = (hundredths / 100) | 0;
+      const fraction = hundredths - whole * 100;
+      stream.digits(whole);
+      if (fraction !== 0) {
+        stream.byte(46); // .
+        if (fraction % 10 === 0) stream.digits(fraction / 10);
+        else stream.digits(fraction, 2);
+      }
+      return;
+    }
+  }
+  stream.ascii(String(value));
 }
 
 /**

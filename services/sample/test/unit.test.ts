@@ -304,6 +304,10 @@ describe('access log line', () => {
     ['info', entry({ plainReqId: true })],
     ['warn', entry({ plainReqId: true, reqId: 'load-42', traceId: undefined, spanId: undefined, statusCode: 500 })],
     ['info', entry({ plainReqId: true, route: '/v1/größe/:id', quotedRoute: JSON.stringify('/v1/größe/:id') })], // not ASCII: written as UTF-8
+    // Response times written digit by digit, and those written as their text.
+    ...[0, 0.01, 0.1, 0.5, 1, 1.05, 9.99, 12.3, 100, 1234.56, 21474836.47, 21474836.48, 1.005, 1e21, -1].map(
+      (responseTimeMs) => ['info', entry({ plainReqId: true, responseTimeMs })] as const,
+    ),
   ] as const)('is the line pino writes for the same fields (%s)', (level, e) => {
     // The service logger's own line writer against pino itself, same options, same fields.
     const direct = capture();
@@ -318,6 +322,45 @@ describe('access log line', () => {
     const strip = (l: string) => l.replace(/"time":"[^"]+"/, '"time":"T"');
     expect(strip(direct.lines[0]!)).toBe(strip(viaPino.lines[0]!));
     expect(JSON.parse(direct.lines[0]!)).toMatchObject({ level, service: 'sample-service', reqId: e.reqId, statusCode: e.statusCode, msg: 'request completed' });
+  });
+
+  test('writes any response time the service logs (hundredths of a millisecond) as pino does', () => {
+    const direct = capture();
+    const viaPino = capture();
+    const service = accessLogFor(createLogger('info', undefined, direct.buffer));
+    const reference = accessLogFor(createLogger('info', viaPino.buffer));
+    const elapsed = fc.oneof(fc.double({ min: 0, max: 1e8, noNaN: true }), fc.integer({ min: 0, max: 100_000 }).map((n) => n / 100));
+    fc.assert(
+      fc.property(elapsed, (ms) => {
+        const e = entry({ plainReqId: true, responseTimeMs: Math.round(ms * 100) / 100 }); // as app.ts rounds it
+        service('info', e);
+        reference('info', e);
+      }),
+      { numRuns: 3000 },
+    );
+    direct.buffer.flushSync();
+    viaPino.buffer.flushSync();
+    const strip = (l: string) => l.replace(/"time":"[^"]+"/, '"time":"T"');
+    expect(direct.lines.map(strip)).toEqual(viaPino.lines.map(strip));
+    expect(direct.lines).toHaveLength(3000);
+  });
+
+  test('the access line carries the ISO time of its millisecond, across seconds and levels', () => {
+    const c = capture();
+    const log = accessLogFor(createLogger('info', undefined, c.buffer));
+    const times = [1764050412000, 1764050412005, 1764050412045, 1764050412999, 1764050413000, 1764050413000, 1764028799999, 1764028800000, 1709164800007];
+    const now = jest.spyOn(Date, 'now');
+    try {
+      times.forEach((ms, i) => {
+        now.mockReturnValue(ms);
+        log(i % 2 === 0 ? 'info' : 'warn', entry({ plainReqId: true }));
+      });
+    } finally {
+      now.mockRestore();
+    }
+    c.buffer.flushSync();
+    expect(c.lines.map((l) => (JSON.parse(l) as { time: string; level: string }).time)).toEqual(times.map((ms) => new Date(ms).toISOString()));
+    expect(c.lines.map((l) => (JSON.parse(l) as { level: string }).level)).toEqual(times.map((_, i) => (i % 2 === 0 ? 'info' : 'warn')));
   });
 
   test('respects the level: nothing below it is written', () => {
@@ -356,18 +399,34 @@ describe('access log line', () => {
     expect(writes.some((w) => w.length === Buffer.byteLength(lines[1]!))).toBe(true);
   });
 
-  test('LineBuffer.writeAscii writes the same bytes as write for ASCII, in order with write, and hands over a line longer than a chunk on its own', () => {
+  test('LineBuffer: a line assembled in place (reserve, bytes, ascii, byte, digits, endLine) gives the same bytes as write, in order with it', () => {
     const writes: Buffer[] = [];
     const buffer = new LineBuffer({ write: (chunk) => (writes.push(Buffer.from(chunk)), true), flushSync: () => undefined });
-    const lines = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? `{"n":${i},"text":"${'ü€'.repeat(i % 40)}"}\n` : `{"n":${i},"pad":"${'x'.repeat(i % 90)}"}\n`));
-    lines.splice(300, 0, `{"big":"${'a'.repeat(70_000)}"}\n`);
-    for (const l of lines) {
-      if (/^[\x00-\x7f]*$/.test(l)) buffer.writeAscii(l);
-      else buffer.write(l);
+    const expected: string[] = [];
+    for (let i = 0; i < 900; i++) {
+      if (i % 3 === 0) {
+        const line = `{"n":${i},"text":"${'ü€'.repeat(i % 40)}"}\n`;
+        buffer.write(line);
+        expected.push(line);
+        continue;
+      }
+      const pad = 'x'.repeat(i % 90);
+      const digits = [i, i % 7, 2 ** 31 - 1 - i] as const;
+      expect(buffer.reserve(200)).toBe(true);
+      buffer.bytes(Buffer.from('{"n":', 'latin1'));
+      buffer.digits(digits[0]);
+      buffer.ascii(`,"pad":"${pad}","z":`);
+      buffer.digits(digits[1], 3);
+      buffer.byte(44); // ,
+      buffer.digits(digits[2]);
+      buffer.ascii('}\n');
+      buffer.endLine();
+      expected.push(`{"n":${i},"pad":"${pad}","z":${String(digits[1]).padStart(3, '0')},${digits[2]}}\n`);
     }
+    expect(buffer.reserve(70_000)).toBe(false); // more than a chunk can hold: the caller writes it with write()
     buffer.flushSync();
-    expect(Buffer.concat(writes).toString('utf8')).toBe(lines.join(''));
-    expect(writes.some((w) => w.length === lines[300]!.length)).toBe(true);
+    expect(writes.length).toBeGreaterThan(2); // handed over in chunks, as write() does
+    expect(Buffer.concat(writes).toString('utf8')).toBe(expected.join(''));
   });
 
   test('log time is the ISO form of the current millisecond', () => {
