@@ -29,10 +29,10 @@ export async function startProcess(file: string, env: Record<string, string>, po
   return p;
 }
 
-/** The bare fastify baseline (baseline.ts), bundled like the service; returns the file. */
+/** The bare fastify baseline (baseline.ts), bundled like the service; returns the file. Its source map (file.map, not linked) names it in bench:profile. */
 export async function buildBaseline(name: string): Promise<string> {
   const file = join(tmpdir(), `${name}-baseline.js`);
-  await build({ entryPoints: [join(__dirname, 'baseline.ts')], outfile: file, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, external: ['pg-native'], logLevel: 'error' });
+  await build({ entryPoints: [join(__dirname, 'baseline.ts')], outfile: file, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, sourcemap: 'external', external: ['pg-native'], logLevel: 'error' });
   return file;
 }
 

@@ -52,6 +52,13 @@ const REPEAT = Number(process.env['BENCH_REPEAT'] ?? 3);
 const OTHER_BUNDLE = process.env['BENCH_OTHER_BUNDLE'];
 /** A folder to keep the callgrind dumps in (for callgrind_annotate); by default they are deleted. */
 const DUMPS_DIR = process.env['BENCH_DUMPS_DIR'];
+/**
+ * More node flags for the processes under valgrind, e.g. '--perf-basic-prof' to name JIT code in a
+ * dump (V8 writes /tmp/perf-<pid>.map; see bench/profile.ts).
+ */
+const NODE_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((flag) => flag !== '');
+/** More valgrind options, e.g. '--dump-instr=yes' (costs per instruction address, for bench/profile.ts). */
+const VALGRIND_FLAGS = (process.env['BENCH_VALGRIND_FLAGS'] ?? '').split(/\s+/).filter((flag) => flag !== '');
 if (OTHER_BUNDLE !== undefined && !existsSync(OTHER_BUNDLE)) throw new Error(`BENCH_OTHER_BUNDLE=${OTHER_BUNDLE}: no such file (give the path of another build's server.js)`);
 for (const [name, value] of Object.entries({ BENCH_CONNECTIONS: CONNECTIONS, BENCH_WARMUP_REQUESTS: WARMUP, BENCH_REQUESTS: REQUESTS, BENCH_PARALLEL: PARALLEL, BENCH_REPEAT: REPEAT })) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1, got "${process.env[name]}"`);
@@ -132,7 +139,7 @@ function readDump(file: string): { total: number; main: number; compile: number 
 async function measure(run: Run, attempt: number, dir: string): Promise<Counts> {
   const port = await freePort();
   const out = join(dir, `${run.label.replace(/[^a-z0-9]+/gi, '-')}-${attempt}`);
-  const child: ChildProcess = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, '--no-concurrent-recompilation', run.file], {
+  const child: ChildProcess = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, ...VALGRIND_FLAGS, process.execPath, '--no-concurrent-recompilation', ...NODE_FLAGS, run.file], {
     env: { PATH: process.env['PATH'] ?? '', ...run.env, ...VGDB_ENV, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
