@@ -27,7 +27,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { deleteRedisPrefix, dropSchema, freePort, migrateSchema, PG_URL, REDIS_URL, uniqueName, waitFor } from '../test/helpers';
 import { BUNDLE, buildBaseline, createOrder, request, scenarios, serviceEnv, startOtlpSink, startProcess, type Scenario } from './common';
@@ -49,7 +49,7 @@ const REPEAT = Number(process.env['BENCH_REPEAT'] ?? 3);
  * Another build of the service (its dist/server.js, e.g. one saved before a change) counted on the read
  * scenarios in the same run: an A/B of a change, each run of it interleaved with this build's.
  */
-const OTHER_BUNDLE = process.env['BENCH_OTHER_BUNDLE'];
+const OTHER_BUNDLE = process.env['BENCH_OTHER_BUNDLE'] === undefined ? undefined : resolve(process.env['BENCH_OTHER_BUNDLE']);
 /** A folder to keep the callgrind dumps in (for callgrind_annotate); by default they are deleted. */
 const DUMPS_DIR = process.env['BENCH_DUMPS_DIR'];
 /**
@@ -141,6 +141,7 @@ async function measure(run: Run, attempt: number, dir: string): Promise<Counts> 
   const out = join(dir, `${run.label.replace(/[^a-z0-9]+/gi, '-')}-${attempt}`);
   const child: ChildProcess = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, ...VALGRIND_FLAGS, process.execPath, '--no-concurrent-recompilation', ...NODE_FLAGS, run.file], {
     env: { PATH: process.env['PATH'] ?? '', ...run.env, ...VGDB_ENV, PORT: String(port) },
+    cwd: dir, // what V8 writes to its working directory (isolate-*.log with --perf-basic-prof) goes with the dumps
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   running.add(child);
