@@ -181,6 +181,20 @@ describe('OTLP protobuf encoding: the bytes the SDK serializer writes', () => {
     expect(bytes.readDoubleLE(231)).toBe(0.5);
     expect(w.pos).toBe(239);
   });
+
+  test('the writer: ids as their bytes from hex in either case; strings as UTF-8 at every length around the one-byte length', () => {
+    const id = '0123456789abcdefABCDEF00ff7f8090';
+    const w = new ProtoWriter(1);
+    w.hexBytes(id);
+    expect(Buffer.from(w.buf.subarray(0, w.pos))).toEqual(Buffer.concat([Buffer.from([16]), Buffer.from(id, 'hex')]));
+    for (const text of ['a'.repeat(127), 'a'.repeat(128), `${'a'.repeat(126)}é`, `é${'a'.repeat(20)}`, 'route /v1/orders/:id']) {
+      const s = new ProtoWriter(1);
+      s.string(text);
+      const utf8 = Buffer.from(text, 'utf8');
+      const length = utf8.length < 128 ? Buffer.from([utf8.length]) : Buffer.from([(utf8.length & 0x7f) | 0x80, utf8.length >>> 7]);
+      expect(Buffer.from(s.buf.subarray(0, s.pos))).toEqual(Buffer.concat([length, utf8]));
+    }
+  });
 });
 
 /** A provider of the service's tracer whose finished spans are kept. */
