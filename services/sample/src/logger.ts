@@ -179,16 +179,17 @@ export function accessLogFor(logger: Logger): AccessLog {
   );
 }
 
+/** The bytes of an ASCII text. */
+const bytesOf = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+
 /** The part of an access line fixed by route, method and status: its text, and its bytes when it is all ASCII. */
 interface FixedPart {
   readonly text: string;
-  readonly ascii: Uint8Array | undefined;
+  readonly bytes: Uint8Array | undefined;
 }
 function fixedPart(text: string): FixedPart {
-  return { text, ascii: /^[\x00-\x7f]*$/.test(text) ? Buffer.from(text, 'latin1') : undefined };
+  return { text, bytes: /^[\x00-\x7f]*$/.test(text) ? bytesOf(text) : undefined };
 }
-
-const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 
 /** Room for the ISO time (24 characters; 27 for years past 9999). */
 const ISO_TIME_MAX = 27;
@@ -206,13 +207,13 @@ function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
   // The same line assembled as bytes (LineBuffer.reserve): the level and the time up to the second are
   // prepared once per second, the other fixed parts once.
   let headSecond = -1;
-  let headBytes = { info: ascii(''), warn: ascii('') };
-  const afterTimeBytes = ascii(`Z${afterTime}"`);
-  const noIds = ascii('",');
-  const traceIdOpen = ascii('","trace_id":"');
-  const spanIdOpen = ascii('","span_id":"');
-  const idsClose = ascii('",');
-  const tailBytes = ascii(tail);
+  let headBytes = { info: bytesOf(''), warn: bytesOf('') };
+  const afterTimeBytes = bytesOf(`Z${afterTime}"`);
+  const noIds = bytesOf('",');
+  const traceIdOpen = bytesOf('","trace_id":"');
+  const spanIdOpen = bytesOf('","span_id":"');
+  const idsClose = bytesOf('",');
+  const tailBytes = bytesOf(tail);
   const fixedLength = head.info.length + ISO_TIME_MAX + afterTimeBytes.length + traceIdOpen.length + spanIdOpen.length + idsClose.length + NUMBER_TEXT_MAX + tailBytes.length;
 
   return (level, e) => {
@@ -228,13 +229,13 @@ function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
     // plain request ids are too (see AccessEntry.plainReqId).
     const traceId = e.traceId ?? '';
     const spanId = e.spanId ?? '';
-    if (e.plainReqId === true && mid.ascii !== undefined && stream.reserve(fixedLength + e.reqId.length + traceId.length + spanId.length + mid.ascii.length)) {
+    if (e.plainReqId === true && mid.bytes !== undefined && stream.reserve(fixedLength + e.reqId.length + traceId.length + spanId.length + mid.bytes.length)) {
       const now = Date.now();
       const millis = now % 1000;
       if (now - millis !== headSecond) {
         headSecond = now - millis;
         const second = isoSecond(headSecond);
-        headBytes = { info: ascii(head.info + second), warn: ascii(head.warn + second) };
+        headBytes = { info: bytesOf(head.info + second), warn: bytesOf(head.warn + second) };
       }
       stream.bytes(headBytes[level]);
       stream.digits(millis, 3);
@@ -248,7 +249,7 @@ function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
         stream.ascii(spanId);
         stream.bytes(idsClose);
       }
-      stream.bytes(mid.ascii);
+      stream.bytes(mid.bytes);
       writeNumber(stream, ms);
       stream.bytes(tailBytes);
       stream.endLine();
