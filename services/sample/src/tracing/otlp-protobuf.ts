@@ -131,14 +131,12 @@ export class ProtoWriter {
   }
 
   /**
-   * A string as UTF-8, length first. ASCII strings shorter than 128 characters (keys, names, routes, cache
-   * keys: one length byte) are copied char by char, which costs less than a call into Buffer#write; longer
-   * ones, and any with other chars, are encoded by Buffer behind a one-byte length that is widened when it
-   * needs more.
+   * A string as UTF-8, length first. Short ASCII strings (keys, names) are copied char by char; longer ones, and
+   * any with other chars, are encoded by Buffer behind a one-byte length that is widened when it needs more.
    */
   string(value: string): void {
     const length = value.length;
-    if (length < 128) {
+    if (length < 16) {
       this.ensure(length + 1);
       const buf = this.buf;
       let pos = this.pos;
@@ -176,7 +174,7 @@ export class ProtoWriter {
     this.ensure(length);
     const buf = this.buf;
     let pos = this.pos;
-    for (let i = 0; i < hex.length; i += 2) buf[pos++] = (HEX_VALUE[hex.charCodeAt(i)]! << 4) | HEX_VALUE[hex.charCodeAt(i + 1)]!;
+    for (let i = 0; i < hex.length; i += 2) buf[pos++] = (hexDigit(hex.charCodeAt(i)) << 4) | hexDigit(hex.charCodeAt(i + 1));
     this.pos = pos;
   }
 
@@ -224,11 +222,10 @@ function varintSize(value: number): number {
   return size;
 }
 
-/** The value of each hex digit by its char code (0-9, a-f, A-F); a table costs less than comparing ranges. */
-const HEX_VALUE = new Uint8Array(128);
-for (let digit = 0; digit < 16; digit++) {
-  HEX_VALUE[digit.toString(16).charCodeAt(0)] = digit;
-  HEX_VALUE[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
+function hexDigit(code: number): number {
+  if (code <= 57) return code - 48; // 0-9
+  if (code >= 97) return code - 87; // a-f
+  return code - 55; // A-F
 }
 
 /** [seconds, nanoseconds] as fixed64 nanoseconds since the epoch, exact (no product above 2^53). */
