@@ -146,15 +146,17 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
   // requestCompleted (see ObservingLogController). What depends only on the route is made once per route.
   const accessLog = accessLogFor(logger);
   const observations = new Map<string, RouteObservation>();
+  const observationOf = (template: string): RouteObservation => {
+    let route = observations.get(template);
+    if (route === undefined) observations.set(template, (route = routeObservation(template, true)));
+    return route;
+  };
   const unmatched = routeObservation('unmatched', false);
   const routeOf = (request: FastifyRequest): RouteObservation => {
     if (request.observation !== null) return request.observation;
     // Not through a handler: rejected before it (400, 413, 415) or no route (404). Rare: a getter is fine here.
-    if (request.is404) return unmatched;
-    const url = request.routeOptions.url ?? 'unmatched';
-    let route = observations.get(url);
-    if (route === undefined) observations.set(url, (route = routeObservation(url, true)));
-    return route;
+    const url = request.is404 ? undefined : request.routeOptions.url;
+    return url === undefined ? unmatched : observationOf(url);
   };
   const observe = (request: FastifyRequest, reply: FastifyReply): void => {
     const route = routeOf(request);
@@ -242,12 +244,10 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
   // routes fastify adds for GET ones and those of @fastify/swagger included.
   app.decorateRequest('observation', null);
   app.addHook('onRoute', (options) => {
-    let route = observations.get(options.url);
-    if (route === undefined) observations.set(options.url, (route = routeObservation(options.url, true)));
-    const known = route;
+    const route = observationOf(options.url);
     const handler = options.handler;
     options.handler = function (this: FastifyInstance, request, reply) {
-      request.observation = known;
+      request.observation = route;
       return handler.call(this, request, reply);
     };
   });

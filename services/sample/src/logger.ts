@@ -209,12 +209,11 @@ function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
   let headSecond = -1;
   let headBytes = { info: bytesOf(''), warn: bytesOf('') };
   const afterTimeBytes = bytesOf(`Z${afterTime}"`);
-  const noIds = bytesOf('",');
+  const quoteComma = bytesOf('",'); // after the request id, or after the span id when there are trace ids
   const traceIdOpen = bytesOf('","trace_id":"');
   const spanIdOpen = bytesOf('","span_id":"');
-  const idsClose = bytesOf('",');
   const tailBytes = bytesOf(tail);
-  const fixedLength = head.info.length + ISO_TIME_MAX + afterTimeBytes.length + traceIdOpen.length + spanIdOpen.length + idsClose.length + NUMBER_TEXT_MAX + tailBytes.length;
+  const fixedLength = head.info.length + ISO_TIME_MAX + afterTimeBytes.length + traceIdOpen.length + spanIdOpen.length + quoteComma.length + NUMBER_TEXT_MAX + tailBytes.length;
 
   return (level, e) => {
     if (levels[level]! < logger.levelVal) return;
@@ -241,14 +240,13 @@ function directAccessLog(logger: Logger, stream: LineBuffer): AccessLog {
       stream.digits(millis, 3);
       stream.bytes(afterTimeBytes);
       stream.ascii(e.reqId);
-      if (e.traceId === undefined) stream.bytes(noIds);
-      else {
+      if (e.traceId !== undefined) {
         stream.bytes(traceIdOpen);
         stream.ascii(traceId);
         stream.bytes(spanIdOpen);
         stream.ascii(spanId);
-        stream.bytes(idsClose);
       }
+      stream.bytes(quoteComma);
       stream.bytes(mid.bytes);
       writeNumber(stream, ms);
       stream.bytes(tailBytes);
