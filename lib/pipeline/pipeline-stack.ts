@@ -123,10 +123,14 @@ export class PipelineStack extends Stack {
       usePipelineRoleForActions: true,
       synth,
       codeBuildDefaults: {
-        buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL, privileged: false },
+        buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_8_0, computeType: codebuild.ComputeType.SMALL, privileged: false },
         partialBuildSpec: codebuild.BuildSpec.fromObject({
           env: { shell: 'bash' },
-          phases: { install: { 'runtime-versions': { nodejs: 22 } } },
+          // Node 24 (docs/adr/0011): every `npm run`/`npx` after `npm ci` runs the lock-pinned Node 24 of the
+          // root devDependency `node` (npm puts node_modules/.bin first on PATH), whatever the image's own Node.
+          // The image's Node runs npm itself and the generated self-mutation and asset steps (global
+          // aws-cdk / cdk-assets, no `npm ci`): standard:8.0 lists nodejs 24 among its runtimes.
+          phases: { install: { 'runtime-versions': { nodejs: 24 } } },
         }),
         logging: { cloudWatch: { logGroup: this.store.logGroup } },
         timeout: Duration.minutes(30),

@@ -209,7 +209,9 @@ export class SmokeTestStack extends Stack {
       securityGroups: [this.securityGroup],
       encryptionKey: key,
       environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
+        // Runs only bash, curl, jq and the AWS CLI: no Node is started, so no runtime-versions pin (a
+        // test keeps node/npm/npx out of its commands; docs/adr/0011).
+        buildImage: codebuild.LinuxBuildImage.STANDARD_8_0,
         computeType: codebuild.ComputeType.SMALL,
         privileged: false,
         environmentVariables: {

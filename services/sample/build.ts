@@ -17,7 +17,7 @@ build({
   outfile,
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node24',
   format: 'cjs',
   minify: true,
   sourcemap: 'linked',

@@ -32,7 +32,7 @@ export async function startProcess(file: string, env: Record<string, string>, po
 /** The bare fastify baseline (baseline.ts), bundled like the service; returns the file. Its source map (file.map, not linked) names it in bench:profile. */
 export async function buildBaseline(name: string): Promise<string> {
   const file = join(tmpdir(), `${name}-baseline.js`);
-  await build({ entryPoints: [join(__dirname, 'baseline.ts')], outfile: file, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, sourcemap: 'external', external: ['pg-native'], logLevel: 'error' });
+  await build({ entryPoints: [join(__dirname, 'baseline.ts')], outfile: file, bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true, sourcemap: 'external', external: ['pg-native'], logLevel: 'error' });
   return file;
 }
 

@@ -19,8 +19,17 @@ test('every base image is pinned to an exact version (no latest, no floating maj
     expect(base).toMatch(/:/);
     expect(base).not.toMatch(/:latest$/);
   }
-  expect(args['NODE_VERSION']).toMatch(/^(22|24)\.\d+\.\d+$/); // a supported LTS line, exact patch version
-  expect(finalStage).toMatch(/^gcr\.io\/distroless\/nodejs(22|24)-debian12:nonroot/);
+});
+
+test('build and runtime stages are on the Node 24 line, the one the tests and the bundle target use', () => {
+  const bases = lines.filter((l) => l.startsWith('FROM ')).map((l) => l.split(/\s+/)[1]!);
+  expect(args['NODE_VERSION']).toMatch(/^24\.\d+\.\d+$/); // exact patch version of the Node 24 LTS line
+  // the same Node as the root package.json's exact-pinned `node` devDependency (what `npm test` runs on)
+  const root = JSON.parse(readFileSync(join(SERVICE_ROOT, '..', '..', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  expect(args['NODE_VERSION']).toBe(root.devDependencies['node']);
+  expect(bases).toEqual(['node:${NODE_VERSION}-trixie-slim', 'gcr.io/distroless/nodejs24-debian13:nonroot']);
+  // esbuild's syntax target for the bundle that runs on that image
+  expect(/^\s*target: '([^']+)',$/m.exec(readFileSync(join(SERVICE_ROOT, 'build.ts'), 'utf8'))?.[1]).toBe('node24');
 });
 
 test('final stage runs as a non-root user and has no package manager', () => {

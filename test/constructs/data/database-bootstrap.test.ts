@@ -43,6 +43,11 @@ describe('DatabaseBootstrap', () => {
     });
   });
 
+  test('every function it adds, the provider framework\'s too, runs on Node.js 24', () => {
+    const runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Runtime as string);
+    expect(runtimes).toEqual(['nodejs24.x', 'nodejs24.x']);
+  });
+
   test('its security group sends only HTTPS to the VPC CIDR and Postgres to the database security group', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('Database bootstrap'),

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { parse as parseYaml } from 'yaml';
 import { loadPipelineConfig } from '../../../lib/config';
 import type { OpenFinding } from '../../../lib/compliance/validation-report';
 import { DEFAULT_CANARY_STEPS } from '../../../constructs/delivery';
@@ -229,6 +230,28 @@ describe('PipelineStack', () => {
     expect(synth.indexOf('npm test')).toBeLessThan(indexOf(synth, 'cdk synth'));
   });
 
+  test('every pipeline CodeBuild project (synth, image, self-mutation, assets, invokers) runs on standard:8.0 with Node 24', () => {
+    expect(projects().length).toBeGreaterThanOrEqual(5);
+    for (const [id, project] of projects()) {
+      // inline JSON, or (asset publishing) a YAML file in the cloud assembly that the template names
+      const inline = project.Properties.Source.BuildSpec as string;
+      const file = inline.startsWith('buildspec-') ? fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' }).find((f) => path.basename(f) === inline) : undefined;
+      const spec = parseYaml(file ? fs.readFileSync(path.join(assemblyDirectory, file), 'utf8') : inline) as { phases: { install?: { 'runtime-versions'?: unknown } } };
+      expect({ id, image: project.Properties.Environment.Image, runtimes: spec.phases.install?.['runtime-versions'] })
+        .toEqual({ id, image: 'aws/codebuild/standard:8.0', runtimes: { nodejs: 24 } });
+    }
+  });
+
+  test('the synth and image steps run npm ci before any npm script or npx (which then run the lock-pinned Node 24)', () => {
+    for (const commands of [commandsOf(projectWith('cdk synth')), commandsOf(projectWith('docker build'))]) {
+      const install = commands.indexOf('npm ci --no-audit --no-fund');
+      expect(install).toBeGreaterThanOrEqual(0);
+      const usesNode = commands.map((c, i) => [c, i] as const).filter(([c]) => /\b(npm (test|run)|npx)\b/.test(c));
+      expect(usesNode.length).toBeGreaterThan(0);
+      for (const [command, index] of usesNode) expect({ command, afterNpmCi: index > install }).toEqual({ command, afterNpmCi: true });
+    }
+  });
+
   test('the image step tests the service, pushes under the commit id, gates on CRITICAL scan findings and hands over the digest', () => {
     const image = projectWith('docker build');
     const commands = commandsOf(image);
@@ -294,6 +317,15 @@ describe('PipelineStack', () => {
       })] },
     });
     runner.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test.each([0, 1])('stage %i: the smoke-test runner is on standard:8.0 and starts no Node (no node, npm or npx in its commands)', (index) => {
+    const runner = Template.fromStack(stack.stages[index].smokeTests);
+    const [project] = Object.values(runner.findResources('AWS::CodeBuild::Project')) as Resource[];
+    expect(project.Properties.Environment.Image).toBe('aws/codebuild/standard:8.0');
+    const commands = commandsOf(project);
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) expect({ command, startsNode: /\b(node|npm|npx)\b/.test(command) }).toEqual({ command, startsNode: false });
   });
 
   describe('the runner waits for the rollout before the HTTP checks', () => {
