@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
 import { validationFailure } from '../core/validation';
 import { parseIpv4Cidr } from '../network/cidr';
-import { PINNED_ADDON_VERSIONS, type AddonVersions } from './addon-versions';
+import { ADDON_NAMES, EKS_ADDON_VERSION_FORMAT, type AddonVersionPins } from './addon-versions';
 
 /** Sizing of the managed node group that runs the platform and its workloads. */
 export interface NodePoolOptions {
@@ -68,10 +68,20 @@ export interface PlatformClusterProps {
   /** @default - see NodePoolOptions */
   readonly nodePool?: NodePoolOptions;
   /**
-   * Add-on versions; must be offered by EKS for `version`.
-   * @default - PINNED_ADDON_VERSIONS for the Kubernetes version
+   * Explicit versions for the managed add-ons (vpc-cni, coredns, kube-proxy,
+   * eks-pod-identity-agent), each optional. An unset add-on gets no `AddonVersion` in the
+   * template: EKS installs a version it offers for `version` when the add-on is created, and
+   * later deployments leave it as it is until you pin a version here (ADR 0010).
+   *
+   * A pin must be an exact `vX.Y.Z-eksbuild.N` that EKS offers for `version`; read it from
+   * `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>` (a version EKS
+   * does not offer fails the add-on creation and rolls the stack back). kube-proxy's minor
+   * version must equal `version`. Bad input fails synth. A complete object of the deprecated
+   * `AddonVersions` type is still accepted. Pin every add-on before changing `version`: an
+   * unpinned add-on is not upgraded with the cluster.
+   * @default - no pins: EKS chooses each version at creation
    */
-  readonly addonVersions?: AddonVersions;
+  readonly addonVersions?: AddonVersionPins;
   /**
    * What happens to the keys and log group when they leave the stack.
    * @default RemovalPolicy.RETAIN
@@ -96,8 +106,10 @@ const ALL_CONTROL_PLANE_LOGS = [
  * - access entries only, and no implicit cluster-admin for whoever deploys it;
  * - a managed node group (AL2023) in private subnets, IMDSv2 required with hop limit 1 (pods
  *   cannot borrow the node's credentials), root volumes encrypted with a customer key;
- * - pinned managed add-ons: VPC CNI with network-policy enforcement (its AWS rights through
- *   Pod Identity, not the node role), CoreDNS, kube-proxy and the Pod Identity agent;
+ * - managed add-ons: VPC CNI with network-policy enforcement (its AWS rights through Pod
+ *   Identity, not the node role), CoreDNS, kube-proxy and the Pod Identity agent; their versions
+ *   are EKS's choice for the Kubernetes version at creation unless pinned with `addonVersions`
+ *   (ADR 0010);
  * - the kubectl handler in private subnets, reaching the API server through the VPC.
  */
 export class PlatformCluster extends Construct implements ec2.IConnectable {
@@ -123,7 +135,7 @@ export class PlatformCluster extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: PlatformClusterProps) {
     super(scope, id);
     const publicCidrs = props.publicEndpointAllowedCidrs ?? [];
-    const addonVersions = props.addonVersions ?? PINNED_ADDON_VERSIONS[props.version.version];
+    const addonVersions: AddonVersionPins = props.addonVersions ?? {};
     validateClusterProps(this, props, publicCidrs, addonVersions);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const stack = Stack.of(this);
@@ -262,7 +274,15 @@ export class PlatformCluster extends Construct implements ec2.IConnectable {
     this.addAddon('CoreDns', 'coredns', addonVersions.coreDns).node.addDependency(this.nodegroup);
   }
 
-  private addAddon(id: string, addonName: string, addonVersion: string, configurationValues?: Record<string, unknown>): eks.Addon {
+  /**
+   * One managed add-on. Without `addonVersion` the AWS::EKS::Addon has no AddonVersion (EKS chooses
+   * at creation). `preserveOnDelete: false`: removing the add-on from the template, or deleting the
+   * stack, removes its software from the cluster too. ResolveConflicts stays unset (eks.Addon has
+   * no such prop): the cluster has no self-managed add-ons (`bootstrapSelfManagedAddons: false`), so
+   * creation has nothing to conflict with; on a later version change EKS's "None" handling applies,
+   * where an update that meets hand-made changes may fail (and roll back) rather than overwrite them.
+   */
+  private addAddon(id: string, addonName: string, addonVersion: string | undefined, configurationValues?: Record<string, unknown>): eks.Addon {
     return new eks.Addon(this, id, {
       cluster: this.cluster,
       addonName,
@@ -273,7 +293,7 @@ export class PlatformCluster extends Construct implements ec2.IConnectable {
   }
 }
 
-function validateClusterProps(scope: Construct, props: PlatformClusterProps, publicCidrs: string[], addonVersions: AddonVersions | undefined): void {
+function validateClusterProps(scope: Construct, props: PlatformClusterProps, publicCidrs: string[], addonVersions: AddonVersionPins): void {
   const fail = validationFailure('PlatformCluster', scope.node.path);
   for (const cidr of publicCidrs) {
     if (Token.isUnresolved(cidr)) continue;
@@ -281,18 +301,39 @@ function validateClusterProps(scope: Construct, props: PlatformClusterProps, pub
     if (!parsed) fail(`publicEndpointAllowedCidrs has "${cidr}", which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
     if (parsed!.prefix < 16) fail(`publicEndpointAllowedCidrs has "${cidr}", which opens the API server to too wide a range (wider than /16). Fix: list only your egress CIDRs, or leave it empty for a private endpoint.`);
   }
-  if (!addonVersions) {
-    fail(`no pinned add-on versions for Kubernetes ${props.version.version}. Fix: pass addonVersions or add a row to PINNED_ADDON_VERSIONS (known: ${Object.keys(PINNED_ADDON_VERSIONS).join(', ')}).`);
-  }
-  const kubeProxyMinor = /^v(\d+\.\d+)\./.exec(addonVersions!.kubeProxy)?.[1];
-  if (kubeProxyMinor !== props.version.version) {
-    fail(`kube-proxy add-on ${addonVersions!.kubeProxy} does not match Kubernetes ${props.version.version}. Fix: use a v${props.version.version}.x-eksbuild.N version.`);
-  }
+  validateAddonVersions(fail, addonVersions, props.version.version);
   const pool = props.nodePool ?? {};
   const minSize = pool.minSize ?? 2;
   const desired = pool.desiredSize ?? minSize;
   const max = pool.maxSize ?? minSize * 2;
   if (!(minSize >= 1 && minSize <= desired && desired <= max)) {
     fail(`nodePool sizes must satisfy 1 <= minSize <= desiredSize <= maxSize (got ${minSize}/${desired}/${max}).`);
+  }
+}
+
+/** Pins are optional; a pin that is set must be a literal, exact EKS build, and kube-proxy's must match the cluster's minor. */
+function validateAddonVersions(fail: (message: string) => never, pins: AddonVersionPins, kubernetesVersion: string): void {
+  const known = Object.keys(ADDON_NAMES);
+  for (const key of Object.keys(pins)) {
+    if (!known.includes(key)) fail(`addonVersions has the unknown key "${key}". Fix: use only ${known.join(', ')}.`);
+  }
+  for (const key of known as (keyof AddonVersionPins)[]) {
+    const value: unknown = pins[key];
+    if (value === undefined) continue;
+    const setting = `addonVersions.${key}`;
+    const listCommand = `aws eks describe-addon-versions --kubernetes-version ${kubernetesVersion} --addon-name ${ADDON_NAMES[key]}`;
+    if (typeof value === 'string' && Token.isUnresolved(value)) {
+      fail(`${setting} is a value only known at deploy time (a token). Fix: write the exact version literally (vX.Y.Z-eksbuild.N from \`${listCommand}\`), so it is reviewed in the template.`);
+    }
+    if (typeof value !== 'string' || !EKS_ADDON_VERSION_FORMAT.test(value)) {
+      fail(`${setting} is ${JSON.stringify(value)}, which is not an exact EKS add-on version (a literal vX.Y.Z-eksbuild.N). Fix: use a version listed by \`${listCommand}\`, or leave ${setting} unset so EKS chooses at creation.`);
+    }
+  }
+  const kubeProxy = pins.kubeProxy;
+  if (kubeProxy !== undefined) {
+    const minor = /^v(\d+\.\d+)\./.exec(kubeProxy)![1];
+    if (minor !== kubernetesVersion) {
+      fail(`addonVersions.kubeProxy is "${kubeProxy}", whose minor version ${minor} does not match the cluster's Kubernetes ${kubernetesVersion}. Fix: use a v${kubernetesVersion}.x-eksbuild.N version listed by \`aws eks describe-addon-versions --kubernetes-version ${kubernetesVersion} --addon-name kube-proxy\`, or leave addonVersions.kubeProxy unset.`);
+    }
   }
 }

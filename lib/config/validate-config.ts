@@ -98,7 +98,7 @@ export function validatePlatformConfig(config: PlatformConfig): PlatformConfig {
   // Cluster
   const cluster = config.cluster;
   if (!SUPPORTED_KUBERNETES_VERSIONS.includes(cluster.kubernetesVersion)) {
-    problem('cluster.kubernetesVersion', cluster.kubernetesVersion, `is not supported; supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')} (each needs its @aws-cdk/lambda-layer-kubectl-vNN package and pinned add-on versions)`, `set cluster.kubernetesVersion to "${SUPPORTED_KUBERNETES_VERSIONS[SUPPORTED_KUBERNETES_VERSIONS.length - 1]}"`);
+    problem('cluster.kubernetesVersion', cluster.kubernetesVersion, `is not supported; supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')} (each needs its @aws-cdk/lambda-layer-kubectl-vNN package; add-on versions are EKS's choice at creation, ADR 0010)`, `set cluster.kubernetesVersion to "${SUPPORTED_KUBERNETES_VERSIONS[SUPPORTED_KUBERNETES_VERSIONS.length - 1]}"`);
   }
   if (!ENDPOINT_ACCESS.includes(cluster.endpointAccess)) {
     problem('cluster.endpointAccess', cluster.endpointAccess, `must be one of ${ENDPOINT_ACCESS.join(', ')}`, 'set cluster.endpointAccess to "private"');

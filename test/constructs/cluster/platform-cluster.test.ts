@@ -4,12 +4,24 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PINNED_ADDON_VERSIONS, PlatformCluster, type PlatformClusterProps } from '../../../constructs/cluster';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { PINNED_ADDON_VERSIONS, PlatformCluster, type AddonVersions, type PlatformClusterProps } from '../../../constructs/cluster';
 import { ZeroTrustVpc } from '../../../constructs/network';
 import { createTestApp, synthWithGate } from '../../support/test-app';
 
 /** Matches an Fn::Join whose literal parts contain `text`. */
 const joinContaining = (text: string) => Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp(text)])]) });
+
+/** The AWS::EKS::Addon properties of each add-on in `template`, by add-on name. */
+function addonsByName(template: Template): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.values(template.findResources('AWS::EKS::Addon'))
+    .map((resource) => [resource.Properties.AddonName as string, resource.Properties as Record<string, unknown>]));
+}
+
+/** AddonVersion of each add-on in `template`, by add-on name (undefined: EKS chooses at creation). */
+function addonVersionsByName(template: Template): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(addonsByName(template)).map(([name, properties]) => [name, properties.AddonVersion]));
+}
 
 function clusterStack(props: Partial<PlatformClusterProps> = {}, id = 'Eks') {
   const app = createTestApp();
@@ -146,11 +158,29 @@ describe('PlatformCluster', () => {
     template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'eks-pod-identity-agent' });
   });
 
-  test.each(Object.entries(PINNED_ADDON_VERSIONS['1.36']))('add-on %s is pinned to %s', (_key, version) => {
-    template.hasResourceProperties('AWS::EKS::Addon', { AddonVersion: version });
+  test('by default no add-on has an AddonVersion: EKS chooses a version it offers for 1.36 at creation (ADR 0010)', () => {
+    expect(addonVersionsByName(template)).toEqual({
+      'coredns': undefined,
+      'eks-pod-identity-agent': undefined,
+      'kube-proxy': undefined,
+      'vpc-cni': undefined,
+    });
+    for (const properties of Object.values(addonsByName(template))) {
+      expect(Object.keys(properties)).not.toContain('AddonVersion');
+    }
   });
 
-  test('no self-managed add-ons: networking comes only from the pinned managed add-ons', () => {
+  test('add-ons are removed with the stack (PreserveOnDelete false) and set no ResolveConflicts', () => {
+    const settings = Object.values(addonsByName(template)).map((p) => [p.AddonName, p.PreserveOnDelete, p.ResolveConflicts]);
+    expect(settings.sort()).toEqual([
+      ['coredns', false, undefined],
+      ['eks-pod-identity-agent', false, undefined],
+      ['kube-proxy', false, undefined],
+      ['vpc-cni', false, undefined],
+    ]);
+  });
+
+  test('no self-managed add-ons: networking comes only from the managed add-ons', () => {
     expect(clusterProps().BootstrapSelfManagedAddons).toBe(false);
   });
 
@@ -181,14 +211,74 @@ describe('PlatformCluster', () => {
     });
   });
 
+  test('a pinned add-on gets exactly that AddonVersion; the others stay unset', () => {
+    const { stack } = clusterStack({ addonVersions: { kubeProxy: 'v1.36.0-eksbuild.21', podIdentityAgent: 'v1.3.10-eksbuild.3' } }, 'Pinned');
+    expect(addonVersionsByName(Template.fromStack(stack))).toEqual({
+      'coredns': undefined,
+      'eks-pod-identity-agent': 'v1.3.10-eksbuild.3',
+      'kube-proxy': 'v1.36.0-eksbuild.21',
+      'vpc-cni': undefined,
+    });
+  });
+
+  test('a complete object of the deprecated AddonVersions type is still accepted', () => {
+    const all: AddonVersions = { vpcCni: 'v1.22.4-eksbuild.1', coreDns: 'v1.14.3-eksbuild.2', kubeProxy: 'v1.36.0-eksbuild.21', podIdentityAgent: 'v1.3.10-eksbuild.3' };
+    const { stack } = clusterStack({ addonVersions: all }, 'AllPinned');
+    expect(addonVersionsByName(Template.fromStack(stack))).toEqual({
+      'coredns': 'v1.14.3-eksbuild.2',
+      'eks-pod-identity-agent': 'v1.3.10-eksbuild.3',
+      'kube-proxy': 'v1.36.0-eksbuild.21',
+      'vpc-cni': 'v1.22.4-eksbuild.1',
+    });
+  });
+
+  test('another Kubernetes version needs no version table: its add-ons are unpinned too', () => {
+    const { stack } = clusterStack({ version: eks.KubernetesVersion.V1_35 }, 'Other');
+    expect(Object.values(addonVersionsByName(Template.fromStack(stack)))).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  test('the deprecated PINNED_ADDON_VERSIONS table is unchanged and no longer the default', () => {
+    expect(PINNED_ADDON_VERSIONS).toEqual({
+      '1.36': { vpcCni: 'v1.21.1-eksbuild.1', coreDns: 'v1.13.2-eksbuild.1', kubeProxy: 'v1.36.0-eksbuild.2', podIdentityAgent: 'v1.3.10-eksbuild.1' },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('eksbuild');
+  });
+
   test.each([
     [{ publicEndpointAllowedCidrs: ['0.0.0.0/0'] }, 'publicEndpointAllowedCidrs has "0.0.0.0/0", which opens the API server to too wide a range (wider than /16)'],
     [{ publicEndpointAllowedCidrs: ['example.com'] }, 'publicEndpointAllowedCidrs has "example.com", which is not an IPv4 CIDR'],
-    [{ version: eks.KubernetesVersion.V1_30 }, 'no pinned add-on versions for Kubernetes 1.30. Fix: pass addonVersions or add a row to PINNED_ADDON_VERSIONS (known: 1.36).'],
-    [{ addonVersions: { ...PINNED_ADDON_VERSIONS['1.36'], kubeProxy: 'v1.33.0-eksbuild.1' } }, 'kube-proxy add-on v1.33.0-eksbuild.1 does not match Kubernetes 1.36'],
+    [{ addonVersions: { kubeProxy: 'v1.33.0-eksbuild.1' } },
+      'addonVersions.kubeProxy is "v1.33.0-eksbuild.1", whose minor version 1.33 does not match the cluster\'s Kubernetes 1.36. Fix: use a v1.36.x-eksbuild.N version listed by `aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name kube-proxy`, or leave addonVersions.kubeProxy unset.'],
+    [{ version: eks.KubernetesVersion.V1_35, addonVersions: { kubeProxy: 'v1.36.0-eksbuild.21' } },
+      'addonVersions.kubeProxy is "v1.36.0-eksbuild.21", whose minor version 1.36 does not match the cluster\'s Kubernetes 1.35. Fix: use a v1.35.x-eksbuild.N version listed by `aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name kube-proxy`, or leave addonVersions.kubeProxy unset.'],
+    [{ addonVersions: { vpcCni: 'v1.22.4-eksbuild.x' } },
+      'addonVersions.vpcCni is "v1.22.4-eksbuild.x", which is not an exact EKS add-on version (a literal vX.Y.Z-eksbuild.N). Fix: use a version listed by `aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name vpc-cni`, or leave addonVersions.vpcCni unset so EKS chooses at creation.'],
+    [{ addonVersions: { coreDns: 'latest' } },
+      'addonVersions.coreDns is "latest", which is not an exact EKS add-on version (a literal vX.Y.Z-eksbuild.N). Fix: use a version listed by `aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name coredns`, or leave addonVersions.coreDns unset so EKS chooses at creation.'],
+    [{ addonVersions: { podIdentityAgent: '1.3.10-eksbuild.3' } },
+      'addonVersions.podIdentityAgent is "1.3.10-eksbuild.3", which is not an exact EKS add-on version (a literal vX.Y.Z-eksbuild.N). Fix: use a version listed by `aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name eks-pod-identity-agent`, or leave addonVersions.podIdentityAgent unset so EKS chooses at creation.'],
+    [{ addonVersions: { kubeProxy: ' v1.36.0-eksbuild.21' } },
+      'addonVersions.kubeProxy is " v1.36.0-eksbuild.21", which is not an exact EKS add-on version (a literal vX.Y.Z-eksbuild.N). Fix: use a version listed by `aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name kube-proxy`, or leave addonVersions.kubeProxy unset so EKS chooses at creation.'],
+    [{ addonVersions: { kubeProxy: '' } },
+      'addonVersions.kubeProxy is "", which is not an exact EKS add-on version (a literal vX.Y.Z-eksbuild.N). Fix: use a version listed by `aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name kube-proxy`, or leave addonVersions.kubeProxy unset so EKS chooses at creation.'],
+    [{ addonVersions: { kubeproxy: 'v1.36.0-eksbuild.21' } },
+      'addonVersions has the unknown key "kubeproxy". Fix: use only vpcCni, coreDns, kubeProxy, podIdentityAgent.'],
     [{ nodePool: { minSize: 3, desiredSize: 2 } }, 'nodePool sizes must satisfy 1 <= minSize <= desiredSize <= maxSize (got 3/2/6)'],
   ])('rejects %j', (props, message) => {
     expect(() => clusterStack(props as Partial<PlatformClusterProps>, 'Bad')).toThrow(`PlatformCluster Bad/Platform: ${message}`);
+  });
+
+  test('rejects an add-on version that is only known at deploy time (a token)', () => {
+    const app = createTestApp();
+    const stack = new Stack(app, 'Bad');
+    const network = new ZeroTrustVpc(stack, 'Network', { cidr: '10.50.0.0/16' });
+    const fromParameter = ssm.StringParameter.valueForStringParameter(stack, '/platform/vpc-cni-version');
+    expect(() => new PlatformCluster(stack, 'Platform', {
+      vpc: network.vpc,
+      version: eks.KubernetesVersion.V1_36,
+      kubectlLayer: new KubectlV36Layer(stack, 'KubectlLayer'),
+      addonVersions: { vpcCni: fromParameter },
+    })).toThrow(/^PlatformCluster Bad\/Platform: addonVersions\.vpcCni is a value only known at deploy time \(a token\)\. Fix: write the exact version literally \(vX\.Y\.Z-eksbuild\.N from `aws eks describe-addon-versions --kubernetes-version 1\.36 --addon-name vpc-cni`\), so it is reviewed in the template\.$/);
   });
 
   test('instance types are passed through', () => {
