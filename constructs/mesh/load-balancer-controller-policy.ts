@@ -1,12 +1,21 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 /**
- * The upstream least-privilege IAM policy of the AWS Load Balancer Controller v2.17
- * (kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json`), statement by
- * statement, with `arn:aws` replaced by the stack's partition. The wildcards are upstream's:
+ * The upstream least-privilege IAM policy of the AWS Load Balancer Controller v3.5.0
+ * (kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json` at tag v3.5.0, the
+ * controller that chart 3.5.0 ships; the file is unchanged since v2.17.1), statement by statement
+ * and in upstream's order. Upstream's statements have no Sid: the Sids here are ours, for review.
+ *
+ * Only the resources differ, and only by narrowing: `arn:aws` becomes the stack's partition and
+ * upstream's `*` region and account in ARNs become the stack's. The `*` resources are upstream's:
  * the Describe/Get actions support no resource-level permissions, and every mutating action on
- * load balancers, target groups and security groups is conditioned on the
- * `elbv2.k8s.aws/cluster` tag the controller puts on what it creates.
+ * load balancers, target groups and security groups is conditioned on the `elbv2.k8s.aws/cluster`
+ * tag the controller puts on what it creates.
+ *
+ * test/constructs/mesh/load-balancer-controller-policy.test.ts compares the synthesized policy with
+ * upstream's file (read from ../shared/upstream at test time): every upstream action with the same
+ * effect, the same or stricter conditions and the same or narrower resources, and no other action.
+ * When moving the controller, diff the new release's file and update this list to match.
  */
 export function loadBalancerControllerStatements(scope: { readonly partition: string; readonly region: string; readonly account: string }): iam.PolicyStatement[] {
   const { partition, region, account } = scope;

@@ -16,14 +16,19 @@ export interface AwsLoadBalancerControllerProps {
 }
 
 /**
- * The AWS Load Balancer Controller (the in-tree cloud-provider controller is deprecated),
- * installed from its pinned Helm chart in kube-system with two replicas spread over zones. Its
- * AWS rights come through EKS Pod Identity (never the node role): a role holding the upstream
- * least-privilege policy as a customer managed policy.
+ * The AWS Load Balancer Controller v3 (the in-tree cloud-provider controller is deprecated),
+ * installed from its pinned Helm chart (3.5.0, controller v3.5.0; docs/adr/0009) in kube-system
+ * with two replicas spread over zones. Its AWS rights come through EKS Pod Identity (never the
+ * node role): a role holding upstream's v3.5.0 least-privilege policy as a customer managed policy.
  *
  * The Service mutating webhook is off: a Service becomes an NLB only when it says so with
  * `service.beta.kubernetes.io/aws-load-balancer-type: external`, and a controller outage cannot
- * block Service creation cluster-wide.
+ * block Service creation cluster-wide. ALB Ingress is off too (no `alb` IngressClass, the
+ * `kubernetes.io/ingress.class` annotation ignored): traffic from outside enters through the Istio
+ * ingress gateway's NLB only; a cluster admin opts a class in by creating an IngressClass.
+ *
+ * The pod passes Pod Security "restricted" (the chart's default context drops no capabilities and
+ * sets no seccomp profile, so both are set here), although kube-system is not labelled to enforce it.
  */
 export class AwsLoadBalancerController extends Construct {
   static readonly NAMESPACE = 'kube-system';
@@ -46,7 +51,7 @@ export class AwsLoadBalancerController extends Construct {
       actions: ['sts:TagSession'],
     }));
     new iam.ManagedPolicy(this, 'Policy', {
-      description: 'Upstream least-privilege policy of the AWS Load Balancer Controller v2.17',
+      description: 'Upstream least-privilege policy of the AWS Load Balancer Controller v3.5.0',
       // Pseudo parameters, not literals: the same policy text (and review) in every environment.
       statements: loadBalancerControllerStatements({ partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID }),
       roles: [role],
@@ -75,8 +80,24 @@ export class AwsLoadBalancerController extends Construct {
         region: stack.region,
         vpcId: props.vpc.vpcId,
         replicaCount: 2,
+        // The name the Pod Identity association binds (the chart's default is its fullname).
         serviceAccount: { create: true, name: AwsLoadBalancerController.SERVICE_ACCOUNT },
         enableServiceMutatorWebhook: false,
+        createIngressClassResource: false,
+        disableIngressClassAnnotation: true,
+        // No cluster-wide read of Secrets (upstream's default; pinned so a chart cannot flip it).
+        clusterSecretsPermissions: { allowAllSecrets: false },
+        // The webhooks' self-signed CA and certificate are generated anew on every Helm upgrade
+        // (3.x's default; chart 1.x kept the first ones, valid ten years, for good).
+        keepTLSSecret: false,
+        podSecurityContext: { fsGroup: 65534, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
         podDisruptionBudget: { maxUnavailable: 1 },
         topologySpreadConstraints: [zoneSpread(selectorLabels)],
       },

@@ -12,8 +12,12 @@ export const ISTIO_VERSION = '1.31.0';
 /** Official Istio Helm repository. */
 export const ISTIO_CHART_REPOSITORY = 'https://istio-release.storage.googleapis.com/charts';
 
-/** `aws-load-balancer-controller` chart version (controller v2.17.1). */
-export const AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION = '1.17.1';
+/**
+ * `aws-load-balancer-controller` chart version (controller v3.5.0, the maintained 3.x line; chart
+ * 1.17.1 / v2.17.1 was the last v2). Why and what changed: docs/adr/0009-load-balancer-controller-v3.md.
+ * Its IAM policy is upstream v3.5.0's (`load-balancer-controller-policy.ts`, compared in tests).
+ */
+export const AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION = '3.5.0';
 
 /** Official AWS EKS charts repository. */
 export const EKS_CHARTS_REPOSITORY = 'https://aws.github.io/eks-charts';

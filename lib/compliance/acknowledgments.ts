@@ -195,7 +195,7 @@ export const ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
     scope: 'the customer managed policy of the AWS Load Balancer Controller (bound to kube-system/aws-load-balancer-controller by Pod Identity)',
     appliesTo: childOf(AwsLoadBalancerController, 'Policy'),
     reason:
-      'The upstream least-privilege policy of the AWS Load Balancer Controller v2.17 (kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json), narrowed to this account and region. ' +
+      'The upstream least-privilege policy of the AWS Load Balancer Controller v3.5.0 (kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json, compared statement by statement in test/constructs/mesh/load-balancer-controller-policy.test.ts), narrowed to this account and region. ' +
       'Its "*" resources are (a) Describe/Get actions, which support no resource-level permissions; (b) creating load balancers, target groups and security groups, whose ids do not exist before creation (load balancers and target groups only with the elbv2.k8s.aws/cluster request tag); ' +
       '(c) modifying and deleting them, only when they carry the elbv2.k8s.aws/cluster tag; and (d), as upstream publishes it, listener/rule and security-group ingress changes, which the controller needs to wire its load balancers to the node and pod security groups. ' +
       'The ARN patterns name only load balancers, target groups, listeners, rules and security groups. The role is assumable only by pods.eks.amazonaws.com, bound to that one service account (constructs/mesh/load-balancer-controller-policy.ts, asserted in test/constructs/mesh).',

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION, AwsLoadBalancerController, EKS_CHARTS_REPOSITORY } from '../../../constructs/mesh';
+import { restrictedViolations } from '../../support/pod-security';
 import { helmReleases } from '../../support/manifests';
 import { synthWithGate } from '../../support/test-app';
 import { meshTestCluster } from './mesh-test-cluster';
@@ -16,11 +17,39 @@ describe('AwsLoadBalancerController', () => {
     expect(findings).toEqual([]);
   });
 
+  test('pins chart 3.5.0 (controller v3.5.0, docs/adr/0009)', () => {
+    expect(AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION).toBe('3.5.0');
+    expect(EKS_CHARTS_REPOSITORY).toBe('https://aws.github.io/eks-charts');
+  });
+
   test('installs the pinned chart from the official https repository in kube-system, two replicas over zones', () => {
-    expect(release).toMatchObject({ repository: EKS_CHARTS_REPOSITORY, version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION, namespace: 'kube-system' });
-    expect(release.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(release).toMatchObject({ repository: 'https://aws.github.io/eks-charts', version: '3.5.0', namespace: 'kube-system', release: 'aws-load-balancer-controller' });
     expect(release.values).toMatchObject({ replicaCount: 2, podDisruptionBudget: { maxUnavailable: 1 }, enableServiceMutatorWebhook: false });
     expect(release.values.topologySpreadConstraints[0].topologyKey).toBe('topology.kubernetes.io/zone');
+  });
+
+  test('load balancers only for Services that ask (no Service mutator webhook, no ALB Ingress class), no cluster-wide Secrets read, webhook certificate renewed on upgrade', () => {
+    expect(release.values).toMatchObject({
+      enableServiceMutatorWebhook: false,
+      createIngressClassResource: false,
+      disableIngressClassAnnotation: true,
+      clusterSecretsPermissions: { allowAllSecrets: false },
+      keepTLSSecret: false,
+    });
+  });
+
+  test('runs as Pod Security "restricted" would admit it (the chart default drops no capabilities, sets no seccomp)', () => {
+    const { podSecurityContext, securityContext } = release.values;
+    expect(securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(podSecurityContext).toEqual({ fsGroup: 65534, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    // as the chart's deployment template places them (pod and the one container)
+    expect(restrictedViolations({ securityContext: podSecurityContext, containers: [{ name: 'aws-load-balancer-controller', securityContext }] })).toEqual([]);
   });
 
   test('knows its VPC and region without IMDS', () => {
@@ -30,6 +59,8 @@ describe('AwsLoadBalancerController', () => {
 
   test('gets AWS rights through Pod Identity, for its service account only', () => {
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'kube-system', ServiceAccount: 'aws-load-balancer-controller' });
+    // the chart names its service account after serviceAccount.name (its default would be the release's fullname)
+    expect(release.values.serviceAccount).toEqual({ create: true, name: 'aws-load-balancer-controller' });
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [
         Match.objectLike({ Action: 'sts:AssumeRole', Principal: { Service: 'pods.eks.amazonaws.com' } }),
@@ -42,6 +73,7 @@ describe('AwsLoadBalancerController', () => {
 
   test('its policy is a customer managed policy: modifying actions are conditioned on the controller tag', () => {
     const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('Load Balancer Controller') } }))[0];
+    expect(policy.Properties.Description).toBe('Upstream least-privilege policy of the AWS Load Balancer Controller v3.5.0');
     const statements: { Sid: string; Condition?: unknown; Resource: unknown }[] = policy.Properties.PolicyDocument.Statement;
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     for (const sid of ['ManageOwnSecurityGroups', 'ManageOwnLoadBalancers']) {
