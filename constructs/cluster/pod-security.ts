@@ -11,3 +11,16 @@ export function podSecurityLabels(level: PodSecurityLevel, version = POD_SECURIT
     [`pod-security.kubernetes.io/${mode}-version`, version],
   ]));
 }
+
+/**
+ * A container security context that Pod Security "restricted" admits, read-only root filesystem
+ * included: for the charts the platform installs (their defaults drop no capabilities or set no
+ * seccomp profile), so every platform pod meets what application pods must.
+ */
+export const RESTRICTED_CONTAINER_SECURITY_CONTEXT = Object.freeze({
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: Object.freeze({ drop: Object.freeze(['ALL']) }),
+  seccompProfile: Object.freeze({ type: 'RuntimeDefault' }),
+});

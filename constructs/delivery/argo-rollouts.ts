@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, DependencyGroup, type IDependable } from 'constructs';
-import { podSecurityLabels } from '../cluster/pod-security';
+import { podSecurityLabels, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
 import { isIntBetween, validationFailure } from '../core/validation';
 import type { IMetricsWorkspace } from '../observability/metrics-workspace';
@@ -107,13 +107,6 @@ export class ArgoRollouts extends Construct {
     })));
 
     const controllerLabels = { 'app.kubernetes.io/name': 'argo-rollouts', 'app.kubernetes.io/component': 'rollouts-controller' };
-    const restrictedContainer = {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    };
     this.chart = new eks.HelmChart(this, 'Chart', {
       cluster: props.cluster,
       chart: 'argo-rollouts',
@@ -130,7 +123,7 @@ export class ArgoRollouts extends Construct {
         createClusterAggregateRoles: true,
         serviceAccount: { create: true, name: ArgoRollouts.SERVICE_ACCOUNT },
         podSecurityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } },
-        containerSecurityContext: restrictedContainer,
+        containerSecurityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
         controller: {
           // More than one replica turns on --leader-elect in the chart.
           replicas,

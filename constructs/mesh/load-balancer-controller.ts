@@ -4,6 +4,7 @@ import { CfnPodIdentityAssociation } from 'aws-cdk-lib/aws-eks';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
 import { loadBalancerControllerStatements } from './load-balancer-controller-policy';
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION, EKS_CHARTS_REPOSITORY } from './versions';
 
@@ -91,13 +92,7 @@ export class AwsLoadBalancerController extends Construct {
         // (3.x's default; chart 1.x kept the first ones, valid ten years, for good).
         keepTLSSecret: false,
         podSecurityContext: { fsGroup: 65534, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          runAsNonRoot: true,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
+        securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
         podDisruptionBudget: { maxUnavailable: 1 },
         topologySpreadConstraints: [zoneSpread(selectorLabels)],
       },

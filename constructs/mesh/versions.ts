@@ -9,8 +9,11 @@
 /** Istio release of the `base`, `cni`, `istiod` and `gateway` charts (supports Kubernetes 1.36). */
 export const ISTIO_VERSION = '1.31.0';
 
-/** Official Istio Helm repository. */
-export const ISTIO_CHART_REPOSITORY = 'https://istio-release.storage.googleapis.com/charts';
+/**
+ * Istio's Helm repository. Istio stopped publishing charts to istio-release.storage.googleapis.com
+ * with 1.31 (and removes that location in December 2026); every release is served from here.
+ */
+export const ISTIO_CHART_REPOSITORY = 'https://blob.istio.io/istio-release/charts';
 
 /**
  * `aws-load-balancer-controller` chart version (controller v3.5.0, the maintained 3.x line; chart

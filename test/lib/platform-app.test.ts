@@ -156,7 +156,7 @@ describe('the platform app', () => {
       const stacks = stage.node.children.filter((c): c is Stack => c instanceof Stack);
       const templates = stacks.map((stack) => Template.fromStack(stack));
       const objects = templates.flatMap(kubernetesObjects);
-      const values = templates.flatMap(helmReleases).map((r) => r.values);
+      const values = templates.flatMap((t) => helmReleases(t)).map((r) => r.values);
       expect(JSON.stringify([objects, values])).not.toMatch(/PERMISSIVE|"DISABLE"/);
       expect(objectOf(objects, 'PeerAuthentication', 'default')).toMatchObject({ metadata: { namespace: 'istio-system' }, spec: { mtls: { mode: 'STRICT' } } });
       expect(objectOf(objects, 'AuthorizationPolicy', 'allow-nothing').spec).toEqual({});

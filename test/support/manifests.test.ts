@@ -1,12 +1,17 @@
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { kubernetesObjects, renderCfnString, validateAgainstSchema, type KubernetesObject } from './manifests';
+import { HELM_SAFE_PLACEHOLDER, kubernetesObjects, renderCfnString, validateAgainstSchema, type KubernetesObject } from './manifests';
 
 // The manifest checks are only as good as their parser and schemas: prove both can fail.
 describe('manifest test support', () => {
   test('renders Fn::Join with tokens as placeholders', () => {
     expect(renderCfnString({ 'Fn::Join': ['', ['a-', { Ref: 'X' }, '-', { 'Fn::ImportValue': 'Exp' }, '-', { 'Fn::GetAtt': ['R', 'Arn'] }]] }))
       .toBe('a-{{Ref:X}}-{{ImportValue:Exp}}-{{GetAtt:R.Arn}}');
+  });
+
+  test('writes tokens as ${...} for Helm values, which charts may pass through tpl (it parses {{)', () => {
+    expect(renderCfnString({ 'Fn::Join': ['', ['vpc-', { 'Fn::ImportValue': 'Exp' }, '/', { Ref: 'AWS::Region' }]] }, HELM_SAFE_PLACEHOLDER))
+      .toBe('vpc-${ImportValue:Exp}/${Ref:AWS::Region}');
   });
 
   test('extracts objects of a KubernetesManifest from the template', () => {

@@ -24,28 +24,36 @@ export interface HelmRelease {
 const MANIFEST_TYPE = 'Custom::AWSCDK-EKS-KubernetesResource';
 const HELM_TYPE = 'Custom::AWSCDK-EKS-HelmChart';
 
+/** How a deploy-time token is written into rendered text, given its description (`Ref:X`). */
+export type TokenPlaceholder = (description: string) => string;
+
+/** `{{Ref:X}}`: readable in manifests read back by tests. */
+export const BRACES_PLACEHOLDER: TokenPlaceholder = (description) => `{{${description}}}`;
+/** `${Ref:X}`: for Helm values, whose charts may pass strings through `tpl` (which parses `{{`). */
+export const HELM_SAFE_PLACEHOLDER: TokenPlaceholder = (description) => `\${${description}}`;
+
 /**
  * Renders a CloudFormation string value (a literal or an `Fn::Join`) with every deploy-time
  * token replaced by a readable placeholder, e.g. `{{Fn::ImportValue:Dev-data:...}}`.
  */
-export function renderCfnString(value: unknown): string {
+export function renderCfnString(value: unknown, placeholder: TokenPlaceholder = BRACES_PLACEHOLDER): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object') {
     const join = (value as Record<string, unknown>)['Fn::Join'];
     if (Array.isArray(join)) {
       const [separator, parts] = join as [string, unknown[]];
-      return parts.map(renderCfnString).join(separator);
+      return parts.map((part) => renderCfnString(part, placeholder)).join(separator);
     }
-    return `{{${describeToken(value as Record<string, unknown>)}}}`;
+    return placeholder(describeToken(value as Record<string, unknown>, placeholder));
   }
   return String(value);
 }
 
-function describeToken(token: Record<string, unknown>): string {
+function describeToken(token: Record<string, unknown>, placeholder: TokenPlaceholder): string {
   const [fn, arg] = Object.entries(token)[0];
   if (fn === 'Ref') return `Ref:${arg}`;
   if (fn === 'Fn::GetAtt') return `GetAtt:${(arg as string[]).join('.')}`;
-  if (fn === 'Fn::ImportValue') return `ImportValue:${renderCfnString(arg)}`;
+  if (fn === 'Fn::ImportValue') return `ImportValue:${renderCfnString(arg, placeholder)}`;
   return `${fn}`;
 }
 
@@ -57,8 +65,8 @@ export function kubernetesObjects(template: Template): KubernetesObject[] {
   });
 }
 
-/** Every Helm release in the template. */
-export function helmReleases(template: Template): HelmRelease[] {
+/** Every Helm release in the template (tokens in its values written with `placeholder`). */
+export function helmReleases(template: Template, placeholder: TokenPlaceholder = BRACES_PLACEHOLDER): HelmRelease[] {
   return Object.entries(template.findResources(HELM_TYPE)).map(([logicalId, resource]) => {
     const p = resource.Properties;
     return {
@@ -69,7 +77,7 @@ export function helmReleases(template: Template): HelmRelease[] {
       namespace: p.Namespace,
       release: p.Release,
       createNamespace: p.CreateNamespace ?? false,
-      values: p.Values ? JSON.parse(renderCfnString(p.Values)) : {},
+      values: p.Values ? JSON.parse(renderCfnString(p.Values, placeholder)) : {},
       dependsOn: [resource.DependsOn ?? []].flat(),
     };
   });
@@ -103,7 +111,20 @@ function modelModule(apiVersion: string): string {
  * schema errors). Deploy-time tokens appear as `{{...}}` placeholders.
  */
 export function validateAgainstSchema(object: KubernetesObject): void {
-  const models = require(modelModule(object.apiVersion)) as Record<string, new (data: unknown) => { validate(): void }>;
+  validateWith(require(modelModule(object.apiVersion)), object);
+}
+
+/**
+ * The same check, loading the schema with `import()`: the model packages are ESM only, which
+ * `require` reaches only under jest's resolver; scripts run through tsx use this one.
+ */
+export async function validateAgainstSchemaAsync(object: KubernetesObject): Promise<void> {
+  validateWith(await import(modelModule(object.apiVersion)), object);
+}
+
+type SchemaModels = Record<string, new (data: unknown) => { validate(): void }>;
+
+function validateWith(models: SchemaModels, object: KubernetesObject): void {
   const Model = models[object.kind];
   if (!Model) throw new Error(`no schema model for ${object.apiVersion} ${object.kind}`);
   try {

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION, IstioMesh, type IstioMeshProps } from '../../../constructs/mesh';
+import { IstioMesh, type IstioMeshProps } from '../../../constructs/mesh';
 import { helmReleases, kubernetesObjects, objectOf, validateAgainstSchema, type HelmRelease, type KubernetesObject } from '../../support/manifests';
 import { synthWithGate } from '../../support/test-app';
 import { meshTestCluster } from './mesh-test-cluster';
@@ -44,9 +44,9 @@ describe('IstioMesh', () => {
   // --- charts ---------------------------------------------------------------------------------
   test('installs base, cni, istiod and gateway from the official repository, pinned to one exact Istio version', () => {
     for (const chart of ['base', 'cni', 'istiod', 'gateway']) {
-      expect(release(chart)).toMatchObject({ repository: ISTIO_CHART_REPOSITORY, version: ISTIO_VERSION });
+      // Istio 1.31 charts are published only at blob.istio.io (istio-release.storage.googleapis.com stopped with 1.31).
+      expect(release(chart)).toMatchObject({ repository: 'https://blob.istio.io/istio-release/charts', version: '1.31.0' });
     }
-    expect(ISTIO_VERSION).toMatch(EXACT_SEMVER);
   });
 
   test('every chart is pinned to an exact version from an https repository', () => {
@@ -68,7 +68,8 @@ describe('IstioMesh', () => {
   });
 
   test('istiod uses Istio CNI (no NET_ADMIN init container) and native sidecars', () => {
-    expect(release('istiod').values.pilot).toMatchObject({ cni: { enabled: true }, env: { ENABLE_NATIVE_SIDECARS: 'true' } });
+    expect(release('istiod').values).toMatchObject({ cni: { enabled: true }, env: { ENABLE_NATIVE_SIDECARS: 'true' } });
+    expect(release('istiod').values.pilot).toBeUndefined();
     expect(release('istiod').values.global.proxy.privileged).toBe(false);
   });
 
@@ -81,10 +82,10 @@ describe('IstioMesh', () => {
   });
 
   test('istiod is highly available: HPA min 2, PDB, spread over zones', () => {
-    const { pilot, global } = release('istiod').values;
-    expect(pilot).toMatchObject({ autoscaleEnabled: true, autoscaleMin: 2, replicaCount: 2 });
-    expect(global.defaultPodDisruptionBudget).toEqual({ enabled: true });
-    expect(pilot.topologySpreadConstraints).toEqual([expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, labelSelector: { matchLabels: { app: 'istiod' } } })]);
+    const { values } = release('istiod');
+    expect(values).toMatchObject({ autoscaleEnabled: true, autoscaleMin: 2, replicaCount: 2 });
+    expect(values.global.defaultPodDisruptionBudget).toEqual({ enabled: true });
+    expect(values.topologySpreadConstraints).toEqual([expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, labelSelector: { matchLabels: { app: 'istiod' } } })]);
   });
 
   test('the gateway is highly available: HPA min 2, PDB, spread over zones', () => {
@@ -212,7 +213,7 @@ describe('IstioMesh ingress options', () => {
     ['CIDRs on an internal NLB', { ingress: { allowedSourceCidrs: ['203.0.113.0/24'] } }, 'ingress.allowedSourceCidrs is set on an internal NLB, which admits the VPC CIDR only. Fix: remove it, or set internetFacing.'],
     ['one gateway replica', { ingress: { replicas: { min: 1, max: 3 } } }, 'ingress.replicas is {"min":1,"max":3}: needs whole numbers with 2 <= min <= max, so losing a pod or a zone keeps the mesh up.'],
     ['min above max istiod replicas', { controlPlaneReplicas: { min: 4, max: 3 } }, 'controlPlaneReplicas is {"min":4,"max":3}: needs whole numbers with 2 <= min <= max, so losing a pod or a zone keeps the mesh up.'],
-    ['a version range', { istioVersion: '^1.31.0' }, `istioVersion "^1.31.0" is not an exact version. Fix: pin a release such as "${ISTIO_VERSION}" (no ranges).`],
+    ['a version range', { istioVersion: '^1.31.0' }, 'istioVersion "^1.31.0" is not an exact version. Fix: pin a release such as "1.31.0" (no ranges).'],
   ])('rejects %s', (_name, props, message) => {
     expect(() => meshStack(props, 'Bad')).toThrow(`IstioMesh Bad/Mesh: ${message}`);
   });
