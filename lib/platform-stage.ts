@@ -23,11 +23,8 @@ export class PlatformStage extends Stage {
     const { config } = props;
     super(scope, id, { ...props, env: props.env ?? (config.account ? { account: config.account, region: config.region } : undefined) });
     this.config = config;
-    // A stack with a concrete account/region looks its AZs up at synth; answer from config instead,
-    // so synth stays hermetic (config validation requires the AZ names when a region is set).
-    if (config.account && config.region && config.network.availabilityZones) {
-      this.node.setContext(`availability-zones:account=${config.account}:region=${config.region}`, config.network.availabilityZones);
-    }
+    // No context is seeded: ZeroTrustVpc takes the AZ names from config and looks nothing up, so
+    // synth stays hermetic (config validation requires the AZ names when a region is set).
 
     const prefix = config.name;
     this.network = new NetworkStack(this, 'Network', {
@@ -53,7 +50,6 @@ export class PlatformStage extends Stage {
 
     this.workloads = new WorkloadsStack(this, 'Workloads', {
       config,
-      vpc: this.network.vpc,
       cluster: this.cluster,
       data: this.data,
       stackName: `${prefix}-workloads`,

@@ -1,9 +1,13 @@
+import { Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { ApiObject, App, Chart, type ApiObjectProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
-import { isDns1123Label, isIntBetween, validationFailure } from '../core/validation';
+import { Construct, DependencyGroup, type IDependable } from 'constructs';
+import { clusterCapacity, findInApp, lazyDependable, sameCluster } from '../core/composition';
+import { describeValue, isDns1123Label, isIntBetween, validationFailure } from '../core/validation';
+import { IstioMesh } from '../mesh/istio-mesh';
 import { baselineNetworkPolicies } from './baseline-network-policies';
+import { isReservedNamespaceName, NAMESPACE_QUOTA_CPU, NAMESPACE_QUOTA_MEMORY_GIB, NAMESPACE_QUOTA_PODS } from './limits';
 import { podSecurityLabels } from './pod-security';
 
 /** Totals a namespace may request; limits may burst to twice the requests. */
@@ -33,6 +37,11 @@ export interface ContainerLimits {
 }
 
 export interface ApplicationNamespaceProps {
+  /**
+   * The cluster to create the namespace on. Its guardrails are applied after the IstioMesh of
+   * this cluster in the same app is `ready` (sidecar injection works from the first pod), or,
+   * with no mesh in the app, after the cluster's node groups of the app.
+   */
   readonly cluster: eks.ICluster;
   /** DNS-1123 label; not `default`, `kube-*` or `istio-*`. */
   readonly name: string;
@@ -70,15 +79,29 @@ export const NAMESPACE_NETWORK_POLICIES = {
  *   (see NAMESPACE_NETWORK_POLICIES).
  */
 export class ApplicationNamespace extends Construct {
+  /** True for an ApplicationNamespace (also one built by another copy of this library). */
+  static isApplicationNamespace(x: unknown): x is ApplicationNamespace {
+    return typeof x === 'object' && x !== null && APPLICATION_NAMESPACE_BRAND in x;
+  }
+
   /** The namespace name. */
   readonly namespaceName: string;
+  /** The cluster the namespace is on. */
+  readonly cluster: eks.ICluster;
   /** The manifest holding the namespace and its guardrails; workloads depend on it. */
   readonly manifest: eks.KubernetesManifest;
+  /**
+   * Depend on this before applying workloads to the namespace: the namespace and its guardrails
+   * are in place, after the mesh is ready and the nodes are up. `StatelessService` does so by itself.
+   */
+  readonly ready: IDependable;
 
   constructor(scope: Construct, id: string, props: ApplicationNamespaceProps) {
     super(scope, id);
+    Object.defineProperty(this, APPLICATION_NAMESPACE_BRAND, { value: true });
     validateNamespaceProps(this, props);
     this.namespaceName = props.name;
+    this.cluster = props.cluster;
     const ns = props.name;
     const meshNamespace = props.meshNamespace ?? 'istio-system';
     const limits = props.containerLimits ?? {};
@@ -116,20 +139,35 @@ export class ApplicationNamespace extends Construct {
     baselineNetworkPolicies(ns, { meshNamespace }).forEach((policy, index) => new ApiObject(chart, `NetworkPolicy${index}`, policy as ApiObjectProps));
 
     this.manifest = new eks.KubernetesManifest(this, 'Resource', { cluster: props.cluster, overwrite: true, manifest: chart.toJson() });
+    // Injection-labelled namespaces are useful only once istiod can inject: after the mesh of this
+    // cluster (which waits for the nodes), or after the nodes when the app has no mesh for it.
+    const meshes = () => findInApp(this, (c): c is IstioMesh => IstioMesh.isIstioMesh(c) && sameCluster(c.cluster, props.cluster));
+    const capacity = clusterCapacity(this, props.cluster);
+    this.manifest.node.addDependency(lazyDependable(() => {
+      const found = meshes();
+      return found.length > 0 ? found.map((mesh) => mesh.ready) : [capacity];
+    }));
+    this.ready = new DependencyGroup(this.manifest);
   }
 }
+
+const APPLICATION_NAMESPACE_BRAND = Symbol.for('@zero-trust/platform-constructs.ApplicationNamespace');
 
 function validateNamespaceProps(scope: Construct, props: ApplicationNamespaceProps): void {
   const fail = validationFailure('ApplicationNamespace', scope.node.path);
   const name = props.name;
-  if (!isDns1123Label(name)) {
-    fail(`name "${name}" is not a DNS-1123 label. Fix: use up to 63 lowercase letters, digits and dashes, starting and ending with a letter or digit.`);
+  if (Token.isUnresolved(name)) {
+    fail(`name is ${describeValue(name, scope)}: a namespace name must be known at synth (objects and policies are rendered with it). Fix: write the name literally, e.g. "orders".`);
   }
-  if (name === 'default' || name.startsWith('kube-') || name.startsWith('istio-')) {
-    fail(`name "${name}" is reserved for the platform. Fix: choose a name that is not "default" and does not start with "kube-" or "istio-".`);
+  if (!isDns1123Label(name)) {
+    fail(`name ${describeValue(name)} is not a DNS-1123 label. Fix: use up to 63 lowercase letters, digits and dashes, starting and ending with a letter or digit.`);
+  }
+  if (isReservedNamespaceName(name)) {
+    fail(`name ${describeValue(name)} is reserved for the platform. Fix: choose a name that is not "default" and does not start with "kube-" or "istio-".`);
   }
   const { cpu, memoryGiB, pods } = props.quota;
-  if (!(cpu > 0 && cpu <= 512 && Number.isInteger(cpu * 10))) fail(`quota.cpu is ${cpu}: must be 0.1 to 512 cores in steps of 0.1.`);
-  if (!isIntBetween(memoryGiB, 1, 4096)) fail(`quota.memoryGiB is ${memoryGiB}: must be a whole number of GiB from 1 to 4096.`);
-  if (!isIntBetween(pods, 1, 1000)) fail(`quota.pods is ${pods}: must be a whole number from 1 to 1000.`);
+  const q = { cpu: NAMESPACE_QUOTA_CPU, memory: NAMESPACE_QUOTA_MEMORY_GIB, pods: NAMESPACE_QUOTA_PODS };
+  if (!(cpu >= q.cpu.min && cpu <= q.cpu.max && Number.isInteger(cpu * Math.round(1 / q.cpu.step)))) fail(`quota.cpu is ${describeValue(cpu, scope)}: must be ${q.cpu.min} to ${q.cpu.max} cores in steps of ${q.cpu.step}.`);
+  if (!isIntBetween(memoryGiB, q.memory.min, q.memory.max)) fail(`quota.memoryGiB is ${describeValue(memoryGiB, scope)}: must be a whole number of GiB from ${q.memory.min} to ${q.memory.max}.`);
+  if (!isIntBetween(pods, q.pods.min, q.pods.max)) fail(`quota.pods is ${describeValue(pods, scope)}: must be a whole number from ${q.pods.min} to ${q.pods.max}.`);
 }

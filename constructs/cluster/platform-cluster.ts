@@ -7,9 +7,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
-import { validationFailure } from '../core/validation';
+import { describeValue, validationFailure } from '../core/validation';
 import { parseIpv4Cidr } from '../network/cidr';
 import { ADDON_NAMES, EKS_ADDON_VERSION_FORMAT, type AddonVersionPins } from './addon-versions';
+import { NODE_POOL_MIN_SIZE, PUBLIC_ENDPOINT_MIN_CIDR_PREFIX } from './limits';
 
 /** Sizing of the managed node group that runs the platform and its workloads. */
 export interface NodePoolOptions {
@@ -89,6 +90,28 @@ export interface PlatformClusterProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** An existing EKS cluster, for `PlatformCluster.fromClusterAttributes`. */
+export interface PlatformClusterAttributes {
+  /** The cluster name. */
+  readonly clusterName: string;
+  /**
+   * The cluster security group (`aws eks describe-cluster --name <name> --query
+   * cluster.resourcesVpcConfig.clusterSecurityGroupId`): with the VPC CNI the pods use it, and the
+   * databases and caches of services admit it.
+   */
+  readonly clusterSecurityGroupId: string;
+  /**
+   * The kubectl provider that applies manifests and charts to the cluster, e.g. the one of the app
+   * that made it: `eks.KubectlProvider.fromKubectlProviderAttributes(scope, id, { serviceToken, role })`.
+   */
+  readonly kubectlProvider: eks.IKubectlProvider;
+  /**
+   * The cluster's VPC.
+   * @default - unknown: constructs that need it (IstioMesh) take it as their own prop
+   */
+  readonly vpc?: ec2.IVpc;
+}
+
 const ALL_CONTROL_PLANE_LOGS = [
   eks.ClusterLoggingTypes.API,
   eks.ClusterLoggingTypes.AUDIT,
@@ -113,6 +136,29 @@ const ALL_CONTROL_PLANE_LOGS = [
  * - the kubectl handler in private subnets, reaching the API server through the VPC.
  */
 export class PlatformCluster extends Construct implements ec2.IConnectable {
+  /**
+   * An existing EKS cluster (made by another stack or app) that the library's constructs can use:
+   * `ApplicationNamespace`, `IstioMesh` and `StatelessService` apply to it through its kubectl
+   * provider, and databases and caches admit its pods through its cluster security group.
+   * Missing attributes fail synth, naming the attribute.
+   */
+  static fromClusterAttributes(scope: Construct, id: string, attrs: PlatformClusterAttributes): eks.ICluster {
+    const fail = validationFailure('PlatformCluster.fromClusterAttributes', `${scope.node.path}/${id}`);
+    if (!attrs.clusterName) fail(`clusterName is ${describeValue(attrs.clusterName)}. Fix: pass the name of the EKS cluster.`);
+    if (!attrs.clusterSecurityGroupId) {
+      fail(`clusterSecurityGroupId is ${describeValue(attrs.clusterSecurityGroupId)}: without it no database or cache can admit the cluster's pods. Fix: pass the cluster security group id (aws eks describe-cluster --name <name> --query cluster.resourcesVpcConfig.clusterSecurityGroupId).`);
+    }
+    if (!attrs.kubectlProvider) {
+      fail('kubectlProvider is undefined: without it no manifest or chart can be applied to the cluster. Fix: pass eks.KubectlProvider.fromKubectlProviderAttributes(scope, id, { serviceToken, role }) of the kubectl provider that manages the cluster.');
+    }
+    return eks.Cluster.fromClusterAttributes(scope, id, {
+      clusterName: attrs.clusterName,
+      clusterSecurityGroupId: attrs.clusterSecurityGroupId,
+      kubectlProvider: attrs.kubectlProvider,
+      vpc: attrs.vpc,
+    });
+  }
+
   /** The EKS cluster. */
   readonly cluster: eks.Cluster;
   /** The kubectl/helm provider used to apply manifests and charts. */
@@ -298,16 +344,16 @@ function validateClusterProps(scope: Construct, props: PlatformClusterProps, pub
   for (const cidr of publicCidrs) {
     if (Token.isUnresolved(cidr)) continue;
     const parsed = parseIpv4Cidr(cidr);
-    if (!parsed) fail(`publicEndpointAllowedCidrs has "${cidr}", which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
-    if (parsed!.prefix < 16) fail(`publicEndpointAllowedCidrs has "${cidr}", which opens the API server to too wide a range (wider than /16). Fix: list only your egress CIDRs, or leave it empty for a private endpoint.`);
+    if (!parsed) fail(`publicEndpointAllowedCidrs has ${describeValue(cidr)}, which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
+    if (parsed!.prefix < PUBLIC_ENDPOINT_MIN_CIDR_PREFIX) fail(`publicEndpointAllowedCidrs has ${describeValue(cidr)}, which opens the API server to too wide a range (wider than /${PUBLIC_ENDPOINT_MIN_CIDR_PREFIX}). Fix: list only your egress CIDRs, or leave it empty for a private endpoint.`);
   }
   validateAddonVersions(fail, addonVersions, props.version.version);
   const pool = props.nodePool ?? {};
   const minSize = pool.minSize ?? 2;
   const desired = pool.desiredSize ?? minSize;
   const max = pool.maxSize ?? minSize * 2;
-  if (!(minSize >= 1 && minSize <= desired && desired <= max)) {
-    fail(`nodePool sizes must satisfy 1 <= minSize <= desiredSize <= maxSize (got ${minSize}/${desired}/${max}).`);
+  if (!(minSize >= NODE_POOL_MIN_SIZE && minSize <= desired && desired <= max)) {
+    fail(`nodePool sizes must satisfy ${NODE_POOL_MIN_SIZE} <= minSize <= desiredSize <= maxSize (got ${describeValue(minSize, scope)}/${describeValue(desired, scope)}/${describeValue(max, scope)}).`);
   }
 }
 
@@ -315,7 +361,7 @@ function validateClusterProps(scope: Construct, props: PlatformClusterProps, pub
 function validateAddonVersions(fail: (message: string) => never, pins: AddonVersionPins, kubernetesVersion: string): void {
   const known = Object.keys(ADDON_NAMES);
   for (const key of Object.keys(pins)) {
-    if (!known.includes(key)) fail(`addonVersions has the unknown key "${key}". Fix: use only ${known.join(', ')}.`);
+    if (!known.includes(key)) fail(`addonVersions has the unknown key ${describeValue(key)}. Fix: use only ${known.join(', ')}.`);
   }
   for (const key of known as (keyof AddonVersionPins)[]) {
     const value: unknown = pins[key];
@@ -323,17 +369,17 @@ function validateAddonVersions(fail: (message: string) => never, pins: AddonVers
     const setting = `addonVersions.${key}`;
     const listCommand = `aws eks describe-addon-versions --kubernetes-version ${kubernetesVersion} --addon-name ${ADDON_NAMES[key]}`;
     if (typeof value === 'string' && Token.isUnresolved(value)) {
-      fail(`${setting} is a value only known at deploy time (a token). Fix: write the exact version literally (vX.Y.Z-eksbuild.N from \`${listCommand}\`), so it is reviewed in the template.`);
+      fail(`${setting} is ${describeValue(value)}. Fix: write the exact version literally (vX.Y.Z-eksbuild.N from \`${listCommand}\`), so it is reviewed in the template.`);
     }
     if (typeof value !== 'string' || !EKS_ADDON_VERSION_FORMAT.test(value)) {
-      fail(`${setting} is ${JSON.stringify(value)}, which is not an exact EKS add-on version (a literal vX.Y.Z-eksbuild.N). Fix: use a version listed by \`${listCommand}\`, or leave ${setting} unset so EKS chooses at creation.`);
+      fail(`${setting} is ${describeValue(value)}, which is not an exact EKS add-on version (a literal vX.Y.Z-eksbuild.N). Fix: use a version listed by \`${listCommand}\`, or leave ${setting} unset so EKS chooses at creation.`);
     }
   }
   const kubeProxy = pins.kubeProxy;
   if (kubeProxy !== undefined) {
     const minor = /^v(\d+\.\d+)\./.exec(kubeProxy)![1];
     if (minor !== kubernetesVersion) {
-      fail(`addonVersions.kubeProxy is "${kubeProxy}", whose minor version ${minor} does not match the cluster's Kubernetes ${kubernetesVersion}. Fix: use a v${kubernetesVersion}.x-eksbuild.N version listed by \`aws eks describe-addon-versions --kubernetes-version ${kubernetesVersion} --addon-name kube-proxy\`, or leave addonVersions.kubeProxy unset.`);
+      fail(`addonVersions.kubeProxy is ${describeValue(kubeProxy)}, whose minor version ${minor} does not match the cluster's Kubernetes ${kubernetesVersion}. Fix: use a v${kubernetesVersion}.x-eksbuild.N version listed by \`aws eks describe-addon-versions --kubernetes-version ${kubernetesVersion} --addon-name kube-proxy\`, or leave addonVersions.kubeProxy unset.`);
     }
   }
 }

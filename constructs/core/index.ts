@@ -1,2 +1,3 @@
 export * from './validation';
 export * from './managed-policy-grantee';
+export * from './composition';

@@ -1,12 +1,11 @@
-import * as path from 'node:path';
 import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { handlerAssetDirectory } from '../core/handler-asset';
 import { assertSafeIdentifier } from './bootstrap/bootstrap-sql';
 import type { PostgresDatabase } from './postgres-database';
 
@@ -45,9 +44,10 @@ export interface DatabaseBootstrapProps {
  * `PostgresDatabase`, idempotently, on every deployment that changes them. Nothing is dropped on
  * delete.
  *
- * The handler is a Node.js Lambda bundled locally with esbuild, running in the database's
- * isolated subnets. Its security group sends only HTTPS to the VPC (the Secrets Manager
- * interface endpoint) and the database port to the database's security group. Its role reads
+ * The handler is a Node.js Lambda pre-bundled with esbuild when the library is built
+ * (`dist/handlers/database-bootstrap`, `pg` included, so synth needs neither esbuild nor `pg`),
+ * running in the database's isolated subnets. Its security group sends only HTTPS to the VPC (the
+ * Secrets Manager interface endpoint) and the database port to the database's security group. Its role reads
  * only the master secret (and decrypts it only through Secrets Manager) and writes only its own
  * log group.
  */
@@ -132,9 +132,11 @@ export class DatabaseBootstrap extends Construct {
       managedPolicies: [policy],
     });
 
-    const handler = new nodejs.NodejsFunction(this, 'Handler', {
-      entry: path.join(__dirname, 'bootstrap', 'handler.ts'),
-      handler: 'handler',
+    // Pre-bundled by constructs/build.ts (esbuild: node24, minified, CommonJS, no source map; the
+    // runtime provides the AWS SDK v3, pg's optional native binding is never used).
+    const handler = new lambda.Function(this, 'Handler', {
+      code: lambda.Code.fromAsset(handlerAssetDirectory('database-bootstrap')),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       description: 'Creates the IAM-authenticated application role and schema (idempotent)',
@@ -154,14 +156,6 @@ export class DatabaseBootstrap extends Construct {
         DB_NAME: database.databaseName,
         // Lambda's Node.js runtimes ship the RDS CA bundle here but do not load it by default.
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-      },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: false,
-        target: 'node24',
-        // The runtime provides the AWS SDK v3; pg's optional native binding is never used.
-        externalModules: ['@aws-sdk/*', 'pg-native'],
       },
     });
     this.handler = handler;

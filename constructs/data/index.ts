@@ -1,3 +1,4 @@
 export * from './postgres-database';
 export * from './database-bootstrap';
 export * from './redis-cache';
+export * from './limits';

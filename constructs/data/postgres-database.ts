@@ -10,7 +10,9 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
-import { isIntBetween, validationFailure } from '../core/validation';
+import { describeValue, isIntBetween, validationFailure } from '../core/validation';
+import { AURORA_MAX_CAPACITY_ACU, AURORA_MIN_CAPACITY_ACU, POSTGRES_BACKUP_RETENTION_DAYS, POSTGRES_READERS } from './limits';
+import { refuseRoutedDataSubnets } from './placement';
 import { supportingRemovalPolicy } from './removal';
 
 /**
@@ -47,8 +49,53 @@ export interface IPostgresDatabase extends ec2.IConnectable {
   readonly databaseName: string;
   /** Port the cluster listens on (a literal, so security group rules stay reviewable). */
   readonly port: number;
+  /**
+   * The subnets the cluster lives in (isolated). A service that uses the database addresses
+   * them in its NetworkPolicy and ServiceEntry, so they come from here, never from the caller.
+   */
+  readonly subnets: ec2.ISubnet[];
   /** Lets `grantee` log in as database user `dbUser` with an IAM authentication token. */
   grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant;
+}
+
+/** An existing Aurora PostgreSQL cluster, for `PostgresDatabase.fromDatabaseAttributes`. */
+export interface PostgresDatabaseAttributes {
+  /** The VPC of the cluster. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The subnets of the cluster (its DB subnet group), with their CIDRs; public subnets and
+   * subnets with egress are refused, as for a new database.
+   * @default - the isolated subnets of the VPC
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The DB cluster identifier. */
+  readonly clusterIdentifier: string;
+  /**
+   * The cluster's resource id (`cluster-` and 26 characters, `DbClusterResourceId`): the
+   * resource of the `rds-db:connect` grants.
+   */
+  readonly clusterResourceIdentifier: string;
+  /** Host name of the writer endpoint. */
+  readonly clusterEndpointAddress: string;
+  /** Host name of the reader endpoint. */
+  readonly readerEndpointAddress: string;
+  /**
+   * Port the cluster listens on.
+   * @default 5432
+   */
+  readonly port?: number;
+  /**
+   * Name of the application database in the cluster.
+   * @default 'app'
+   */
+  readonly databaseName?: string;
+  /** Security groups of the cluster: consumers add their ingress rules to them. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * The master user, which `grantConnect` refuses.
+   * @default 'platform_admin'
+   */
+  readonly masterUsername?: string;
 }
 
 export interface PostgresDatabaseProps {
@@ -178,6 +225,15 @@ export interface PostgresDatabaseProps {
  * - a security group with no rules: peers are declared with `connections`, never CIDRs.
  */
 export class PostgresDatabase extends Construct implements IPostgresDatabase {
+  /**
+   * An existing Aurora PostgreSQL cluster (made by another stack or app) that services can use
+   * as they use a new one: its security groups admit them, `grantConnect` issues
+   * `rds-db:connect` for one application user, and its subnets come with it.
+   */
+  static fromDatabaseAttributes(scope: Construct, id: string, attrs: PostgresDatabaseAttributes): IPostgresDatabase {
+    return new ImportedPostgresDatabase(scope, id, attrs);
+  }
+
   readonly cluster: rds.DatabaseCluster;
   readonly clusterEndpoint: rds.Endpoint;
   readonly readerEndpoint: rds.Endpoint;
@@ -188,6 +244,7 @@ export class PostgresDatabase extends Construct implements IPostgresDatabase {
   readonly vpc: ec2.IVpc;
   /** The subnets of the cluster (isolated by default). */
   readonly vpcSubnets: ec2.SubnetSelection;
+  readonly subnets: ec2.ISubnet[];
   /** Master username (for break-glass and bootstrap only). */
   readonly masterUsername: string;
   /** The RDS-managed master secret (`username`, `password`); grant it to no application. */
@@ -214,6 +271,7 @@ export class PostgresDatabase extends Construct implements IPostgresDatabase {
     const subnets = props.vpc.selectSubnets(vpcSubnets);
     this.vpc = props.vpc;
     this.vpcSubnets = vpcSubnets;
+    this.subnets = subnets.subnets;
     validatePostgresProps(this, props, { minCapacity, maxCapacity, readers, backupRetention, port, subnets });
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
@@ -321,25 +379,7 @@ export class PostgresDatabase extends Construct implements IPostgresDatabase {
   }
 
   grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
-    if (!Token.isUnresolved(dbUser)) {
-      if (!PG_IDENTIFIER.test(dbUser)) {
-        throw new Error(`PostgresDatabase ${this.node.path}: grantConnect dbUser is ${JSON.stringify(dbUser)}: must be a lowercase PostgreSQL role name. Fix: pass the role created by DatabaseBootstrap, e.g. "app".`);
-      }
-      if (dbUser === this.masterUsername) {
-        throw new Error(`PostgresDatabase ${this.node.path}: grantConnect dbUser is the master user ${JSON.stringify(dbUser)}: applications never connect as the master user. Fix: grant the application role created by DatabaseBootstrap.`);
-      }
-    }
-    const stack = Stack.of(this);
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['rds-db:connect'],
-      resourceArns: [stack.formatArn({
-        service: 'rds-db',
-        resource: 'dbuser',
-        resourceName: `${this.cluster.clusterResourceIdentifier}/${dbUser}`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      })],
-    });
+    return grantDatabaseConnect(this, this.cluster.clusterResourceIdentifier, this.masterUsername, grantee, dbUser);
   }
 
   /** A metric of this cluster (namespace AWS/RDS, dimension DBClusterIdentifier). */
@@ -434,45 +474,114 @@ interface ResolvedPostgresProps {
 
 function validatePostgresProps(scope: Construct, props: PostgresDatabaseProps, r: ResolvedPostgresProps): void {
   const fail = validationFailure('PostgresDatabase', scope.node.path);
-  const halfSteps = (n: number) => Number.isInteger(n * 2);
-  if (!halfSteps(r.minCapacity) || r.minCapacity < 0 || r.minCapacity > 256) {
-    fail(`minCapacityAcu is ${r.minCapacity}: must be 0 to 256 in steps of 0.5. Fix: use e.g. 0.5.`);
+  const acu = { min: AURORA_MIN_CAPACITY_ACU, max: AURORA_MAX_CAPACITY_ACU };
+  const inSteps = (n: number, range: { min: number; max: number; step: number }) => Number.isInteger(n * Math.round(1 / range.step)) && n >= range.min && n <= range.max;
+  if (!inSteps(r.minCapacity, acu.min)) {
+    fail(`minCapacityAcu is ${describeValue(r.minCapacity, scope)}: must be ${acu.min.min} to ${acu.min.max} in steps of ${acu.min.step}. Fix: use e.g. 0.5.`);
   }
-  if (!halfSteps(r.maxCapacity) || r.maxCapacity < 1 || r.maxCapacity > 256) {
-    fail(`maxCapacityAcu is ${r.maxCapacity}: must be 1 to 256 in steps of 0.5. Fix: use e.g. 4.`);
+  if (!inSteps(r.maxCapacity, acu.max)) {
+    fail(`maxCapacityAcu is ${describeValue(r.maxCapacity, scope)}: must be ${acu.max.min} to ${acu.max.max} in steps of ${acu.max.step}. Fix: use e.g. 4.`);
   }
   if (r.minCapacity > r.maxCapacity) {
-    fail(`minCapacityAcu (${r.minCapacity}) is above maxCapacityAcu (${r.maxCapacity}). Fix: lower minCapacityAcu or raise maxCapacityAcu.`);
+    fail(`minCapacityAcu (${describeValue(r.minCapacity, scope)}) is above maxCapacityAcu (${describeValue(r.maxCapacity, scope)}). Fix: lower minCapacityAcu or raise maxCapacityAcu.`);
   }
-  if (!isIntBetween(r.readers, 1, 15)) {
-    fail(`readers is ${r.readers}: must be a whole number from 1 to 15 (a reader in another AZ is the failover target). Fix: set readers to 1 or more.`);
+  if (!isIntBetween(r.readers, POSTGRES_READERS.min, POSTGRES_READERS.max)) {
+    fail(`readers is ${describeValue(r.readers, scope)}: must be a whole number from ${POSTGRES_READERS.min} to ${POSTGRES_READERS.max} (a reader in another AZ is the failover target). Fix: set readers to 1 or more.`);
   }
-  if (!r.backupRetention.isUnresolved() && !isIntBetween(r.backupRetention.toDays({ integral: false }), 7, 35)) {
-    fail(`backupRetention is ${r.backupRetention.toDays({ integral: false })} days: must be 7 to 35 whole days. Fix: use Duration.days(7) or more (35 in prod).`);
+  const backupDays = POSTGRES_BACKUP_RETENTION_DAYS;
+  if (!r.backupRetention.isUnresolved() && !isIntBetween(r.backupRetention.toDays({ integral: false }), backupDays.min, backupDays.max)) {
+    fail(`backupRetention is ${r.backupRetention.toDays({ integral: false })} days: must be ${backupDays.min} to ${backupDays.max} whole days. Fix: use Duration.days(${backupDays.min}) or more (${backupDays.max} in prod).`);
   }
   if (!Token.isUnresolved(r.port) && !isIntBetween(r.port, 1150, 65535)) {
-    fail(`port is ${r.port}: must be 1150 to 65535. Fix: use the default 5432 or another free port.`);
+    fail(`port is ${describeValue(r.port, scope)}: must be 1150 to 65535. Fix: use the default 5432 or another free port.`);
   }
   const name = props.databaseName;
   if (name !== undefined && !Token.isUnresolved(name) && !PG_IDENTIFIER.test(name)) {
-    fail(`databaseName is ${JSON.stringify(name)}: must be 1-63 lowercase letters, digits or underscores, starting with a letter. Fix: use e.g. "app".`);
+    fail(`databaseName is ${describeValue(name)}: must be 1-63 lowercase letters, digits or underscores, starting with a letter. Fix: use e.g. "app".`);
   }
   const user = props.masterUsername;
   if (user !== undefined && !Token.isUnresolved(user)) {
     if (!/^[a-z][a-z0-9_]{0,15}$/.test(user)) {
-      fail(`masterUsername is ${JSON.stringify(user)}: must be 1-16 lowercase letters, digits or underscores, starting with a letter. Fix: use e.g. "platform_admin".`);
+      fail(`masterUsername is ${describeValue(user)}: must be 1-16 lowercase letters, digits or underscores, starting with a letter. Fix: use e.g. "platform_admin".`);
     }
     if (RESERVED_MASTER_USERNAMES.includes(user)) {
-      fail(`masterUsername is ${JSON.stringify(user)}: well-known admin names are refused. Fix: use a non-default name such as "platform_admin".`);
+      fail(`masterUsername is ${describeValue(user)}: well-known admin names are refused. Fix: use a non-default name such as "platform_admin".`);
     }
   }
   const zones = new Set(r.subnets.subnets.map((s) => s.availabilityZone));
   if (zones.size < 2) {
     fail(`the selected subnets span ${zones.size} Availability Zone(s): Aurora needs at least two for a reader in another AZ. Fix: select subnets (vpcSubnets) in two or more AZs.`);
   }
-  const publicSubnetIds = new Set(props.vpc.publicSubnets.map((s) => s.subnetId));
-  const publicSelected = r.subnets.subnetIds.filter((subnetId) => publicSubnetIds.has(subnetId));
-  if (publicSelected.length > 0) {
-    fail(`vpcSubnets selects public subnets (${publicSelected.join(', ')}). Fix: place the database in isolated subnets (the default).`);
+  refuseRoutedDataSubnets(fail, scope, 'database', props.vpc, r.subnets.subnets);
+}
+
+/** `rds-db:connect` as one application user of the cluster; never as the master user. */
+function grantDatabaseConnect(scope: Construct, clusterResourceIdentifier: string, masterUsername: string, grantee: iam.IGrantable, dbUser: string): iam.Grant {
+  const fail = validationFailure('PostgresDatabase', scope.node.path);
+  if (Token.isUnresolved(dbUser)) {
+    fail(`grantConnect dbUser is ${describeValue(dbUser, scope)}: the grant names one database user, which must be known at synth. Fix: pass the role name literally (DatabaseBootstrap's roleName), e.g. "app".`);
+  }
+  if (!PG_IDENTIFIER.test(dbUser)) {
+    fail(`grantConnect dbUser is ${describeValue(dbUser)}: must be a lowercase PostgreSQL role name. Fix: pass the role created by DatabaseBootstrap, e.g. "app".`);
+  }
+  if (dbUser === masterUsername) {
+    fail(`grantConnect dbUser is the master user ${describeValue(dbUser)}: applications never connect as the master user. Fix: grant the application role created by DatabaseBootstrap.`);
+  }
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['rds-db:connect'],
+    resourceArns: [Stack.of(scope).formatArn({
+      service: 'rds-db',
+      resource: 'dbuser',
+      resourceName: `${clusterResourceIdentifier}/${dbUser}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    })],
+  });
+}
+
+/** An Aurora PostgreSQL cluster made elsewhere (`PostgresDatabase.fromDatabaseAttributes`). */
+class ImportedPostgresDatabase extends Construct implements IPostgresDatabase {
+  readonly cluster: rds.IDatabaseCluster;
+  readonly clusterEndpoint: rds.Endpoint;
+  readonly readerEndpoint: rds.Endpoint;
+  readonly connections: ec2.Connections;
+  readonly databaseName: string;
+  readonly port: number;
+  readonly subnets: ec2.ISubnet[];
+  private readonly masterUsername: string;
+
+  constructor(scope: Construct, id: string, attrs: PostgresDatabaseAttributes) {
+    super(scope, id);
+    const fail = validationFailure('PostgresDatabase.fromDatabaseAttributes', this.node.path);
+    this.port = attrs.port ?? 5432;
+    this.databaseName = attrs.databaseName ?? 'app';
+    this.masterUsername = attrs.masterUsername ?? 'platform_admin';
+    if (Token.isUnresolved(this.port) || !isIntBetween(this.port, 1150, 65535)) {
+      fail(`port is ${describeValue(this.port, this)}: must be a literal from 1150 to 65535 (security group rules name it). Fix: pass the cluster's port as written, e.g. 5432.`);
+    }
+    if (!Token.isUnresolved(this.databaseName) && !PG_IDENTIFIER.test(this.databaseName)) {
+      fail(`databaseName is ${describeValue(this.databaseName)}: must be 1-63 lowercase letters, digits or underscores, starting with a letter. Fix: use the database's name, e.g. "app".`);
+    }
+    if (attrs.securityGroups.length === 0) {
+      fail('securityGroups is empty: services could not be admitted to the database. Fix: pass the security groups of the cluster (ec2.SecurityGroup.fromSecurityGroupId).');
+    }
+    const selected = attrs.vpc.selectSubnets(attrs.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED });
+    refuseRoutedDataSubnets(fail, this, 'database', attrs.vpc, selected.subnets);
+    this.subnets = selected.subnets;
+    this.cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(this, 'Cluster', {
+      clusterIdentifier: attrs.clusterIdentifier,
+      clusterResourceIdentifier: attrs.clusterResourceIdentifier,
+      clusterEndpointAddress: attrs.clusterEndpointAddress,
+      readerEndpointAddress: attrs.readerEndpointAddress,
+      port: this.port,
+      securityGroups: attrs.securityGroups,
+    });
+    this.clusterEndpoint = new rds.Endpoint(attrs.clusterEndpointAddress, this.port);
+    this.readerEndpoint = new rds.Endpoint(attrs.readerEndpointAddress, this.port);
+    this.connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(this.port) });
+  }
+
+  grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
+    return grantDatabaseConnect(this, this.cluster.clusterResourceIdentifier, this.masterUsername, grantee, dbUser);
   }
 }

@@ -7,7 +7,9 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
-import { isIntBetween, validationFailure } from '../core/validation';
+import { describeValue, isIntBetween, validationFailure } from '../core/validation';
+import { ELASTICACHE_NODE_TYPE, REDIS_REPLICAS, REDIS_SNAPSHOT_RETENTION_DAYS } from './limits';
+import { refuseRoutedDataSubnets } from './placement';
 import { supportingRemovalPolicy } from './removal';
 
 /** The cache engine: Valkey (the open-source Redis successor ElastiCache recommends). */
@@ -35,8 +37,43 @@ export interface IRedisCache extends ec2.IConnectable {
   readonly readerEndpoint: CacheEndpoint;
   /** The IAM-authenticated application user: connect with this user name and an IAM token. */
   readonly appUserName: string;
+  /**
+   * The subnets the cache lives in (isolated). A service that uses the cache addresses them in
+   * its NetworkPolicy and ServiceEntry, so they come from here, never from the caller.
+   */
+  readonly subnets: ec2.ISubnet[];
   /** Lets `grantee` connect as the application user (`elasticache:Connect`). */
   grantConnect(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** An existing ElastiCache (Valkey or Redis OSS) replication group, for `RedisCache.fromCacheAttributes`. */
+export interface RedisCacheAttributes {
+  /** The VPC of the cache. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The subnets of the cache (its subnet group), with their CIDRs; public subnets and subnets
+   * with egress are refused, as for a new cache.
+   * @default - the isolated subnets of the VPC
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The replication group id. */
+  readonly replicationGroupId: string;
+  /** Host name of the primary endpoint. */
+  readonly primaryEndpointAddress: string;
+  /** Host name of the reader endpoint. */
+  readonly readerEndpointAddress: string;
+  /**
+   * Port the cache listens on (both endpoints).
+   * @default DEFAULT_CACHE_PORT (6380)
+   */
+  readonly port?: number;
+  /**
+   * The IAM-authenticated user the application connects as (its user id equals its name, as
+   * IAM authentication requires).
+   */
+  readonly appUserName: string;
+  /** Security groups of the cache: consumers add their ingress rules to them. */
+  readonly securityGroups: ec2.ISecurityGroup[];
 }
 
 export interface RedisCacheProps {
@@ -133,6 +170,15 @@ export interface RedisCacheProps {
  * - a non-default port and a security group with no rules: peers come through `connections`.
  */
 export class RedisCache extends Construct implements IRedisCache {
+  /**
+   * An existing replication group (made by another stack or app) that services can use as they
+   * use a new one: its security groups admit them, `grantConnect` issues `elasticache:Connect`
+   * on it as the application user, and its subnets come with it.
+   */
+  static fromCacheAttributes(scope: Construct, id: string, attrs: RedisCacheAttributes): IRedisCache {
+    return new ImportedRedisCache(scope, id, attrs);
+  }
+
   /** The replication group. */
   readonly replicationGroup: elasticache.CfnReplicationGroup;
   readonly replicationGroupId: string;
@@ -148,6 +194,7 @@ export class RedisCache extends Construct implements IRedisCache {
   readonly logEncryptionKey: kms.IKey;
   /** Log group receiving the slow log and the engine log. */
   readonly logGroup: logs.ILogGroup;
+  readonly subnets: ec2.ISubnet[];
 
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
     super(scope, id);
@@ -161,6 +208,7 @@ export class RedisCache extends Construct implements IRedisCache {
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     const subnets = props.vpc.selectSubnets(vpcSubnets);
     validateRedisProps(this, props, { replicas, port, snapshotRetention, cacheNodeType, engineVersion, appUserName: this.appUserName, subnets });
+    this.subnets = subnets.subnets;
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const keyRemovalPolicy = supportingRemovalPolicy(removalPolicy);
@@ -322,25 +370,26 @@ interface ResolvedRedisProps {
 
 function validateRedisProps(scope: Construct, props: RedisCacheProps, r: ResolvedRedisProps): void {
   const fail = validationFailure('RedisCache', scope.node.path);
-  if (!isIntBetween(r.replicas, 1, 5)) {
-    fail(`replicas is ${r.replicas}: must be a whole number from 1 to 5 (multi-AZ failover needs a replica). Fix: set replicas to 1 or more.`);
+  if (!isIntBetween(r.replicas, REDIS_REPLICAS.min, REDIS_REPLICAS.max)) {
+    fail(`replicas is ${describeValue(r.replicas, scope)}: must be a whole number from ${REDIS_REPLICAS.min} to ${REDIS_REPLICAS.max} (multi-AZ failover needs a replica). Fix: set replicas to 1 or more.`);
   }
   if (!Token.isUnresolved(r.port)) {
-    if (!isIntBetween(r.port, 1024, 65535)) fail(`port is ${r.port}: must be 1024 to 65535. Fix: use the default ${DEFAULT_CACHE_PORT}.`);
+    if (!isIntBetween(r.port, 1024, 65535)) fail(`port is ${describeValue(r.port)}: must be 1024 to 65535. Fix: use the default ${DEFAULT_CACHE_PORT}.`);
     if (r.port === WELL_KNOWN_PORT) fail(`port is ${WELL_KNOWN_PORT}, the well-known Redis port. Fix: use another port such as ${DEFAULT_CACHE_PORT} (the default).`);
   }
-  if (!r.snapshotRetention.isUnresolved() && !isIntBetween(r.snapshotRetention.toDays({ integral: false }), 1, 35)) {
-    fail(`snapshotRetention is ${r.snapshotRetention.toDays({ integral: false })} days: must be 1 to 35 whole days. Fix: use Duration.days(15).`);
+  const snapshotDays = REDIS_SNAPSHOT_RETENTION_DAYS;
+  if (!r.snapshotRetention.isUnresolved() && !isIntBetween(r.snapshotRetention.toDays({ integral: false }), snapshotDays.min, snapshotDays.max)) {
+    fail(`snapshotRetention is ${r.snapshotRetention.toDays({ integral: false })} days: must be ${snapshotDays.min} to ${snapshotDays.max} whole days. Fix: use Duration.days(15).`);
   }
-  if (!Token.isUnresolved(r.cacheNodeType) && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(r.cacheNodeType)) {
-    fail(`cacheNodeType is ${JSON.stringify(r.cacheNodeType)}: not an ElastiCache node type. Fix: use e.g. "cache.t4g.small" or "cache.r7g.large".`);
+  if (!Token.isUnresolved(r.cacheNodeType) && !ELASTICACHE_NODE_TYPE.test(r.cacheNodeType)) {
+    fail(`cacheNodeType is ${describeValue(r.cacheNodeType)}: not an ElastiCache node type. Fix: use e.g. "cache.t4g.small" or "cache.r7g.large".`);
   }
   const version = /^(\d+)\.(\d+)$/.exec(r.engineVersion);
   if (!version || Number(version[1]) * 100 + Number(version[2]) < 702) {
-    fail(`engineVersion is ${JSON.stringify(r.engineVersion)}: must be a Valkey major.minor version of 7.2 or later (IAM authentication). Fix: use "${VALKEY_VERSION}".`);
+    fail(`engineVersion is ${describeValue(r.engineVersion, scope)}: must be a Valkey major.minor version of 7.2 or later (IAM authentication). Fix: use "${VALKEY_VERSION}".`);
   }
   if (!Token.isUnresolved(r.appUserName) && !/^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$/.test(r.appUserName)) {
-    fail(`appUserName is ${JSON.stringify(r.appUserName)}: must be 2-40 lowercase letters, digits or single hyphens, starting with a letter (IAM auth needs user id = user name). Fix: use e.g. "orders-app".`);
+    fail(`appUserName is ${describeValue(r.appUserName)}: must be 2-40 lowercase letters, digits or single hyphens, starting with a letter (IAM auth needs user id = user name). Fix: use e.g. "orders-app".`);
   }
   if (props.appUserName === 'default') {
     fail('appUserName is "default": that name belongs to the disabled default user. Fix: use e.g. "orders-app".');
@@ -348,5 +397,50 @@ function validateRedisProps(scope: Construct, props: RedisCacheProps, r: Resolve
   const zones = new Set(r.subnets.subnets.map((s) => s.availabilityZone));
   if (zones.size < 2) {
     fail(`the selected subnets span ${zones.size} Availability Zone(s): multi-AZ failover needs at least two. Fix: select subnets (vpcSubnets) in two or more AZs.`);
+  }
+  refuseRoutedDataSubnets(fail, scope, 'cache', props.vpc, r.subnets.subnets);
+}
+
+/** A replication group made elsewhere (`RedisCache.fromCacheAttributes`). */
+class ImportedRedisCache extends Construct implements IRedisCache {
+  readonly replicationGroupId: string;
+  readonly primaryEndpoint: CacheEndpoint;
+  readonly readerEndpoint: CacheEndpoint;
+  readonly appUserName: string;
+  readonly connections: ec2.Connections;
+  readonly subnets: ec2.ISubnet[];
+
+  constructor(scope: Construct, id: string, attrs: RedisCacheAttributes) {
+    super(scope, id);
+    const fail = validationFailure('RedisCache.fromCacheAttributes', this.node.path);
+    const port = attrs.port ?? DEFAULT_CACHE_PORT;
+    if (Token.isUnresolved(port) || !isIntBetween(port, 1024, 65535)) {
+      fail(`port is ${describeValue(port, this)}: must be a literal from 1024 to 65535 (security group rules and NetworkPolicies name it). Fix: pass the cache's port as written, e.g. ${DEFAULT_CACHE_PORT}.`);
+    }
+    if (Token.isUnresolved(attrs.appUserName) || !/^[a-z][a-z0-9-]{0,39}$/.test(attrs.appUserName) || attrs.appUserName === 'default') {
+      fail(`appUserName is ${describeValue(attrs.appUserName, this)}: must be the literal name of the cache's IAM-authenticated user (lowercase, not "default"). Fix: pass the user the application connects as, e.g. "orders-app".`);
+    }
+    if (attrs.securityGroups.length === 0) {
+      fail('securityGroups is empty: services could not be admitted to the cache. Fix: pass the security groups of the replication group (ec2.SecurityGroup.fromSecurityGroupId).');
+    }
+    const selected = attrs.vpc.selectSubnets(attrs.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED });
+    refuseRoutedDataSubnets(fail, this, 'cache', attrs.vpc, selected.subnets);
+    this.subnets = selected.subnets;
+    this.replicationGroupId = attrs.replicationGroupId;
+    this.primaryEndpoint = { hostname: attrs.primaryEndpointAddress, port };
+    this.readerEndpoint = { hostname: attrs.readerEndpointAddress, port };
+    this.appUserName = attrs.appUserName;
+    this.connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(port) });
+  }
+
+  grantConnect(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    const arn = (resource: string, resourceName: string) => stack.formatArn({ service: 'elasticache', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['elasticache:Connect'],
+      // IAM authentication: the user id equals the user name.
+      resourceArns: [arn('replicationgroup', this.replicationGroupId), arn('user', this.appUserName)],
+    });
   }
 }

@@ -23,16 +23,18 @@ export type ArgoDuration = string;
 
 /** Where an analysis argument's value comes from at run time. */
 export interface ArgumentValueFrom {
-  /** The pod-template hash of the stable or the latest (canary/preview) ReplicaSet. */
+  /** The pod-template hash of the stable or the latest (canary/preview) ReplicaSet. @default - unset: set this or `fieldRef` */
   readonly podTemplateHashValue?: 'Stable' | 'Latest';
-  /** A field of the Rollout, e.g. `metadata.labels['app']`. */
+  /** A field of the Rollout, e.g. `metadata.labels['app']`. @default - unset: set this or `podTemplateHashValue` */
   readonly fieldRef?: { readonly fieldPath: string };
 }
 
 /** A value passed from a Rollout to an AnalysisTemplate argument. */
 export interface AnalysisRunArgument {
   readonly name: string;
+  /** A literal value. @default - unset: set this or `valueFrom` */
   readonly value?: string;
+  /** Where the value comes from at run time. @default - unset: set this or `value` */
   readonly valueFrom?: ArgumentValueFrom;
 }
 
@@ -46,6 +48,7 @@ export interface AnalysisTemplateRef {
 /** Analysis run at a canary step, or before/after a blue-green promotion. */
 export interface RolloutAnalysis {
   readonly templates: AnalysisTemplateRef[];
+  /** Values for the templates' arguments. @default - none */
   readonly args?: AnalysisRunArgument[];
 }
 
@@ -59,16 +62,17 @@ export interface RolloutAnalysisBackground extends RolloutAnalysis {
 
 /** A pause; without a duration the rollout waits for a manual promotion. */
 export interface RolloutPause {
-  /** `30s`, `2m`, ... or seconds. */
+  /** `30s`, `2m`, ... or seconds. @default - unset: paused until promoted by hand */
   readonly duration?: ArgoDuration | number;
 }
 
 /** One canary step: set exactly one field. */
 export interface CanaryStep {
-  /** Percentage of traffic (0-100) sent to the canary. */
+  /** Percentage of traffic (0-100) sent to the canary. @default - unset: another field of the step is set */
   readonly setWeight?: number;
+  /** A pause before the next step. @default - unset: another field of the step is set */
   readonly pause?: RolloutPause;
-  /** An inline analysis that blocks the step until it completes. */
+  /** An inline analysis that blocks the step until it completes. @default - unset: another field of the step is set */
   readonly analysis?: RolloutAnalysis;
 }
 
@@ -88,6 +92,7 @@ export interface IstioDestinationRuleRef {
 
 export interface IstioTrafficRouting {
   readonly virtualServices: IstioVirtualServiceRef[];
+  /** Subset-level splitting instead of host-level. @default - unset: host-level, over `canaryService` and `stableService` */
   readonly destinationRule?: IstioDestinationRuleRef;
 }
 
@@ -100,16 +105,21 @@ export type IntOrPercent = number | string;
 
 export interface CanaryStrategy {
   readonly steps: CanaryStep[];
+  /** Traffic split by the mesh. @default - unset: traffic follows the ratio of canary to stable pods */
   readonly trafficRouting?: RolloutTrafficRouting;
-  /** Background analysis: failing it aborts the rollout (traffic goes back to stable). */
+  /** Background analysis: failing it aborts the rollout (traffic goes back to stable). @default - none */
   readonly analysis?: RolloutAnalysisBackground;
+  /** Pods above the desired count during the update. @default '25%' */
   readonly maxSurge?: IntOrPercent;
+  /** Pods that may be unavailable during the update. @default '25%' */
   readonly maxUnavailable?: IntOrPercent;
   /** Seconds the canary ReplicaSet stays up after an abort. @default 30 */
   readonly abortScaleDownDelaySeconds?: number;
   /** Scale the stable ReplicaSet down as the canary takes traffic. @default false */
   readonly dynamicStableScale?: boolean;
+  /** Service Argo points at the canary pods only. @default - none (required for host-level Istio routing) */
   readonly canaryService?: string;
+  /** Service Argo points at the stable pods only. @default - none (required for host-level Istio routing) */
   readonly stableService?: string;
 }
 
@@ -118,23 +128,29 @@ export interface CanaryStrategy {
 export interface BlueGreenStrategy {
   /** Service that receives production traffic (Argo points it at the active ReplicaSet). */
   readonly activeService: string;
-  /** Service that reaches the new version before promotion. */
+  /** Service that reaches the new version before promotion. @default - none */
   readonly previewService?: string;
   /** Promote without a manual step once the preview is ready (and pre-promotion analysis passed). @default true */
   readonly autoPromotionEnabled?: boolean;
+  /** Seconds to wait, once the preview is fully available, before auto-promotion. @default 0 */
   readonly autoPromotionSeconds?: number;
+  /** Must pass before promotion. @default - none */
   readonly prePromotionAnalysis?: RolloutAnalysis;
-  /** Failing it after promotion aborts: the active Service goes back to the previous version. */
+  /** Failing it after promotion aborts: the active Service goes back to the previous version. @default - none */
   readonly postPromotionAnalysis?: RolloutAnalysis;
   /** Seconds the previous ReplicaSet stays up after promotion (the rollback window). @default 30 */
   readonly scaleDownDelaySeconds?: number;
+  /** Seconds the preview ReplicaSet stays up after an abort (0: never scaled down). @default 30 */
   readonly abortScaleDownDelaySeconds?: number;
+  /** Preview replicas before promotion (scaled up fully before the switch). @default - the full replica count */
   readonly previewReplicaCount?: number;
 }
 
 /** Set exactly one strategy. */
 export interface RolloutStrategy {
+  /** @default - unset: set this or `blueGreen` */
   readonly canary?: CanaryStrategy;
+  /** @default - unset: set this or `canary` */
   readonly blueGreen?: BlueGreenStrategy;
 }
 
@@ -159,6 +175,7 @@ export interface RolloutSelector {
  * JSON so a Rollout carries the exact hardened template of the workload it replaces).
  */
 export interface PodTemplateJson {
+  /** Pod labels and annotations. @default - none */
   readonly metadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
   readonly spec: Record<string, unknown>;
 }
@@ -166,13 +183,18 @@ export interface PodTemplateJson {
 export interface RolloutSpec {
   /** @default - unset: an autoscaler owns the replica count */
   readonly replicas?: number;
+  /** Pods the Rollout owns. @default - unset: required unless `workloadRef` is set (the workload's selector is used) */
   readonly selector?: RolloutSelector;
-  /** The pod template (or `workloadRef`, not both). */
+  /** The pod template (or `workloadRef`, not both). @default - unset: `workloadRef` provides it */
   readonly template?: PodTemplateJson;
+  /** A workload whose pod template the Rollout uses (or `template`, not both). @default - unset: `template` is used */
   readonly workloadRef?: WorkloadRef;
   readonly strategy: RolloutStrategy;
+  /** Seconds a new pod must be ready, without a container crashing, to count as available. @default 0 */
   readonly minReadySeconds?: number;
+  /** Old ReplicaSets kept. @default 10 */
   readonly revisionHistoryLimit?: number;
+  /** Seconds the update may make no progress before it counts as failed. @default 600 */
   readonly progressDeadlineSeconds?: number;
   /** Abort (and roll back) when the progress deadline passes. @default false */
   readonly progressDeadlineAbort?: boolean;
@@ -213,8 +235,9 @@ export interface PrometheusMetric {
   readonly address: string;
   /** PromQL returning one sample; `{{args.x}}` is substituted. */
   readonly query: string;
-  /** Query timeout in seconds. */
+  /** Query timeout in seconds. @default - unset: the controller's own query timeout */
   readonly timeout?: number;
+  /** How queries are signed. @default - unsigned */
   readonly authentication?: { readonly sigv4?: Sigv4Config };
 }
 
@@ -225,12 +248,13 @@ export interface MetricProvider {
 export interface AnalysisMetric {
   readonly name: string;
   readonly provider: MetricProvider;
-  /** expr-lang condition on `result` (e.g. `result[0] < 0.01`): true = measurement successful. */
+  /** expr-lang condition on `result` (e.g. `result[0] < 0.01`): true = measurement successful. @default - none */
   readonly successCondition?: string;
-  /** Condition that fails the measurement outright. */
+  /** Condition that fails the measurement outright. @default - none */
   readonly failureCondition?: string;
-  /** Time between measurements, e.g. `1m`. */
+  /** Time between measurements, e.g. `1m`. @default - unset: a single measurement (`count` must then be 1 or unset) */
   readonly interval?: ArgoDuration;
+  /** Wait before the first measurement. @default - none */
   readonly initialDelay?: ArgoDuration;
   /** @default - unlimited while the rollout runs (background analysis) */
   readonly count?: number;
@@ -238,10 +262,12 @@ export interface AnalysisMetric {
   readonly failureLimit?: number;
   /** Measurements in error (e.g. no data) tolerated in a row. @default 4 */
   readonly consecutiveErrorLimit?: number;
+  /** Inconclusive measurements tolerated; one more makes the metric inconclusive. @default 0 */
   readonly inconclusiveLimit?: number;
 }
 
 export interface AnalysisTemplateSpec {
+  /** Arguments the queries use as `{{args.<name>}}`. @default - none */
   readonly args?: AnalysisArgument[];
   readonly metrics: AnalysisMetric[];
 }

@@ -3,6 +3,9 @@ import type { AnalysisTemplateSpec, CanaryStep } from './rollouts-api';
 /** How a new version of a service replaces the old one. */
 export type DeliveryStrategy = 'rolling' | 'canary' | 'blue-green';
 
+/** Every `DeliveryStrategy`, for checking a value read from configuration. */
+export const DELIVERY_STRATEGIES: readonly DeliveryStrategy[] = ['rolling', 'canary', 'blue-green'];
+
 /** Where analysis queries go: a Prometheus-compatible HTTP API signed with SigV4 (AMP). */
 export interface PrometheusQueryTarget {
   /** Base URL of the Prometheus HTTP API, e.g. `https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/`. */
@@ -23,13 +26,21 @@ export interface ServiceAnalysisSettings {
   readonly failureLimit: number;
   /** Measurements in a row without data tolerated; one more aborts the rollout. */
   readonly consecutiveErrorLimit: number;
-  /** Measurements per run; unset for a background analysis that runs until the rollout completes. */
+  /**
+   * Measurements per run; unset for a background analysis that runs until the rollout completes.
+   * @default - unset: measures until the rollout completes
+   */
   readonly count?: number;
 }
 
 /** One canary step, resolved: weight in percent and the pause after it in seconds. */
 export interface CanaryStepSettings {
+  /** Percentage of traffic (0-100) sent to the canary at this step. */
   readonly weight: number;
+  /**
+   * Seconds to wait at this weight before the next step.
+   * @default - no pause: the next step follows at once
+   */
   readonly pauseSeconds?: number;
 }
 

@@ -1,5 +1,6 @@
+import { Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { isDns1123Label } from '../core/validation';
+import { describeValue, isDns1123Label } from '../core/validation';
 import { ServiceEntry, type ServiceEntryEndpoint, type ServiceEntryResolution, type ServiceProtocol } from './istio-api';
 
 /** One port of a destination outside the mesh. */
@@ -60,13 +61,13 @@ export class ExternalServiceEntry extends ServiceEntry {
 
 function validateExternalService(options: ExternalServiceOptions): void {
   const fail = (message: string): never => {
-    throw new Error(`ExternalServiceEntry ${options.name}: ${message}`);
+    throw new Error(`ExternalServiceEntry ${Token.isUnresolved(options.name) ? describeValue(options.name) : options.name}: ${message}`);
   };
-  if (!isDns1123Label(options.name)) fail(`name "${options.name}" is not a DNS-1123 label. Fix: use lowercase letters, digits and dashes.`);
+  if (!isDns1123Label(options.name)) fail(`name ${describeValue(options.name)} is not a DNS-1123 label. Fix: use lowercase letters, digits and dashes.`);
   if (options.hosts.length === 0) fail('hosts is empty. Fix: list the DNS names the workload calls.');
   if (options.ports.length === 0) fail('ports is empty. Fix: list the ports the workload calls.');
   for (const { port } of options.ports) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`port ${port} is not a TCP port (1-65535).`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`port ${describeValue(port)} is not a TCP port (1-65535).`);
   }
   if ((options.resolution ?? 'DNS') === 'STATIC' && !options.endpoints?.length) fail('resolution STATIC needs endpoints. Fix: list the endpoint addresses.');
 }

@@ -4,3 +4,4 @@ export * from './istio-mesh';
 export * from './load-balancer-controller';
 export * from './load-balancer-controller-policy';
 export * from './versions';
+export * from './limits';

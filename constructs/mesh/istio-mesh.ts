@@ -4,10 +4,13 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { App, Chart } from 'cdk8s';
 import { Construct, DependencyGroup, type IDependable } from 'constructs';
+import { POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
 import { podSecurityLabels, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
-import { validationFailure } from '../core/validation';
+import { clusterCapacity } from '../core/composition';
+import { describeValue, validationFailure } from '../core/validation';
 import { parseIpv4Cidr } from '../network/cidr';
 import { ExternalServiceEntry, type ExternalServiceOptions } from './external-service-entry';
+import { INGRESS_MIN_CIDR_PREFIX, MESH_MIN_REPLICAS } from './limits';
 import { AuthorizationPolicy, Gateway, PeerAuthentication, serviceAccountPrincipal } from './istio-api';
 import { AwsLoadBalancerController, zoneSpread } from './load-balancer-controller';
 import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from './versions';
@@ -71,6 +74,8 @@ export interface IstioMeshProps {
   readonly installLoadBalancerController?: boolean;
 }
 
+const ISTIO_MESH_BRAND = Symbol.for('@zero-trust/platform-constructs.IstioMesh');
+
 /** Port the gateway's HTTPS listener binds inside the pod (non-root, no NET_BIND_SERVICE). */
 const GATEWAY_TARGET_PORT = 8443;
 const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
@@ -86,11 +91,22 @@ const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
  * - `outboundTrafficPolicy: REGISTRY_ONLY`: only hosts in the registry (services, ServiceEntries)
  *   can be reached; add external ones with `addServiceEntry` or `ExternalServiceEntry`;
  * - istiod and the ingress gateway highly available: HPA min >= 2, PDB, spread over zones;
- * - the gateway behind an NLB (AWS Load Balancer Controller), internal by default, 443 only.
+ * - the gateway behind an NLB (AWS Load Balancer Controller), internal by default, 443 only;
+ * - a ServiceEntry for the EKS Pod Identity agent, exported to every namespace, so pods get their
+ *   AWS credentials under REGISTRY_ONLY.
+ *
+ * Deploy ordering is wired here: everything waits for the cluster's node groups made in the same
+ * app (wherever they are), and `ready` is what namespaces and workloads wait for
+ * (`ApplicationNamespace` does so by itself).
  */
 export class IstioMesh extends Construct {
   /** The mesh root namespace, where istiod and mesh-wide policies live. */
   static readonly ROOT_NAMESPACE = 'istio-system';
+
+  /** True for an IstioMesh (also one built by another copy of this library). */
+  static isIstioMesh(x: unknown): x is IstioMesh {
+    return typeof x === 'object' && x !== null && ISTIO_MESH_BRAND in x;
+  }
 
   /** The mesh root namespace (`istio-system`). */
   readonly rootNamespace = IstioMesh.ROOT_NAMESPACE;
@@ -108,25 +124,34 @@ export class IstioMesh extends Construct {
   readonly gatewaySelector: Readonly<Record<string, string>>;
   /**
    * Depend on this before applying Istio objects or meshed workloads: Istio's CRDs, istiod
-   * (with its injection and validation webhooks) and the mesh-wide policies are in place.
+   * (with its injection and validation webhooks), the mesh-wide policies and the Pod Identity
+   * agent's ServiceEntry are in place.
    */
   readonly ready: IDependable;
+  /** The cluster the mesh runs on. */
+  readonly cluster: eks.ICluster;
+  /** The ServiceEntry of the EKS Pod Identity agent (169.254.170.23:80), for every namespace. */
+  readonly podIdentityAgentEntry: eks.KubernetesManifest;
   /** The Helm releases, in install order: base, cni, istiod, gateway. */
   readonly charts: { readonly base: eks.HelmChart; readonly cni: eks.HelmChart; readonly istiod: eks.HelmChart; readonly gateway: eks.HelmChart };
   /** The AWS Load Balancer Controller, when installed here. */
   readonly loadBalancerController?: AwsLoadBalancerController;
 
-  private readonly cluster: eks.ICluster;
   private readonly policies: eks.KubernetesManifest;
+  /** istiod and the mesh-wide policies: what a ServiceEntry waits for. */
+  private readonly controlPlane: DependencyGroup;
 
   constructor(scope: Construct, id: string, props: IstioMeshProps) {
     super(scope, id);
+    Object.defineProperty(this, ISTIO_MESH_BRAND, { value: true });
     const ingress = props.ingress ?? {};
     const gatewayReplicas = ingress.replicas ?? { min: 2, max: 5 };
     const istiodReplicas = props.controlPlaneReplicas ?? { min: 2, max: 5 };
     this.istioVersion = props.istioVersion ?? ISTIO_VERSION;
     validateMeshProps(this, props, gatewayReplicas, istiodReplicas, this.istioVersion);
     this.cluster = props.cluster;
+    // Charts and manifests are applied once the cluster's nodes are up (node groups of this app).
+    this.node.addDependency(clusterCapacity(this, props.cluster));
     const root = IstioMesh.ROOT_NAMESPACE;
     this.gatewayPrincipal = serviceAccountPrincipal(this.gatewayNamespace, this.gatewayServiceAccount);
     this.gatewayName = `${this.gatewayNamespace}/ingress`;
@@ -256,7 +281,18 @@ export class IstioMesh extends Construct {
     if (this.loadBalancerController) gateway.node.addDependency(this.loadBalancerController.chart);
 
     this.charts = { base, cni, istiod, gateway };
-    this.ready = new DependencyGroup(istiod, this.policies);
+    this.controlPlane = new DependencyGroup(istiod, this.policies);
+    // Workloads call AWS through EKS Pod Identity: the agent's link-local address must be in the
+    // registry (REGISTRY_ONLY). Signing RDS/ElastiCache IAM tokens needs no other AWS API.
+    this.podIdentityAgentEntry = this.addServiceEntry('PodIdentityAgent', {
+      name: 'eks-pod-identity-agent',
+      hosts: ['eks-pod-identity-agent.amazonaws.internal'],
+      addresses: [POD_IDENTITY_AGENT.cidr],
+      ports: [{ port: POD_IDENTITY_AGENT.port, protocol: 'TCP' }],
+      resolution: 'STATIC',
+      endpoints: [{ address: POD_IDENTITY_AGENT.address }],
+    });
+    this.ready = new DependencyGroup(this.controlPlane, this.podIdentityAgentEntry);
   }
 
   /**
@@ -268,7 +304,7 @@ export class IstioMesh extends Construct {
     const chart = new Chart(new App(), id);
     new ExternalServiceEntry(chart, 'Entry', { ...options, namespace: this.rootNamespace, exportTo: ['*'] });
     const manifest = new eks.KubernetesManifest(this, `ServiceEntry${id}`, { cluster: this.cluster, manifest: chart.toJson() });
-    manifest.node.addDependency(this.ready);
+    manifest.node.addDependency(this.controlPlane);
     return manifest;
   }
 }
@@ -327,10 +363,10 @@ function loadBalancerAnnotations(ingress: IngressGatewayOptions): Record<string,
 
 function validateMeshProps(scope: Construct, props: IstioMeshProps, gateway: ReplicaRange, istiod: ReplicaRange, version: string): void {
   const fail = validationFailure('IstioMesh', scope.node.path);
-  if (!EXACT_SEMVER.test(version)) fail(`istioVersion "${version}" is not an exact version. Fix: pin a release such as "${ISTIO_VERSION}" (no ranges).`);
+  if (!EXACT_SEMVER.test(version)) fail(`istioVersion ${describeValue(version, scope)} is not an exact version. Fix: pin a release such as "${ISTIO_VERSION}" (no ranges).`);
   for (const [name, range] of [['ingress.replicas', gateway], ['controlPlaneReplicas', istiod]] as const) {
-    if (!Number.isInteger(range.min) || !Number.isInteger(range.max) || range.min < 2 || range.min > range.max) {
-      fail(`${name} is ${JSON.stringify(range)}: needs whole numbers with 2 <= min <= max, so losing a pod or a zone keeps the mesh up.`);
+    if (!Number.isInteger(range.min) || !Number.isInteger(range.max) || range.min < MESH_MIN_REPLICAS || range.min > range.max) {
+      fail(`${name} is ${describeValue(range, scope)}: needs whole numbers with ${MESH_MIN_REPLICAS} <= min <= max, so losing a pod or a zone keeps the mesh up.`);
     }
   }
   const ingress = props.ingress ?? {};
@@ -344,7 +380,7 @@ function validateMeshProps(scope: Construct, props: IstioMeshProps, gateway: Rep
   for (const cidr of cidrs) {
     if (Token.isUnresolved(cidr)) continue;
     const parsed = parseIpv4Cidr(cidr);
-    if (!parsed) fail(`ingress.allowedSourceCidrs has "${cidr}", which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
-    if (parsed!.prefix < 8) fail(`ingress.allowedSourceCidrs has "${cidr}", which opens the gateway to too wide a range (wider than /8). Fix: list only your clients' CIDRs.`);
+    if (!parsed) fail(`ingress.allowedSourceCidrs has ${describeValue(cidr)}, which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
+    if (parsed!.prefix < INGRESS_MIN_CIDR_PREFIX) fail(`ingress.allowedSourceCidrs has ${describeValue(cidr)}, which opens the gateway to too wide a range (wider than /${INGRESS_MIN_CIDR_PREFIX}). Fix: list only your clients' CIDRs.`);
   }
 }

@@ -21,7 +21,8 @@ export function parseIpv4Cidr(cidr: string): Ipv4Cidr | undefined {
   return { base, prefix };
 }
 
-function cidrContains(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
+/** True when `inner` lies wholly inside `outer`. */
+export function cidrContains(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
   if (inner.prefix < outer.prefix) return false;
   const mask = outer.prefix === 0 ? 0 : (0xffffffff << (32 - outer.prefix)) >>> 0;
   return ((inner.base & mask) >>> 0) === outer.base;

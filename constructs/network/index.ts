@@ -1,2 +1,3 @@
 export * from './zero-trust-vpc';
 export * from './cidr';
+export * from './limits';

@@ -1,12 +1,13 @@
-import { Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
-import { isIntBetween, validationFailure } from '../core/validation';
-import { isRfc1918, parseIpv4Cidr } from './cidr';
+import { describeValue, isIntBetween, validationFailure } from '../core/validation';
+import { cidrContains, isRfc1918, parseIpv4Cidr } from './cidr';
+import { VPC_AZ_COUNT, VPC_CIDR_PREFIX, VPC_MIN_NAT_GATEWAYS } from './limits';
 
 /**
  * The interface endpoints every platform VPC gets, so nodes and pods reach the AWS APIs they
@@ -78,6 +79,50 @@ export interface ZeroTrustVpcProps {
 /** Subnet group names: a contract for consumers selecting subnets by name. */
 export const SUBNET_GROUPS = { ingress: 'Ingress', workloads: 'Workloads', data: 'Data' } as const;
 
+/** One existing subnet, for `ZeroTrustVpc.fromVpcAttributes`. */
+export interface ZeroTrustSubnetAttributes {
+  /** The subnet id, e.g. `subnet-0a1b2c3d4e5f60718`. */
+  readonly subnetId: string;
+  /**
+   * The subnet's IPv4 CIDR, a literal inside the VPC's: NetworkPolicies and ServiceEntries of the
+   * services that use a database or cache in it name it.
+   */
+  readonly ipv4CidrBlock: string;
+  /**
+   * The subnet's route table.
+   * @default - unknown (nothing that needs it can be added to the imported VPC)
+   */
+  readonly routeTableId?: string;
+}
+
+/**
+ * An existing VPC laid out like a ZeroTrustVpc (public Ingress, private Workloads and isolated
+ * Data subnets, one subnet of each tier per Availability Zone), for `ZeroTrustVpc.fromVpcAttributes`.
+ */
+export interface ZeroTrustVpcAttributes {
+  /** The VPC id. */
+  readonly vpcId: string;
+  /** The VPC's IPv4 CIDR, a literal (the mesh gateway and the data subnets are checked against it). */
+  readonly vpcCidrBlock: string;
+  /** The Availability Zones of the subnets, 2 to 4; each subnet list follows this order. */
+  readonly availabilityZones: string[];
+  /**
+   * Public subnets (load balancers, NAT gateways), one per zone.
+   * @default - none
+   */
+  readonly ingressSubnets?: ZeroTrustSubnetAttributes[];
+  /**
+   * Private subnets with egress through NAT (nodes, pods, the kubectl handler), one per zone.
+   * @default - none (no cluster can be placed in the VPC)
+   */
+  readonly workloadSubnets?: ZeroTrustSubnetAttributes[];
+  /**
+   * Isolated subnets without any route out (databases, caches), one per zone.
+   * @default - none (no database or cache can be placed in the VPC)
+   */
+  readonly dataSubnets?: ZeroTrustSubnetAttributes[];
+}
+
 /**
  * A VPC with no inbound path from the internet except load balancers in the public subnets.
  *
@@ -89,6 +134,42 @@ export const SUBNET_GROUPS = { ingress: 'Ingress', workloads: 'Workloads', data:
  *   admits HTTPS from inside the VPC only.
  */
 export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
+  /**
+   * An existing VPC laid out like a ZeroTrustVpc, as the `ec2.IVpc` every construct of the
+   * library takes: its subnet groups carry the names of `SUBNET_GROUPS` and its subnets their
+   * CIDRs (a service's NetworkPolicy to a database names the database's subnets). Nothing is
+   * created and nothing is looked up; bad attributes fail synth, naming the attribute.
+   */
+  static fromVpcAttributes(scope: Construct, id: string, attrs: ZeroTrustVpcAttributes): ec2.IVpc {
+    validateImportedVpc(scope, `${scope.node.path}/${id}`, attrs);
+    const tier = (subnets: ZeroTrustSubnetAttributes[] | undefined, name: string) => subnets?.length ? {
+      ids: subnets.map((s) => s.subnetId),
+      names: [name],
+      routeTableIds: subnets.every((s) => s.routeTableId !== undefined) ? subnets.map((s) => s.routeTableId!) : undefined,
+      cidrs: subnets.map((s) => s.ipv4CidrBlock),
+    } : undefined;
+    const ingress = tier(attrs.ingressSubnets, SUBNET_GROUPS.ingress);
+    const workloads = tier(attrs.workloadSubnets, SUBNET_GROUPS.workloads);
+    const data = tier(attrs.dataSubnets, SUBNET_GROUPS.data);
+    return ec2.Vpc.fromVpcAttributes(scope, id, {
+      vpcId: attrs.vpcId,
+      vpcCidrBlock: attrs.vpcCidrBlock,
+      availabilityZones: attrs.availabilityZones,
+      publicSubnetIds: ingress?.ids,
+      publicSubnetNames: ingress?.names,
+      publicSubnetRouteTableIds: ingress?.routeTableIds,
+      publicSubnetIpv4CidrBlocks: ingress?.cidrs,
+      privateSubnetIds: workloads?.ids,
+      privateSubnetNames: workloads?.names,
+      privateSubnetRouteTableIds: workloads?.routeTableIds,
+      privateSubnetIpv4CidrBlocks: workloads?.cidrs,
+      isolatedSubnetIds: data?.ids,
+      isolatedSubnetNames: data?.names,
+      isolatedSubnetRouteTableIds: data?.routeTableIds,
+      isolatedSubnetIpv4CidrBlocks: data?.cidrs,
+    });
+  }
+
   /** The VPC. */
   readonly vpc: ec2.Vpc;
   /** Log group receiving the flow logs of every ENI in the VPC. */
@@ -108,10 +189,11 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
     const { prefix, azCount } = validateVpcProps(this, cidr, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.vpc = new ec2.Vpc(this, 'Vpc', {
+    // Env-agnostic stacks only know two AZ tokens; select more explicitly so no lookup happens.
+    const availabilityZones = props.availabilityZones ?? Array.from({ length: azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
+    this.vpc = withStackAvailabilityZones(Stack.of(this), availabilityZones, () => new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(cidr),
-      // Env-agnostic stacks only know two AZ tokens; select more explicitly so no lookup happens.
-      availabilityZones: props.availabilityZones ?? Array.from({ length: azCount }, (_, i) => Fn.select(i, Fn.getAzs())),
+      availabilityZones,
       natGateways: props.natGateways ?? azCount,
       restrictDefaultSecurityGroup: true,
       enableDnsHostnames: true,
@@ -125,7 +207,15 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
       gatewayEndpoints: {
         S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
       },
-    });
+    }));
+    if (props.availabilityZones) {
+      // cfn-lint W3010 ("avoid hardcoding availability zones"): aws-cdk-lib acknowledges it when
+      // zones come from a lookup; here they are given explicitly, so synth looks nothing up.
+      Validations.of(this).acknowledge({
+        id: 'CloudFormation-Validate::W3010',
+        reason: 'ZeroTrustVpc: the Availability Zones are given explicitly (availabilityZones), so synth needs no lookup; literal zone names are intended.',
+      });
+    }
     // Tags the AWS Load Balancer Controller and Istio's gateway use to place load balancers.
     for (const subnet of this.vpc.publicSubnets) tagSubnet(subnet, 'kubernetes.io/role/elb');
     for (const subnet of this.vpc.privateSubnets) tagSubnet(subnet, 'kubernetes.io/role/internal-elb');
@@ -201,6 +291,24 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
 
 }
 
+/**
+ * Builds the VPC while the stack answers `availabilityZones` with the zones the VPC is given.
+ * `ec2.Vpc` reads the stack's zones to check that given zones are a subset of them, and in a
+ * stack with a concrete account and region that read is a context lookup (a `missing` entry
+ * the CLI resolves with AWS credentials, not hermetic), even though it never uses the answer.
+ * Only that read is answered; the stack's own property is restored afterwards.
+ */
+function withStackAvailabilityZones<T>(stack: Stack, zones: string[], build: () => T): T {
+  const own = Object.getOwnPropertyDescriptor(stack, 'availabilityZones');
+  Object.defineProperty(stack, 'availabilityZones', { configurable: true, get: () => zones });
+  try {
+    return build();
+  } finally {
+    if (own) Object.defineProperty(stack, 'availabilityZones', own);
+    else delete (stack as { availabilityZones?: string[] }).availabilityZones;
+  }
+}
+
 function tagSubnet(subnet: ec2.ISubnet, key: string): void {
   (subnet.node.defaultChild as ec2.CfnSubnet).tags.setTag(key, '1');
 }
@@ -212,16 +320,43 @@ function endpointId(service: ec2.InterfaceVpcEndpointAwsService): string {
 /** Validates props at synth; returns the VPC prefix length and the number of AZs. */
 function validateVpcProps(scope: Construct, cidr: string, props: ZeroTrustVpcProps): { prefix: number; azCount: number } {
   const fail = validationFailure('ZeroTrustVpc', scope.node.path);
-  if (Token.isUnresolved(cidr)) fail('cidr must be a literal, got a token. Fix: pass the CIDR string.');
+  if (Token.isUnresolved(cidr)) fail(`cidr is ${describeValue(cidr, scope)}, but must be a literal. Fix: pass the CIDR string, e.g. "10.0.0.0/16".`);
   const parsed = parseIpv4Cidr(cidr);
-  if (!parsed || !isRfc1918(cidr)) fail(`cidr "${cidr}" is not an RFC 1918 range. Fix: use e.g. "10.0.0.0/16".`);
+  if (!parsed || !isRfc1918(cidr)) fail(`cidr ${describeValue(cidr)} is not an RFC 1918 range. Fix: use e.g. "10.0.0.0/16".`);
   const prefix = parsed!.prefix;
-  if (prefix < 16 || prefix > 20) fail(`cidr "${cidr}" must have a prefix from /16 to /20 (got /${prefix}). Fix: use a /16 to /20 range.`);
+  if (prefix < VPC_CIDR_PREFIX.min || prefix > VPC_CIDR_PREFIX.max) fail(`cidr ${describeValue(cidr)} must have a prefix from /${VPC_CIDR_PREFIX.min} to /${VPC_CIDR_PREFIX.max} (got /${prefix}). Fix: use a /${VPC_CIDR_PREFIX.min} to /${VPC_CIDR_PREFIX.max} range.`);
   const azCount = props.availabilityZones?.length ?? props.maxAzs ?? 2;
   if (props.availabilityZones && props.maxAzs !== undefined) fail('give availabilityZones or maxAzs, not both.');
-  if (!isIntBetween(azCount, 2, 4)) fail(`needs 2 to 4 Availability Zones (got ${azCount}): EKS requires subnets in two AZs.`);
-  if (props.natGateways !== undefined && !isIntBetween(props.natGateways, 1, azCount)) {
-    fail(`natGateways must be 1 to ${azCount} (got ${props.natGateways}). Fix: one NAT gateway per AZ for production, 1 for dev.`);
+  if (!isIntBetween(azCount, VPC_AZ_COUNT.min, VPC_AZ_COUNT.max)) fail(`needs ${VPC_AZ_COUNT.min} to ${VPC_AZ_COUNT.max} Availability Zones (got ${describeValue(azCount, scope)}): EKS requires subnets in two AZs.`);
+  if (props.natGateways !== undefined && !isIntBetween(props.natGateways, VPC_MIN_NAT_GATEWAYS, azCount)) {
+    fail(`natGateways must be ${VPC_MIN_NAT_GATEWAYS} to ${azCount} (got ${describeValue(props.natGateways, scope)}). Fix: one NAT gateway per AZ for production, 1 for dev.`);
   }
   return { prefix, azCount };
+}
+
+/** Validates the attributes of an imported VPC: literal CIDRs inside the VPC's, one subnet per zone and tier. */
+function validateImportedVpc(scope: Construct, path: string, attrs: ZeroTrustVpcAttributes): void {
+  const fail = validationFailure('ZeroTrustVpc.fromVpcAttributes', path);
+  const vpcCidr = Token.isUnresolved(attrs.vpcCidrBlock) ? undefined : parseIpv4Cidr(attrs.vpcCidrBlock);
+  if (!vpcCidr) fail(`vpcCidrBlock is ${describeValue(attrs.vpcCidrBlock, scope)}, not a literal IPv4 CIDR. Fix: pass the VPC's CIDR as written, e.g. "10.0.0.0/16".`);
+  const zones = attrs.availabilityZones.length;
+  if (!isIntBetween(zones, 2, 4)) {
+    fail(`availabilityZones is ${describeValue(attrs.availabilityZones)}: needs 2 to 4 zones (EKS and multi-AZ data stores need two). Fix: list the zones of the VPC's subnets.`);
+  }
+  const tiers = [['ingressSubnets', attrs.ingressSubnets], ['workloadSubnets', attrs.workloadSubnets], ['dataSubnets', attrs.dataSubnets]] as const;
+  for (const [setting, subnets] of tiers) {
+    if (subnets === undefined || subnets.length === 0) continue;
+    if (subnets.length !== zones) {
+      fail(`${setting} has ${subnets.length} subnet(s) for ${zones} Availability Zones. Fix: list one subnet per zone, in the order of availabilityZones.`);
+    }
+    subnets.forEach((subnet, i) => {
+      const cidr = Token.isUnresolved(subnet.ipv4CidrBlock) ? undefined : parseIpv4Cidr(subnet.ipv4CidrBlock);
+      if (!cidr || !cidrContains(vpcCidr!, cidr)) {
+        fail(`${setting}[${i}].ipv4CidrBlock is ${describeValue(subnet.ipv4CidrBlock, scope)}, not a literal IPv4 CIDR inside the VPC's ${describeValue(attrs.vpcCidrBlock)}. Fix: pass the CIDR of subnet ${describeValue(subnet.subnetId, scope)} as written.`);
+      }
+    });
+  }
+  if (!attrs.workloadSubnets?.length && !attrs.dataSubnets?.length) {
+    fail('has neither workloadSubnets nor dataSubnets: nothing of the platform could be placed in it. Fix: list the private subnets (workloadSubnets) and/or the isolated ones (dataSubnets).');
+  }
 }

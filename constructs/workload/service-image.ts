@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import { describeValue } from '../core/validation';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 // Docker tag grammar; mutable, moving names are refused below.
@@ -25,7 +26,7 @@ export class ServiceImage {
   /** The image at `digest` (`sha256:<64 hex>`) in `repository`. */
   static fromEcrDigest(repository: ecr.IRepository, digest: string): ServiceImage {
     if (!Token.isUnresolved(digest) && !isImageDigest(digest)) {
-      throw new Error(`ServiceImage: digest "${digest}" is not an image digest. Fix: pass "sha256:" followed by 64 lowercase hex characters (what \`docker push\` or ECR reports).`);
+      throw new Error(`ServiceImage: digest ${describeValue(digest)} is not an image digest. Fix: pass "sha256:" followed by 64 lowercase hex characters (what \`docker push\` or ECR reports).`);
     }
     return new ServiceImage(repository, `@${digest}`, digest);
   }
@@ -34,10 +35,10 @@ export class ServiceImage {
   static fromEcrTag(repository: ecr.IRepository, tag: string): ServiceImage {
     if (!Token.isUnresolved(tag)) {
       if (!TAG.test(tag)) {
-        throw new Error(`ServiceImage: tag "${tag}" is not a valid image tag. Fix: use letters, digits, "_", "." and "-" (at most 128, not starting with "." or "-"), e.g. the commit id.`);
+        throw new Error(`ServiceImage: tag ${describeValue(tag)} is not a valid image tag. Fix: use letters, digits, "_", "." and "-" (at most 128, not starting with "." or "-"), e.g. the commit id.`);
       }
       if (MOVING_TAGS.has(tag.toLowerCase())) {
-        throw new Error(`ServiceImage: tag "${tag}" names a moving target, not a build. Fix: deploy by digest, or by an immutable tag such as the commit id.`);
+        throw new Error(`ServiceImage: tag ${describeValue(tag)} names a moving target, not a build. Fix: deploy by digest, or by an immutable tag such as the commit id.`);
       }
     }
     return new ServiceImage(repository, `:${tag}`, tag);

@@ -69,7 +69,10 @@ export interface StatelessServiceChartProps extends ChartProps {
   readonly port: number;
   /** Arguments of the serving container (the image's entrypoint runs them). */
   readonly args: string[];
-  /** Arguments of the migration init container; unset for a service without migrations. */
+  /**
+   * Arguments of the migration init container; unset for a service without migrations.
+   * @default - no migration init container
+   */
   readonly migrationArgs?: string[];
   /** Plain environment variables (no secrets: identities come from Pod Identity). */
   readonly environment: Record<string, string>;
@@ -92,7 +95,10 @@ export interface StatelessServiceChartProps extends ChartProps {
   readonly terminationGracePeriod: Duration;
   /** Destinations outside the cluster the pods may reach. */
   readonly egress: EgressDestination[];
-  /** Route from the ingress gateway; unset for a mesh-internal service. */
+  /**
+   * Route from the ingress gateway; unset for a mesh-internal service.
+   * @default - no route: reachable only inside the mesh
+   */
   readonly gatewayRoute?: GatewayRoute;
   /** Other workloads' principals allowed to call the service (mesh-internal callers). */
   readonly meshCallers: { principal: string; namespace: string; podLabels: Record<string, string>; methods: string[]; pathPrefixes: string[] }[];

@@ -4,29 +4,40 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
+import { ApplicationNamespace } from '../cluster/application-namespace';
+import { isReservedNamespaceName } from '../cluster/limits';
+import { describeCluster, findInApp, sameCluster } from '../core/composition';
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
-import { isDns1035Label, isDns1123Label, isIntBetween, validationFailure } from '../core/validation';
+import { describeValue, isDns1035Label, isIntBetween, validationFailure } from '../core/validation';
 import type { IPostgresDatabase, IRedisCache } from '../data';
-import { DEFAULT_CANARY_STEPS, type CanaryStepSettings, type DeliveryStrategy, type ProgressiveDeliverySettings, type ServiceAnalysisSettings } from '../delivery/service-analysis';
+import { subnetCidrs } from '../data/placement';
+import { DEFAULT_CANARY_STEPS, DELIVERY_STRATEGIES, type CanaryStepSettings, type DeliveryStrategy, type ProgressiveDeliverySettings, type ServiceAnalysisSettings } from '../delivery/service-analysis';
 import type { IMetricsWorkspace } from '../observability/metrics-workspace';
 import { ISTIO_MERGED_METRICS_PORT } from '../observability/cluster-metrics-scraper';
+import { SERVICE_MAX_REPLICAS, SERVICE_MIN_REPLICAS } from './limits';
 import type { ServiceImage } from './service-image';
 import { StatelessServiceChart, type EgressDestination, type GatewayRoute, type MetricsScrape, type ServiceTrafficPolicy } from './stateless-service-chart';
 
-/** Postgres the service uses: it logs in as `user` with IAM tokens over TLS. */
+/**
+ * Postgres the service uses: it logs in as `user` with IAM tokens over TLS. The NetworkPolicy and
+ * ServiceEntry address the database's own subnets (`database.subnets`); no other subnets can be
+ * given (the former `subnets` prop is refused).
+ */
 export interface PostgresDependency {
+  /** The database: a `PostgresDatabase`, or one imported with `PostgresDatabase.fromDatabaseAttributes`. */
   readonly database: IPostgresDatabase;
   /** Database role the service logs in as (created by DatabaseBootstrap); never the master user. */
   readonly user: string;
-  /** Subnets the database lives in (its NetworkPolicy and ServiceEntry addresses). */
-  readonly subnets: ec2.ISubnet[];
 }
 
-/** A cache the service uses: it connects as the cache's IAM-authenticated application user. */
+/**
+ * A cache the service uses: it connects as the cache's IAM-authenticated application user. The
+ * NetworkPolicy and ServiceEntry address the cache's own subnets (`cache.subnets`); no other
+ * subnets can be given (the former `subnets` prop is refused).
+ */
 export interface CacheDependency {
+  /** The cache: a `RedisCache`, or one imported with `RedisCache.fromCacheAttributes`. */
   readonly cache: IRedisCache;
-  /** Subnets the cache lives in (its NetworkPolicy and ServiceEntry addresses). */
-  readonly subnets: ec2.ISubnet[];
 }
 
 /** Resources of each pod (the app container; the migration init container gets the same). */
@@ -145,10 +156,18 @@ export interface ServiceDelivery {
 }
 
 export interface StatelessServiceProps {
-  /** The cluster to run on; the manifests are applied from this construct's stack. */
+  /**
+   * The cluster to run on; the manifests are applied from this construct's stack. A cluster
+   * made elsewhere: `PlatformCluster.fromClusterAttributes` (or `eks.Cluster.fromClusterAttributes`
+   * with a kubectl provider, and `clusterSecurityGroupId` when the service uses a database or cache).
+   */
   readonly cluster: eks.ICluster;
-  /** Namespace the service runs in; it must exist and carry the platform guardrails. */
-  readonly namespace: string;
+  /**
+   * The namespace the service runs in: an `ApplicationNamespace` on the same cluster (a name
+   * string is refused), so the namespace exists and carries the platform guardrails. The
+   * service's objects are applied after it is `ready`.
+   */
+  readonly namespace: ApplicationNamespace;
   /**
    * Service name (RFC 1035 label: a DNS-1123 label starting with a letter, as Kubernetes requires of
    * Service names): names the Kubernetes objects, the service account and the database/cache rules.
@@ -256,6 +275,17 @@ export const DEFAULT_TRAFFIC_POLICY: ServiceTrafficPolicy = {
  * - AWS side: the database and cache security groups admit the cluster's pods on their ports.
  */
 export class StatelessService extends Construct {
+  /** True for a StatelessService (also one built by another copy of this library). */
+  static isStatelessService(x: unknown): x is StatelessService {
+    return typeof x === 'object' && x !== null && STATELESS_SERVICE_BRAND in x;
+  }
+
+  /** The service name. */
+  readonly serviceName: string;
+  /** The namespace the service runs in. */
+  readonly namespace: ApplicationNamespace;
+  /** The cluster the service runs on. */
+  readonly cluster: eks.ICluster;
   /** The role the service's pods assume through EKS Pod Identity. */
   readonly role: iam.Role;
   /** The cdk8s chart with every Kubernetes object of the service. */
@@ -267,14 +297,20 @@ export class StatelessService extends Construct {
 
   constructor(scope: Construct, id: string, props: StatelessServiceProps) {
     super(scope, id);
+    Object.defineProperty(this, STATELESS_SERVICE_BRAND, { value: true });
     const settings = resolveSettings(this, props);
+    const podPeer = validateComposition(this, props);
     const stack = Stack.of(this);
+    this.serviceName = props.serviceName;
+    this.namespace = props.namespace;
+    this.cluster = props.cluster;
     this.serviceAccountName = props.serviceName;
+    const namespaceName = props.namespace.namespaceName;
 
     // Identity: EKS Pod Identity (no OIDC provider, no token in the pod spec).
     this.role = new iam.Role(this, 'PodRole', {
       assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
-      description: `Pods of ${props.serviceName} (${props.namespace}) through EKS Pod Identity`,
+      description: `Pods of ${props.serviceName} (${namespaceName}) through EKS Pod Identity`,
     });
     (this.role.assumeRolePolicy as iam.PolicyDocument).addStatements(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
@@ -287,22 +323,26 @@ export class StatelessService extends Construct {
     }));
     new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
       clusterName: props.cluster.clusterName,
-      namespace: props.namespace,
+      namespace: namespaceName,
       serviceAccount: this.serviceAccountName,
       roleArn: this.role.roleArn,
     });
 
-    const podPeer = props.podSecurityGroup ?? props.cluster.connections.securityGroups[0];
+    const fail = validationFailure('StatelessService', this.node.path);
     const egress: EgressDestination[] = [];
     if (props.postgres) {
-      props.postgres.database.grantConnect(grantee, props.postgres.user);
-      this.admitPods('Postgres', props.postgres.database, props.postgres.database.port, podPeer);
-      egress.push({ name: 'postgres', host: props.postgres.database.clusterEndpoint.hostname, port: props.postgres.database.port, cidrs: props.postgres.subnets.map((s) => s.ipv4CidrBlock) });
+      const { database } = props.postgres;
+      const cidrs = subnetCidrs(fail, this, 'postgres.database.subnets', database.subnets);
+      database.grantConnect(grantee, props.postgres.user);
+      this.admitPods('Postgres', database, database.port, podPeer!);
+      egress.push({ name: 'postgres', host: database.clusterEndpoint.hostname, port: database.port, cidrs });
     }
     if (props.cache) {
-      props.cache.cache.grantConnect(grantee);
-      this.admitPods('Cache', props.cache.cache, props.cache.cache.primaryEndpoint.port, podPeer);
-      egress.push({ name: 'cache', host: props.cache.cache.primaryEndpoint.hostname, port: props.cache.cache.primaryEndpoint.port, cidrs: props.cache.subnets.map((s) => s.ipv4CidrBlock) });
+      const { cache } = props.cache;
+      const cidrs = subnetCidrs(fail, this, 'cache.cache.subnets', cache.subnets);
+      cache.grantConnect(grantee);
+      this.admitPods('Cache', cache, cache.primaryEndpoint.port, podPeer!);
+      egress.push({ name: 'cache', host: cache.primaryEndpoint.hostname, port: cache.primaryEndpoint.port, cidrs });
     }
 
     const gatewayRoute: GatewayRoute | undefined = props.gateway && {
@@ -316,7 +356,7 @@ export class StatelessService extends Construct {
     };
     this.chart = new StatelessServiceChart(new cdk8s.App(), 'Chart', {
       serviceName: props.serviceName,
-      namespace: props.namespace,
+      namespace: namespaceName,
       image: props.image.imageUri,
       version: props.image.version,
       port: settings.port,
@@ -348,6 +388,8 @@ export class StatelessService extends Construct {
       kubectlProvider: props.cluster.kubectlProvider,
     });
     this.manifest = cluster.addCdk8sChart('Chart', this.chart);
+    // Applied once the namespace and its guardrails are (after the mesh and the nodes).
+    this.manifest.node.addDependency(props.namespace.ready);
   }
 
   /** The dependency's security group admits the pods; the rule lives here, with the consumer. */
@@ -378,17 +420,19 @@ interface ResolvedSettings {
 function resolveSettings(scope: Construct, props: StatelessServiceProps): ResolvedSettings {
   const fail = validationFailure('StatelessService', scope.node.path);
   if (!props.cluster.kubectlProvider) fail('the cluster has no kubectl provider, so manifests cannot be applied. Fix: pass a cluster created with kubectlProviderOptions (PlatformCluster does).');
-  if (!isDns1035Label(props.serviceName)) fail(`serviceName "${props.serviceName}" is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.`);
-  // The same rule as ApplicationNamespace's name: any namespace the platform can create is accepted here.
-  if (!Token.isUnresolved(props.namespace) && !isDns1123Label(props.namespace)) fail(`namespace "${props.namespace}" is not a DNS-1123 label. Fix: use the name of a platform application namespace.`);
+  if (Token.isUnresolved(props.serviceName)) {
+    fail(`serviceName is ${describeValue(props.serviceName, scope)}: it names the Kubernetes objects, so it must be known at synth. Fix: write the name literally, e.g. "orders".`);
+  }
+  if (!isDns1035Label(props.serviceName)) fail(`serviceName ${describeValue(props.serviceName)} is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.`);
+  validateNamespace(fail, scope, props.namespace as unknown);
   const port = props.port ?? 8080;
-  if (!isIntBetween(port, 1024, 65535)) fail(`port ${port} must be an unprivileged port (1024 to 65535): the container runs as non-root without capabilities.`);
+  if (!isIntBetween(port, 1024, 65535)) fail(`port ${describeValue(port, scope)} must be an unprivileged port (1024 to 65535): the container runs as non-root without capabilities.`);
   const minReplicas = props.minReplicas ?? 2;
-  if (!isIntBetween(minReplicas, 2, 100)) fail(`minReplicas ${minReplicas} must be between 2 and 100: one replica is a single point of failure.`);
+  if (!isIntBetween(minReplicas, SERVICE_MIN_REPLICAS.min, SERVICE_MIN_REPLICAS.max)) fail(`minReplicas ${describeValue(minReplicas, scope)} must be between ${SERVICE_MIN_REPLICAS.min} and ${SERVICE_MIN_REPLICAS.max}: one replica is a single point of failure.`);
   const maxReplicas = props.maxReplicas ?? minReplicas * 4;
-  if (!isIntBetween(maxReplicas, minReplicas, 1000)) fail(`maxReplicas ${maxReplicas} must be between minReplicas (${minReplicas}) and 1000.`);
+  if (!isIntBetween(maxReplicas, minReplicas, SERVICE_MAX_REPLICAS)) fail(`maxReplicas ${describeValue(maxReplicas, scope)} must be between minReplicas (${describeValue(minReplicas, scope)}) and ${SERVICE_MAX_REPLICAS}.`);
   const targetCpuUtilizationPercent = props.targetCpuUtilizationPercent ?? 70;
-  if (!isIntBetween(targetCpuUtilizationPercent, 10, 95)) fail(`targetCpuUtilizationPercent ${targetCpuUtilizationPercent} must be between 10 and 95.`);
+  if (!isIntBetween(targetCpuUtilizationPercent, 10, 95)) fail(`targetCpuUtilizationPercent ${describeValue(targetCpuUtilizationPercent, scope)} must be between 10 and 95.`);
   const r = props.resources ?? {};
   const memoryRequestMiB = r.memoryRequestMiB ?? 256;
   const resources = {
@@ -398,10 +442,10 @@ function resolveSettings(scope: Construct, props: StatelessServiceProps): Resolv
     memoryLimitMiB: r.memoryLimitMiB ?? memoryRequestMiB,
   };
   if (!(isIntBetween(resources.cpuRequestMillis, 10, 64_000) && resources.cpuLimitMillis >= resources.cpuRequestMillis)) {
-    fail(`resources cpu request ${resources.cpuRequestMillis}m / limit ${resources.cpuLimitMillis}m: the request must be 10m to 64000m and the limit at least the request.`);
+    fail(`resources cpu request ${describeValue(resources.cpuRequestMillis, scope)}m / limit ${describeValue(resources.cpuLimitMillis, scope)}m: the request must be 10m to 64000m and the limit at least the request.`);
   }
   if (!(isIntBetween(resources.memoryRequestMiB, 32, 262_144) && resources.memoryLimitMiB >= resources.memoryRequestMiB)) {
-    fail(`resources memory request ${resources.memoryRequestMiB}Mi / limit ${resources.memoryLimitMiB}Mi: the request must be 32Mi to 256Gi and the limit at least the request.`);
+    fail(`resources memory request ${describeValue(resources.memoryRequestMiB, scope)}Mi / limit ${describeValue(resources.memoryLimitMiB, scope)}Mi: the request must be 32Mi to 256Gi and the limit at least the request.`);
   }
   const preStopSleep = props.preStopSleep ?? CdkDuration.seconds(5);
   const drainTimeout = props.drainTimeout ?? CdkDuration.seconds(20);
@@ -410,22 +454,70 @@ function resolveSettings(scope: Construct, props: StatelessServiceProps): Resolv
   if (terminationGracePeriod.toSeconds() <= minimumGrace) {
     fail(`terminationGracePeriod ${terminationGracePeriod.toSeconds()}s must be longer than preStopSleep + drainTimeout (${minimumGrace}s), or in-flight requests are killed. Fix: raise it above ${minimumGrace}s or leave it unset.`);
   }
-  if (props.postgres && props.postgres.subnets.length === 0) fail('postgres.subnets is empty: the NetworkPolicy and ServiceEntry need the subnets the database lives in.');
-  if (props.cache && props.cache.subnets.length === 0) fail('cache.subnets is empty: the NetworkPolicy and ServiceEntry need the subnets the cache lives in.');
   return { port, minReplicas, maxReplicas, targetCpuUtilizationPercent, resources, preStopSleep, terminationGracePeriod, ...resolveDelivery(fail, props.delivery) };
 }
 
-const STRATEGIES: readonly DeliveryStrategy[] = ['rolling', 'canary', 'blue-green'];
+const STATELESS_SERVICE_BRAND = Symbol.for('@zero-trust/platform-constructs.StatelessService');
+
+/** The namespace must be an ApplicationNamespace: a name string is refused, a system namespace with its own message. */
+function validateNamespace(fail: (message: string) => never, scope: Construct, namespace: unknown): asserts namespace is ApplicationNamespace {
+  const fix = 'Fix: create the namespace with new ApplicationNamespace(scope, id, { cluster, name, quota }) on the service\'s cluster and pass that object as namespace.';
+  if (typeof namespace === 'string') {
+    if (isReservedNamespaceName(namespace)) {
+      fail(`namespace ${describeValue(namespace, scope)} is a system namespace, reserved for the platform: services never run there (no Pod Security "restricted", no default-deny policies, no sidecar injection). ${fix}`);
+    }
+    fail(`namespace ${describeValue(namespace, scope)} is a name, not an ApplicationNamespace: nothing guarantees the namespace exists or carries the platform guardrails. ${fix}`);
+  }
+  if (!ApplicationNamespace.isApplicationNamespace(namespace)) {
+    fail(`namespace is ${namespace === undefined || namespace === null ? String(namespace) : `a ${(namespace as object).constructor?.name ?? typeof namespace}`}, not an ApplicationNamespace. ${fix}`);
+  }
+}
+
+/**
+ * The checks that look beyond the props: the namespace is on the service's cluster, no other
+ * service of the app has the same name in that namespace and cluster, data subnets come from the
+ * data stores, and the database and cache have a security group of the pods to admit.
+ * Returns that security group.
+ */
+function validateComposition(scope: StatelessService, props: StatelessServiceProps): ec2.ISecurityGroup | undefined {
+  const fail = validationFailure('StatelessService', scope.node.path);
+  const namespace = props.namespace;
+  const nsName = describeValue(namespace.namespaceName);
+  if (!sameCluster(namespace.cluster, props.cluster)) {
+    fail(`namespace ${nsName} (${namespace.node.path}) is on cluster ${describeCluster(namespace.cluster)}, but the service's cluster is ${describeCluster(props.cluster)}: the service's objects would go to a cluster where the namespace and its guardrails do not exist. Fix: pass an ApplicationNamespace created on the service's cluster, or run the service on the namespace's cluster.`);
+  }
+  const taken = findInApp(scope, (c): c is StatelessService => c !== scope && StatelessService.isStatelessService(c)
+    && c.serviceName === props.serviceName && c.namespace.namespaceName === namespace.namespaceName && sameCluster(c.cluster, props.cluster));
+  if (taken.length > 0) {
+    fail(`serviceName ${describeValue(props.serviceName)} is already taken in namespace ${nsName} on cluster ${describeCluster(props.cluster)} by StatelessService ${taken[0].node.path}: both would apply the same Deployment, Service and ServiceAccount, and whichever deploys last silently replaces the other. Fix: give one of them another serviceName, or run it in another namespace.`);
+  }
+  for (const [setting, dependency] of [['postgres', props.postgres], ['cache', props.cache]] as const) {
+    const legacy = (dependency as { subnets?: ec2.ISubnet[] } | undefined)?.subnets;
+    if (legacy !== undefined) {
+      const store = setting === 'postgres' ? 'postgres.database' : 'cache.cache';
+      fail(`${setting}.subnets is given (${describeValue(Array.isArray(legacy) ? legacy.map((s) => s?.subnetId) : legacy, scope)}), but the service addresses the ${setting === 'postgres' ? 'database' : 'cache'}'s own subnets (${store}.subnets), so no other subnets can be handed to it. Fix: remove ${setting}.subnets.`);
+    }
+  }
+  if (props.postgres && props.postgres.database.subnets.length === 0) fail('postgres.database has no subnets: the NetworkPolicy and ServiceEntry address the subnets the database lives in. Fix: pass a PostgresDatabase, or import one with PostgresDatabase.fromDatabaseAttributes.');
+  if (props.cache && props.cache.cache.subnets.length === 0) fail('cache.cache has no subnets: the NetworkPolicy and ServiceEntry address the subnets the cache lives in. Fix: pass a RedisCache, or import one with RedisCache.fromCacheAttributes.');
+  const podPeer = props.podSecurityGroup ?? props.cluster.connections.securityGroups[0];
+  if (podPeer === undefined && (props.postgres || props.cache)) {
+    fail(`cluster ${describeCluster(props.cluster)} has no security group (a cluster imported without clusterSecurityGroupId), so the ${props.postgres ? 'database' : 'cache'} cannot admit its pods. Fix: import the cluster with clusterSecurityGroupId (PlatformCluster.fromClusterAttributes requires it), or pass podSecurityGroup.`);
+  }
+  return podPeer;
+}
+
+const STRATEGIES = DELIVERY_STRATEGIES;
 
 function resolveDelivery(fail: (message: string) => never, delivery: ServiceDelivery | undefined): Pick<ResolvedSettings, 'delivery' | 'metricsScrape'> {
   if (!delivery) return {};
   const strategy = delivery.strategy ?? 'rolling';
-  if (!STRATEGIES.includes(strategy)) fail(`delivery.strategy "${strategy}" is not one of ${STRATEGIES.join(', ')}.`);
+  if (!STRATEGIES.includes(strategy)) fail(`delivery.strategy ${describeValue(strategy)} is not one of ${STRATEGIES.join(', ')}.`);
   const metrics = delivery.metrics;
   if (metrics && metrics.scrapeSourceCidrs.length === 0) fail('delivery.metrics.scrapeSourceCidrs is empty: the pods\' NetworkPolicy must admit the scraper. Fix: pass ClusterMetricsScraper.sourceCidrs.');
   const metricsScrape: MetricsScrape | undefined = metrics && { path: metrics.path ?? '/metrics', scrapePort: ISTIO_MERGED_METRICS_PORT, sourceCidrs: metrics.scrapeSourceCidrs };
   if (strategy === 'rolling') return { metricsScrape };
-  if (!metrics) fail(`delivery.strategy "${strategy}" needs delivery.metrics: the analysis that rolls a bad version back reads the service's metrics. Fix: pass the metrics workspace and the scraper's source CIDRs.`);
+  if (!metrics) fail(`delivery.strategy ${describeValue(strategy)} needs delivery.metrics: the analysis that rolls a bad version back reads the service's metrics. Fix: pass the metrics workspace and the scraper's source CIDRs.`);
 
   const a = delivery.analysis ?? {};
   const interval = a.interval ?? CdkDuration.minutes(1);
@@ -437,11 +529,11 @@ function resolveDelivery(fail: (message: string) => never, delivery: ServiceDeli
     consecutiveErrorLimit: 3,
     count: a.measurements ?? 5,
   };
-  if (!(analysis.maxErrorRatio > 0 && analysis.maxErrorRatio < 1)) fail(`delivery.analysis.maxErrorRatio ${analysis.maxErrorRatio} must be between 0 and 1 (exclusive), e.g. 0.01 for 1%.`);
-  if (!isIntBetween(analysis.maxP99LatencyMs, 1, 60_000)) fail(`delivery.analysis.maxP99LatencyMs ${analysis.maxP99LatencyMs} must be a whole number of milliseconds from 1 to 60000.`);
+  if (!(analysis.maxErrorRatio > 0 && analysis.maxErrorRatio < 1)) fail(`delivery.analysis.maxErrorRatio ${describeValue(analysis.maxErrorRatio)} must be between 0 and 1 (exclusive), e.g. 0.01 for 1%.`);
+  if (!isIntBetween(analysis.maxP99LatencyMs, 1, 60_000)) fail(`delivery.analysis.maxP99LatencyMs ${describeValue(analysis.maxP99LatencyMs)} must be a whole number of milliseconds from 1 to 60000.`);
   if (!isIntBetween(analysis.intervalSeconds, 30, 3600)) fail(`delivery.analysis.interval ${analysis.intervalSeconds}s must be 30s to 1h: metrics are scraped every 30s.`);
-  if (!isIntBetween(analysis.failureLimit, 0, 10)) fail(`delivery.analysis.failureLimit ${analysis.failureLimit} must be a whole number from 0 to 10.`);
-  if (!isIntBetween(analysis.count!, 1, 60)) fail(`delivery.analysis.measurements ${analysis.count} must be a whole number from 1 to 60.`);
+  if (!isIntBetween(analysis.failureLimit, 0, 10)) fail(`delivery.analysis.failureLimit ${describeValue(analysis.failureLimit)} must be a whole number from 0 to 10.`);
+  if (!isIntBetween(analysis.count!, 1, 60)) fail(`delivery.analysis.measurements ${describeValue(analysis.count)} must be a whole number from 1 to 60.`);
 
   const steps: CanaryStepSettings[] = delivery.canarySteps
     ? delivery.canarySteps.map((s) => ({ weight: s.weight, pauseSeconds: s.pause?.toSeconds() }))
@@ -466,10 +558,10 @@ function validateCanarySteps(fail: (message: string) => never, steps: CanaryStep
   const shown = JSON.stringify(steps.map((s) => s.weight));
   if (steps.length === 0) fail('delivery.canarySteps is empty. Fix: list weights increasing to 100, e.g. 10, 25, 50, 100.');
   steps.forEach((step, i) => {
-    if (!isIntBetween(step.weight, 1, 100)) fail(`delivery.canarySteps weight ${step.weight} must be a whole percentage from 1 to 100.`);
+    if (!isIntBetween(step.weight, 1, 100)) fail(`delivery.canarySteps weight ${describeValue(step.weight)} must be a whole percentage from 1 to 100.`);
     if (i > 0 && step.weight <= steps[i - 1].weight) fail(`delivery.canarySteps weights ${shown} must increase step by step.`);
     if (step.pauseSeconds !== undefined && step.pauseSeconds < intervalSeconds) {
-      fail(`delivery.canarySteps pause of ${step.pauseSeconds}s after ${step.weight}% is shorter than the analysis interval (${intervalSeconds}s): the step would pass unmeasured.`);
+      fail(`delivery.canarySteps pause of ${describeValue(step.pauseSeconds)}s after ${describeValue(step.weight)}% is shorter than the analysis interval (${intervalSeconds}s): the step would pass unmeasured.`);
     }
   });
   if (steps[steps.length - 1].weight !== 100) fail(`delivery.canarySteps weights ${shown} must end at 100.`);

@@ -5,10 +5,9 @@ import { Policy } from 'aws-cdk-lib/aws-iam';
 import { CfnDBInstance } from 'aws-cdk-lib/aws-rds';
 import type { IConstruct } from 'constructs';
 import { CodePipeline } from 'aws-cdk-lib/pipelines';
-import { DatabaseBootstrap, PostgresDatabase, RedisCache } from '../../constructs/data';
+import { AwsLoadBalancerController, DatabaseBootstrap, PostgresDatabase, RedisCache } from '@zero-trust/platform-constructs';
 import { PipelineArtifactStore } from '../pipeline/artifact-store';
 import { SmokeTestStack } from '../pipeline/smoke-tests';
-import { AwsLoadBalancerController } from '../../constructs/mesh';
 
 /**
  * THE registry of compliance acknowledgments: the only place a cdk-nag or cfn-guard finding

@@ -1,7 +1,8 @@
 import type { Node } from 'constructs';
 import { ENVIRONMENT_DEFAULTS } from './environments';
 import type { PipelineConfig, PlatformConfig } from './platform-config';
-import { PipelineConfigError, PlatformConfigError, validatePipelineConfig, validatePlatformConfig } from './validate-config';
+import { problemLine } from './schema';
+import { PipelineConfigError, PlatformConfigError, pipelineConfigProblems, platformConfigProblems, platformSource } from './validate-config';
 
 /** Context key selecting the environment: `cdk synth -c env=prod`. */
 export const ENV_CONTEXT_KEY = 'env';
@@ -33,32 +34,70 @@ export function knownEnvironments(): string[] {
 }
 
 /**
- * Builds and validates the configuration of one environment: the defaults of `envName`
- * with `overrides` merged in. Throws `PlatformConfigError` naming every bad setting.
+ * The configuration of one environment (the defaults of `envName` with `overrides` merged in)
+ * and every problem with it; `config` is set only when there are none.
  */
-export function resolvePlatformConfig(envName: string, overrides?: PlatformConfigOverrides): PlatformConfig {
+function resolveEnvironment(envName: string, overrides: unknown): { config?: PlatformConfig; problems: string[] } {
   const defaults = ENVIRONMENT_DEFAULTS[envName];
   if (!defaults) {
-    throw new PlatformConfigError(envName, [
-      `env is ${JSON.stringify(envName)}: unknown environment. Fix: use -c env=<name> with one of ${knownEnvironments().join(', ')}.`,
+    return { problems: [`env is ${JSON.stringify(envName)}: unknown environment. Fix: use -c env=<name> with one of ${knownEnvironments().join(', ')}.`] };
+  }
+  if (overrides !== undefined && overrides !== null && !isPlainObject(overrides)) {
+    const source = platformSource(envName);
+    return { problems: [problemLine(source.path, overrides, 'must be an object of settings. Fix: write it as an object such as { "name": "team-a-dev" } (the settings are listed under "Configuration reference" in the README)', source.where)] };
+  }
+  const config = mergeConfig(defaults, { ...(overrides as object | undefined), envName });
+  const problems = platformConfigProblems(config);
+  return problems.length > 0 ? { problems } : { config, problems };
+}
+
+/**
+ * Builds and validates the configuration of one environment: the defaults of `envName`
+ * with `overrides` merged in. Throws `PlatformConfigError` naming every bad setting: unknown
+ * ones (with the nearest valid name), wrong types, values out of range and broken policy.
+ */
+export function resolvePlatformConfig(envName: string, overrides?: PlatformConfigOverrides): PlatformConfig {
+  const { config, problems } = resolveEnvironment(envName, overrides);
+  if (!config) throw new PlatformConfigError(envName, problems);
+  return config;
+}
+
+/**
+ * The `platform` context section: an object (or a JSON string from `-c`) keyed by environment.
+ * Keys that are not environments are not read (as before: only selected environments are).
+ */
+function readOverridesSection(node: Node, envNames: string): Record<string, unknown> {
+  let section: unknown = node.tryGetContext(OVERRIDES_CONTEXT_KEY) ?? {};
+  if (typeof section === 'string') {
+    try {
+      section = JSON.parse(section);
+    } catch {
+      throw new PlatformConfigError(envNames, [
+        `platform is ${JSON.stringify(section)}: must be a JSON object. Fix: pass -c platform='{"dev":{"name":"team-a-dev"}}' or set it in cdk.json context.`,
+      ]);
+    }
+  }
+  if (!isPlainObject(section)) {
+    throw new PlatformConfigError(envNames, [
+      `platform is ${JSON.stringify(section)}: must be an object keyed by environment (${knownEnvironments().join(', ')}). Fix: set it to e.g. { "prod": { "account": "123456789012", ... } } in cdk.json context.`,
     ]);
   }
-  return validatePlatformConfig(mergeConfig(defaults, { ...overrides, envName }));
+  return section;
 }
 
 /**
  * Reads the selected environment (`-c env=...`, default `dev`; a comma-separated list selects
- * several) and its overrides (`platform.<env>` in context) from the app's context.
+ * several) and its overrides (`platform.<env>` in context) from the app's context. Throws one
+ * `PlatformConfigError` listing the problems of every selected environment.
  */
 export function loadPlatformConfigs(node: Node): PlatformConfig[] {
   const selected = String(node.tryGetContext(ENV_CONTEXT_KEY) ?? DEFAULT_ENV);
-  let overrides = node.tryGetContext(OVERRIDES_CONTEXT_KEY) ?? {};
-  if (typeof overrides === 'string') overrides = JSON.parse(overrides);
-  return selected
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name.length > 0)
-    .map((name) => resolvePlatformConfig(name, overrides[name]));
+  const names = selected.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  const overrides = readOverridesSection(node, names.join(','));
+  const resolved = names.map((name) => ({ name, ...resolveEnvironment(name, overrides[name]) }));
+  const failed = resolved.filter((r) => r.problems.length > 0);
+  if (failed.length > 0) throw new PlatformConfigError(failed.map((r) => r.name).join(','), failed.flatMap((r) => r.problems));
+  return resolved.map((r) => r.config!);
 }
 
 // --- Pipeline --------------------------------------------------------------------------------
@@ -98,12 +137,18 @@ export function loadPipelineConfig(node: Node): ResolvedPipelineConfig | undefin
     throw new PipelineConfigError([`pipeline is ${JSON.stringify(section)}: must be an object. Fix: see "Delivery pipeline" in docs/pipeline.md.`]);
   }
   const pipeline = mergeConfig(PIPELINE_DEFAULTS as PipelineConfig, section);
-  let overrides = node.tryGetContext(OVERRIDES_CONTEXT_KEY) ?? {};
-  if (typeof overrides === 'string') overrides = JSON.parse(overrides);
   const known = knownEnvironments();
-  const names = Array.isArray(pipeline.environments) ? pipeline.environments.filter((n) => known.includes(n)) : [];
-  const environments = [...new Set(names)].map((name) => resolvePlatformConfig(name, overrides[name]));
+  const names = Array.isArray(pipeline.environments) ? pipeline.environments.filter((n) => typeof n === 'string' && known.includes(n)) : [];
+  const overrides = readOverridesSection(node, names.join(','));
+  const resolved = [...new Set(names)].map((name) => resolveEnvironment(name, overrides[name]));
+  const environments = resolved.flatMap((r) => (r.config ? [r.config] : []));
   // Smoke tests call each environment's sample service at its gateway host unless told otherwise.
-  const smokeTestBaseUrls = { ...Object.fromEntries(environments.map((env) => [env.envName, `https://${env.workloads.sample.hostname}`])), ...pipeline.smokeTestBaseUrls };
-  return { pipeline: validatePipelineConfig({ ...pipeline, smokeTestBaseUrls }, environments, known), environments };
+  const defaultUrls = Object.fromEntries(environments.map((env) => [env.envName, `https://${env.workloads.sample.hostname}`]));
+  const given: unknown = pipeline.smokeTestBaseUrls;
+  // Anything but an object is left as given, for the schema to report.
+  const merged = { ...pipeline, smokeTestBaseUrls: given === undefined || isPlainObject(given) ? { ...defaultUrls, ...given } : given } as PipelineConfig;
+  // One error for everything: the pipeline section's problems, then those of the environments it deploys.
+  const problems = [...pipelineConfigProblems(merged, environments, known), ...resolved.flatMap((r) => r.problems)];
+  if (problems.length > 0) throw new PipelineConfigError(problems);
+  return { pipeline: merged, environments };
 }

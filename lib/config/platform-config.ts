@@ -6,14 +6,22 @@
  * `environments.ts`; overrides come from cdk context (`cdk.json` or `-c`), see `load-config.ts`.
  */
 
+import type { DeliveryStrategy } from '@zero-trust/platform-constructs';
+
+/** Every `DataClassification`. */
+export const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
 /** How much the data handled by the environment must be protected (drives tags and reviews). */
-export type DataClassification = 'public' | 'internal' | 'confidential' | 'restricted';
+export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
 
+/** Every `StatefulRemovalPolicy`. */
+export const REMOVAL_POLICIES = ['retain', 'snapshot', 'destroy'] as const;
 /** What happens to stateful resources (keys, logs, databases) when they leave the stack. */
-export type StatefulRemovalPolicy = 'retain' | 'snapshot' | 'destroy';
+export type StatefulRemovalPolicy = (typeof REMOVAL_POLICIES)[number];
 
+/** Every `ApiEndpointAccess`. */
+export const API_ENDPOINT_ACCESS = ['private', 'public-and-private'] as const;
 /** Who can reach the Kubernetes API server. */
-export type ApiEndpointAccess = 'private' | 'public-and-private';
+export type ApiEndpointAccess = (typeof API_ENDPOINT_ACCESS)[number];
 
 export interface NetworkConfig {
   /** IPv4 CIDR of the VPC: an RFC 1918 range between /16 and /20. */
@@ -27,7 +35,7 @@ export interface NetworkConfig {
   readonly availabilityZones?: string[];
   /** NAT gateways for egress from private subnets (1 to maxAzs; prod: one per AZ). */
   readonly natGateways: number;
-  /** Days to keep VPC flow logs (a CloudWatch Logs retention value). */
+  /** Days to keep VPC flow logs (a CloudWatch Logs retention value of at least 365). */
   readonly flowLogRetentionDays: number;
 }
 
@@ -66,8 +74,10 @@ export interface NamespaceConfig {
   readonly quota: { readonly cpu: number; readonly memoryGiB: number; readonly pods: number };
 }
 
+/** Every `IngressScheme`. */
+export const INGRESS_SCHEMES = ['internal', 'internet-facing'] as const;
 /** Where the mesh ingress gateway's Network Load Balancer is reachable from. */
-export type IngressScheme = 'internal' | 'internet-facing';
+export type IngressScheme = (typeof INGRESS_SCHEMES)[number];
 
 export interface MeshIngressConfig {
   /** `internal` (default): reachable from the VPC only; `internet-facing` needs `allowedCidrs`. */
@@ -108,7 +118,7 @@ export interface CacheConfig {
   readonly nodeType: string;
   /** Read replicas besides the primary (1 to 5; prod: at least 2). */
   readonly replicas: number;
-  /** Days daily snapshots are kept (15 to 35). */
+  /** Days daily snapshots are kept (15 to 35: `RedisCache` takes 1 to 35, the compliance packs ask for 15). */
   readonly snapshotRetentionDays: number;
 }
 
@@ -119,8 +129,8 @@ export interface DataConfig {
   readonly cache: CacheConfig;
 }
 
-/** How a new version of a service replaces the old one. */
-export type DeliveryStrategy = 'rolling' | 'canary' | 'blue-green';
+/** How a new version of a service replaces the old one: `StatelessService`'s own type (`DELIVERY_STRATEGIES` lists them). */
+export type { DeliveryStrategy };
 
 /** An image in the environment's ECR repository: by digest (what the pipeline hands over) or immutable tag. */
 export interface ServiceImageConfig {
@@ -137,7 +147,7 @@ export interface SampleServiceConfig {
   readonly namespace: string;
   /** Host name routed to it at the ingress gateway, e.g. `orders.dev.internal.example.com`. */
   readonly hostname: string;
-  /** Autoscaling bounds (min at least 2). */
+  /** Autoscaling bounds: 2 <= minReplicas <= 100, minReplicas <= maxReplicas <= 1000 (`StatelessService`'s ranges). */
   readonly minReplicas: number;
   readonly maxReplicas: number;
   /** `rolling` (Deployment), `canary` or `blue-green` (Argo Rollouts with automatic rollback). */

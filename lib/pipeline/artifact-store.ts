@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { PlatformKey } from '../../constructs/compliance';
+import { PlatformKey } from '@zero-trust/platform-constructs';
 
 export interface PipelineArtifactStoreProps {
   /** Days to keep CodeBuild logs (a CloudWatch Logs retention value, at least 365). */

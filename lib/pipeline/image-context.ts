@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { isImageDigest, isImmutableImageTag } from '../../constructs/workload/service-image';
+import { isImageDigest, isImmutableImageTag } from '@zero-trust/platform-constructs';
 
 /**
  * The hand-off of service images from the pipeline's image step to the deployed stages.

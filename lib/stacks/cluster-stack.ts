@@ -6,10 +6,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { ApplicationNamespace, PlatformCluster, POD_IDENTITY_AGENT } from '../../constructs/cluster';
-import { ARGO_ROLLOUTS_METRICS_PORT, ArgoRollouts } from '../../constructs/delivery';
-import { IstioMesh } from '../../constructs/mesh';
-import { ClusterMetricsScraper, ISTIO_MERGED_METRICS_PORT, MetricsWorkspace } from '../../constructs/observability';
+import { ApplicationNamespace, ARGO_ROLLOUTS_METRICS_PORT, ArgoRollouts, ClusterMetricsScraper, ISTIO_MERGED_METRICS_PORT, IstioMesh, MetricsWorkspace, PlatformCluster } from '@zero-trust/platform-constructs';
 import type { PlatformConfig } from '../config';
 import { removalPolicyOf, retentionOf } from './config-mapping';
 
@@ -26,9 +23,9 @@ export interface ClusterStackProps extends StackProps {
 /** The EKS cluster, its nodes and add-ons, the Istio mesh and the cluster guardrails (application namespaces). */
 export class ClusterStack extends Stack {
   readonly platformCluster: PlatformCluster;
-  /** The Istio mesh: gateway identity and name, `ready` to depend on, `addServiceEntry`. */
+  /** The Istio mesh (with the Pod Identity agent's ServiceEntry): gateway identity and name, `ready` to depend on, `addServiceEntry`. */
   readonly mesh: IstioMesh;
-  /** Application namespaces from `cluster.namespaces`, by name; workloads depend on `.manifest`. */
+  /** Application namespaces from `cluster.namespaces`, by name; services take them as their `namespace` (and wait for `.ready`). */
   readonly namespaces: Readonly<Record<string, ApplicationNamespace>>;
   /** Amazon Managed Service for Prometheus workspace of the environment (analysis queries it). */
   readonly metricsWorkspace: MetricsWorkspace;
@@ -74,25 +71,11 @@ export class ClusterStack extends Stack {
         replicas: mesh.gatewayReplicas,
       },
     });
-    // The mesh is installed once nodes and CoreDNS are up.
-    this.mesh.node.addDependency(this.platformCluster.nodegroup);
-    // Workloads call AWS through EKS Pod Identity: the agent's link-local address must be in the
-    // mesh registry (REGISTRY_ONLY). Signing RDS/ElastiCache IAM tokens needs no other AWS API.
-    this.mesh.addServiceEntry('PodIdentityAgent', {
-      name: 'eks-pod-identity-agent',
-      hosts: ['eks-pod-identity-agent.amazonaws.internal'],
-      addresses: [POD_IDENTITY_AGENT.cidr],
-      ports: [{ port: POD_IDENTITY_AGENT.port, protocol: 'TCP' }],
-      resolution: 'STATIC',
-      endpoints: [{ address: POD_IDENTITY_AGENT.address }],
-    });
-
+    // The constructs order themselves: the mesh waits for the node group, each namespace for the
+    // mesh's `ready` (which includes the Pod Identity agent's ServiceEntry the mesh adds).
     const namespaces: Record<string, ApplicationNamespace> = {};
     for (const ns of cluster.namespaces) {
-      const appNamespace = new ApplicationNamespace(this, `Namespace-${ns.name}`, { cluster: eksCluster, name: ns.name, quota: ns.quota });
-      // Injection-labelled namespaces are useful only once istiod can inject.
-      appNamespace.node.addDependency(this.mesh.ready);
-      namespaces[ns.name] = appNamespace;
+      namespaces[ns.name] = new ApplicationNamespace(this, `Namespace-${ns.name}`, { cluster: eksCluster, name: ns.name, quota: ns.quota });
     }
     this.namespaces = namespaces;
 

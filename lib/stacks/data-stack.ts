@@ -1,7 +1,7 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
-import { DatabaseBootstrap, PostgresDatabase, RedisCache } from '../../constructs/data';
+import { DatabaseBootstrap, PostgresDatabase, RedisCache } from '@zero-trust/platform-constructs';
 import type { PlatformConfig } from '../config';
 import { removalPolicyOf } from './config-mapping';
 

@@ -1,7 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
-import { ZeroTrustVpc } from '../../constructs/network';
+import { ZeroTrustVpc } from '@zero-trust/platform-constructs';
 import type { PlatformConfig } from '../config';
 import { removalPolicyOf, retentionOf } from './config-mapping';
 

@@ -1,10 +1,7 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { Construct } from 'constructs';
-import type { IstioMesh } from '../../constructs/mesh';
-import { ServiceImage, ServiceRepository, StatelessService } from '../../constructs/workload';
-import { SUBNET_GROUPS } from '../../constructs/network';
+import { type IstioMesh, ServiceImage, ServiceRepository, StatelessService } from '@zero-trust/platform-constructs';
 import type { PlatformConfig } from '../config';
 import { repositoryOfUri, serviceImageFromContext } from '../pipeline/image-context';
 import type { ClusterStack } from './cluster-stack';
@@ -13,7 +10,6 @@ import { removalPolicyOf } from './config-mapping';
 
 export interface WorkloadsStackProps extends StackProps {
   readonly config: PlatformConfig;
-  readonly vpc: ec2.IVpc;
   readonly cluster: ClusterStack;
   readonly data: DataStack;
 }
@@ -37,7 +33,11 @@ export class WorkloadsStack extends Stack {
     const { config, data } = props;
     const sample = config.workloads.sample;
     const mesh: IstioMesh = props.cluster.mesh;
-    const dataSubnets = props.vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.data }).subnets;
+    // Config validation holds workloads.sample.namespace to cluster.namespaces.
+    const namespace = props.cluster.namespaces[sample.namespace];
+    if (!namespace) {
+      throw new Error(`WorkloadsStack ${this.node.path}: workloads.sample.namespace ${JSON.stringify(sample.namespace)} is not one of cluster.namespaces (${Object.keys(props.cluster.namespaces).join(', ')}). Fix: add it to cluster.namespaces or pick one of those.`);
+    }
 
     this.sampleRepository = new ServiceRepository(this, 'SampleRepository', {
       removalPolicy: removalPolicyOf(config, { allowSnapshot: false }),
@@ -60,7 +60,7 @@ export class WorkloadsStack extends Stack {
     const drainTimeout = Duration.seconds(20);
     this.sample = new StatelessService(this, 'Sample', {
       cluster: props.cluster.platformCluster.cluster,
-      namespace: sample.namespace,
+      namespace,
       serviceName: 'orders',
       image,
       migrationArgs: ['migrate'],
@@ -82,8 +82,8 @@ export class WorkloadsStack extends Stack {
         SHUTDOWN_DELAY_MS: '0',
         SHUTDOWN_TIMEOUT_MS: String(drainTimeout.toMilliseconds()),
       },
-      postgres: { database: postgres, user: dbUser, subnets: dataSubnets },
-      cache: { cache, subnets: dataSubnets },
+      postgres: { database: postgres, user: dbUser },
+      cache: { cache },
       gateway: {
         gateway: mesh.gatewayName,
         namespace: mesh.gatewayNamespace,

@@ -1,4 +1,7 @@
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Dependable } from 'constructs';
+import { IstioMesh } from '../../../constructs/mesh';
 import { ApplicationNamespace, NAMESPACE_NETWORK_POLICIES, type ApplicationNamespaceProps } from '../../../constructs/cluster';
 import { kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type KubernetesObject } from '../../support/manifests';
 import { synthWithGate } from '../../support/test-app';
@@ -75,9 +78,20 @@ describe('ApplicationNamespace', () => {
     });
   });
 
-  test('exposes its name and manifest', () => {
+  test('exposes its name, cluster, manifest and readiness', () => {
     expect(built.ns.namespaceName).toBe('orders');
+    expect(built.ns.cluster).toBe(built.cluster);
     expect(built.ns.manifest.node.id).toBe('Resource');
+    expect(Dependable.of(built.ns.ready).dependencyRoots).toEqual([built.ns.manifest]);
+    expect(ApplicationNamespace.isApplicationNamespace(built.ns)).toBe(true);
+    expect(ApplicationNamespace.isApplicationNamespace('orders')).toBe(false);
+  });
+
+  test('with no mesh in the app, the guardrails wait for the cluster\'s node group', () => {
+    const manifest = Object.values(Template.fromStack(built.stack).findResources('Custom::AWSCDK-EKS-KubernetesResource'))[0];
+    const nodegroups = Object.keys(Template.fromStack(built.stack).findResources('AWS::EKS::Nodegroup'));
+    expect(nodegroups).toHaveLength(1);
+    expect(manifest.DependsOn).toContain(nodegroups[0]);
   });
 
   test.each<[string, Partial<ApplicationNamespaceProps>, string]>([
@@ -91,4 +105,19 @@ describe('ApplicationNamespace', () => {
   ])('rejects %s', (_name, props, message) => {
     expect(() => namespaceStack(props, 'Bad')).toThrow(`ApplicationNamespace Bad/Orders: ${message}`);
   });
+});
+
+test('an ApplicationNamespace waits for the IstioMesh of its cluster, wherever and whenever the mesh is declared', () => {
+  // GIVEN a namespace declared before the mesh, each in its own stack of the app
+  const built = meshTestCluster('Cluster');
+  const namespaces = new Stack(built.app, 'Namespaces');
+  const ns = new ApplicationNamespace(namespaces, 'Orders', { cluster: built.cluster, name: 'orders', quota: { cpu: 4, memoryGiB: 8, pods: 20 } });
+  const meshStack = new Stack(built.app, 'MeshStack');
+  const mesh = new IstioMesh(meshStack, 'Mesh', { cluster: built.cluster, vpc: built.vpc });
+  // WHEN synthesized
+  const assembly = built.app.synth();
+  // THEN the namespace's stack deploys after the mesh's (a cross-stack dependency becomes a stack dependency)
+  expect(assembly.getStackArtifact(namespaces.artifactId).dependencies.map((d) => d.id)).toContain(meshStack.artifactId);
+  expect(Dependable.of(ns.ready).dependencyRoots).toEqual([ns.manifest]);
+  expect(ns.manifest.node.dependencies).toEqual(expect.arrayContaining([mesh.charts.istiod, mesh.podIdentityAgentEntry]));
 });

@@ -278,7 +278,7 @@ describe('PlatformCluster', () => {
       version: eks.KubernetesVersion.V1_36,
       kubectlLayer: new KubectlV36Layer(stack, 'KubectlLayer'),
       addonVersions: { vpcCni: fromParameter },
-    })).toThrow(/^PlatformCluster Bad\/Platform: addonVersions\.vpcCni is a value only known at deploy time \(a token\)\. Fix: write the exact version literally \(vX\.Y\.Z-eksbuild\.N from `aws eks describe-addon-versions --kubernetes-version 1\.36 --addon-name vpc-cni`\), so it is reviewed in the template\.$/);
+    })).toThrow(/^PlatformCluster Bad\/Platform: addonVersions\.vpcCni is a value only known at deploy time \(Ref of Bad\/SsmParameterValue:--platform--vpc-cni-version:C96584B6-F00A-464E-AD19-53AFF4B05118\.Parameter\)\. Fix: write the exact version literally \(vX\.Y\.Z-eksbuild\.N from `aws eks describe-addon-versions --kubernetes-version 1\.36 --addon-name vpc-cni`\), so it is reviewed in the template\.$/);
   });
 
   test('instance types are passed through', () => {

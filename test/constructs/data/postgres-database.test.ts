@@ -219,7 +219,7 @@ describe('PostgresDatabase validation', () => {
 
   test('public subnets are refused', () => {
     expect(() => build({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(
-      'PostgresDatabase Db/Postgres: vpcSubnets selects public subnets (subnet-0000000000000000a, subnet-0000000000000000b, subnet-0000000000000000c). Fix: place the database in isolated subnets (the default).',
+      'PostgresDatabase Db/Postgres: vpcSubnets selects public subnets ["subnet-0000000000000000a","subnet-0000000000000000b","subnet-0000000000000000c"]: a database there has a route from the internet. Fix: place the database in isolated subnets (the default vpcSubnets, SubnetType.PRIVATE_ISOLATED: the "Data" subnets of a ZeroTrustVpc).',
     );
   });
 

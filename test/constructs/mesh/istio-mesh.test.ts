@@ -1,4 +1,5 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Dependable } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { IstioMesh, type IstioMeshProps } from '../../../constructs/mesh';
@@ -170,11 +171,37 @@ describe('IstioMesh', () => {
     });
   });
 
+  test('the mesh itself registers the EKS Pod Identity agent (REGISTRY_ONLY would block pods\' AWS credentials), and is ready only with it', () => {
+    expect(objectOf(objects, 'ServiceEntry', 'eks-pod-identity-agent')).toMatchObject({
+      metadata: { namespace: 'istio-system' },
+      spec: {
+        hosts: ['eks-pod-identity-agent.amazonaws.internal'], addresses: ['169.254.170.23/32'], endpoints: [{ address: '169.254.170.23' }],
+        ports: [{ number: 80, protocol: 'TCP', name: 'tcp-80' }], location: 'MESH_EXTERNAL', resolution: 'STATIC', exportTo: ['*'],
+      },
+    });
+    const entryId = built.stack.getLogicalId(built.mesh.podIdentityAgentEntry.node.findAll().find(CfnResource.isCfnResource) as CfnElement);
+    expect(template.toJSON().Resources[entryId].DependsOn).toContain(release('istiod').logicalId);
+    const readyIds = Dependable.of(built.mesh.ready).dependencyRoots.flatMap((root) => root.node.findAll()).filter(CfnResource.isCfnResource).map((r) => built.stack.getLogicalId(r));
+    expect(readyIds).toEqual(expect.arrayContaining([release('istiod').logicalId, entryId]));
+  });
+
+  test('every chart and manifest waits for the cluster\'s node group (wired by the mesh, not by the stack)', () => {
+    const nodegroup = Object.keys(template.findResources('AWS::EKS::Nodegroup'));
+    expect(nodegroup).toHaveLength(1);
+    for (const r of releases) expect(r.dependsOn).toContain(nodegroup[0]);
+    for (const manifest of Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))) {
+      expect(manifest.DependsOn).toContain(nodegroup[0]);
+    }
+  });
+
   test('exposes what consumers compose with', () => {
     expect(built.mesh.gatewayNamespace).toBe('istio-ingress');
     expect(built.mesh.gatewayPrincipal).toBe('cluster.local/ns/istio-ingress/sa/ingress-gateway');
     expect(built.mesh.gatewayName).toBe('istio-ingress/ingress');
     expect(built.mesh.rootNamespace).toBe('istio-system');
+    expect(built.mesh.cluster).toBe(built.cluster);
+    expect(IstioMesh.isIstioMesh(built.mesh)).toBe(true);
+    expect(IstioMesh.isIstioMesh(built.stack)).toBe(false);
     expect(release('gateway').values.serviceAccount).toEqual({ create: true, name: 'ingress-gateway' });
   });
 

@@ -1,4 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ZeroTrustVpc } from '../../../constructs/network';
@@ -142,6 +144,31 @@ describe('ZeroTrustVpc', () => {
     expect(new Set(azs)).toEqual(new Set(['eu-west-1a', 'eu-west-1b']));
   });
 
+  test('explicit AZ names in a stack with a concrete account and region: nothing is looked up, no context seeded', () => {
+    // GIVEN an app with no availability-zones context at all (and CloudFormation validation on)
+    const app = createTestApp({ builtinValidation: true });
+    const stack = new Stack(app, 'Pinned', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new ZeroTrustVpc(stack, 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], natGateways: 1 });
+    // WHEN synthesized THEN the assembly asks for no context (the CLI would look it up with credentials)
+    const { assemblyDirectory, findings } = synthWithGate(app);
+    expect(JSON.parse(fs.readFileSync(path.join(assemblyDirectory, 'manifest.json'), 'utf8')).missing ?? []).toEqual([]);
+    // and the literal zone names (cfn-lint W3010) are acknowledged by the construct, with its reason
+    expect(findings).toEqual([]);
+    expect(app.node.tryGetContext('availability-zones:account=123456789012:region=eu-west-1')).toBeUndefined();
+    // and the stack's own availabilityZones property is left as aws-cdk-lib defines it
+    expect(Object.getOwnPropertyDescriptor(stack, 'availabilityZones')).toBeUndefined();
+  });
+
+  test('maxAzs in a stack with a concrete account and region resolves the zones at deploy time, without a lookup', () => {
+    const app = createTestApp();
+    const stack = new Stack(app, 'Regional', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new ZeroTrustVpc(stack, 'Network', { maxAzs: 3, natGateways: 1 });
+    expect(app.synth().manifest.missing ?? []).toEqual([]);
+    const azs = Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet', { Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: 'Data' }]) } }))
+      .map((s) => s.Properties.AvailabilityZone);
+    expect(azs).toEqual([0, 1, 2].map((i) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })));
+  });
+
   test('exposes the endpoint security group as connections', () => {
     const stack = new Stack(createTestApp(), 'Conn');
     const network = new ZeroTrustVpc(stack, 'Network');
@@ -151,6 +178,7 @@ describe('ZeroTrustVpc', () => {
 
   test.each([
     [{ cidr: '8.8.0.0/16' }, 'cidr "8.8.0.0/16" is not an RFC 1918 range. Fix: use e.g. "10.0.0.0/16".'],
+    [{ cidr: Fn.importValue('shared-vpc-cidr') }, 'cidr is a value only known at deploy time ({"Fn::ImportValue":"shared-vpc-cidr"}), but must be a literal. Fix: pass the CIDR string, e.g. "10.0.0.0/16".'],
     [{ cidr: '10.0.0.0/24' }, 'cidr "10.0.0.0/24" must have a prefix from /16 to /20 (got /24)'],
     [{ maxAzs: 1 }, 'needs 2 to 4 Availability Zones (got 1)'],
     [{ maxAzs: 2, natGateways: 3 }, 'natGateways must be 1 to 2 (got 3)'],

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { ApplicationNamespace } from '../../../constructs/cluster';
 import { ServiceImage } from '../../../constructs/workload';
 import { kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type KubernetesObject } from '../../support/manifests';
 import { podTemplateSpec, restrictedViolations } from '../../support/pod-security';
@@ -197,7 +198,8 @@ describe('StatelessService', () => {
 
     test('the manifest is applied from the workloads stack, not the cluster stack', () => {
       template.resourceCountIs('Custom::AWSCDK-EKS-KubernetesResource', 1);
-      expect(kubernetesObjects(Template.fromStack(built.clusterStack)).filter((o) => o.metadata.name === 'orders')).toEqual([]);
+      // (The cluster stack holds the `orders` Namespace object itself: the ApplicationNamespace.)
+      expect(kubernetesObjects(Template.fromStack(built.clusterStack)).filter((o) => o.metadata.name === 'orders' && o.kind !== 'Namespace')).toEqual([]);
     });
   });
 
@@ -225,8 +227,6 @@ describe('StatelessService validation', () => {
     ['service name', { serviceName: 'Orders_Service' }, 'serviceName "Orders_Service" is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.'],
     ['digit-first service name', { serviceName: '1orders' }, 'serviceName "1orders" is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.'],
     ['too long service name', { serviceName: `o${'r'.repeat(63)}` }, `serviceName "o${'r'.repeat(63)}" is not an RFC 1035 label, which Kubernetes requires of Service names. Fix: lowercase letters, digits and "-", at most 63, starting with a letter.`],
-    ['namespace', { namespace: 'Team_A' }, 'namespace "Team_A" is not a DNS-1123 label. Fix: use the name of a platform application namespace.'],
-    ['too long namespace', { namespace: 'n'.repeat(64) }, `namespace "${'n'.repeat(64)}" is not a DNS-1123 label. Fix: use the name of a platform application namespace.`],
     ['privileged port', { port: 80 }, 'port 80 must be an unprivileged port (1024 to 65535): the container runs as non-root without capabilities.'],
     ['single replica', { minReplicas: 1 }, 'minReplicas 1 must be between 2 and 100: one replica is a single point of failure.'],
     ['max below min', { minReplicas: 3, maxReplicas: 2 }, 'maxReplicas 2 must be between minReplicas (3) and 1000.'],
@@ -237,8 +237,10 @@ describe('StatelessService validation', () => {
     expect(() => workloadFixture(overrides)).toThrow(`StatelessService Workloads/Orders: ${message}`);
   });
 
-  test('accepts every namespace name ApplicationNamespace accepts, a digit-first one included', () => {
-    const { stack } = workloadFixture({ namespace: '1team' });
+  test('runs in any namespace ApplicationNamespace creates, a digit-first one included', () => {
+    const { stack } = workloadFixture(({ clusterStack, platform }) => ({
+      namespace: new ApplicationNamespace(clusterStack, 'Namespace-1team', { cluster: platform.cluster, name: '1team', quota: { cpu: 4, memoryGiB: 8, pods: 20 } }),
+    }));
     expect(objectOf(kubernetesObjects(Template.fromStack(stack)), 'Deployment', 'orders').metadata.namespace).toBe('1team');
   });
 

@@ -83,7 +83,7 @@ describe('config errors name the setting, the value and the fix', () => {
     ['malformed image digest', 'dev', { workloads: { sample: { image: { digest: 'sha256:abc' } } } },
       'workloads.sample.image.digest is "sha256:abc": must be an image digest, "sha256:" and 64 lowercase hex characters'],
     ['single replica', 'dev', { workloads: { sample: { minReplicas: 1 } } },
-      'workloads.sample is {"minReplicas":1,"maxReplicas":4}: needs whole numbers with 2 <= minReplicas <= maxReplicas <= 100'],
+      'workloads.sample is {"minReplicas":1,"maxReplicas":4}: needs whole numbers with 2 <= minReplicas <= maxReplicas <= 100 (one replica is a single point of failure). Fix: set minReplicas and maxReplicas within those bounds'],
     ['service outside the guarded namespaces', 'dev', { workloads: { sample: { namespace: 'default' } } },
       'workloads.sample.namespace is "default": must be one of the application namespaces in cluster.namespaces (orders), which carry the guardrails. Fix: use one of those, or add it to cluster.namespaces'],
     ['bad service hostname', 'dev', { workloads: { sample: { hostname: 'Orders' } } },

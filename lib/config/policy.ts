@@ -1,0 +1,39 @@
+/**
+ * Product policy: what this platform asks of its configuration beyond what the constructs
+ * accept. The constructs own their ranges and enums (`constructs/<area>/limits.ts`); the schema
+ * (`schema.ts`) checks values against them, narrowed by the bounds below; `validate-config.ts`
+ * adds the rules that span settings (set together, prod must retain, ...).
+ */
+
+/** Logs are audit evidence: a year at least (Control Tower CT.CLOUDWATCH.PR.2). */
+export const MIN_LOG_RETENTION_DAYS = 365;
+
+/**
+ * Cache snapshots are kept 15 days at least: the compliance packs ask for 15
+ * (`RedisCache` itself accepts 1 to 35, `REDIS_SNAPSHOT_RETENTION_DAYS`).
+ */
+export const MIN_CACHE_SNAPSHOT_RETENTION_DAYS = 15;
+
+/** Largest node group this platform runs (EKS allows more): a bigger pool is a design review first. */
+export const MAX_NODE_POOL_SIZE = 100;
+
+/** Root volume of a node, in whole GiB. */
+export const NODE_DISK_SIZE_GIB = { min: 20, max: 1000 } as const;
+
+/**
+ * Most replicas of a service (`StatelessService` accepts up to `SERVICE_MAX_REPLICAS`): more is a
+ * capacity review first (namespace quotas, node pool, database connections).
+ */
+export const MAX_SERVICE_REPLICAS = 100;
+
+/** Most replicas of istiod and of the ingress gateway (`IstioMesh` sets no upper bound). */
+export const MAX_MESH_REPLICAS = 20;
+
+/** prod: Availability Zones at least, so losing one leaves a majority of capacity. */
+export const PROD_MIN_AZS = 3;
+
+/** prod: Aurora readers at least, so a failover still leaves a reader. */
+export const PROD_MIN_POSTGRES_READERS = 2;
+
+/** prod: cache replicas at least, so a failover still leaves a replica. */
+export const PROD_MIN_CACHE_REPLICAS = 2;
