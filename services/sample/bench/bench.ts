@@ -1,10 +1,11 @@
 /**
- * npm run bench:service — autocannon on loopback: the bundled service (all middleware on, 10% trace
- * sampling exported to a local OTLP sink, JSON access logs) side by side with a bare fastify baseline
- * doing the same I/O. Also measures bundle size and start-to-ready. Bounded: about 5 min in all.
+ * npm run bench:service — autocannon on loopback: the bundled service (all middleware on, the OpenTelemetry
+ * SDK sampling 10% of traces and exporting them to a local OTLP sink, JSON access logs) side by side with a
+ * bare fastify baseline doing the same I/O. Also measures bundle size and start-to-ready. About 6 min in all.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { dropSchema, freePort, migrateSchema, deleteRedisPrefix, PG_URL, REDIS_URL, sleep, uniqueName } from '../test/helpers';
 import { BUNDLE, buildBaseline, createOrder, scenarios, serviceEnv, startOtlpSink, startProcess } from './common';
@@ -15,8 +16,8 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 /** Processes per side (service, baseline); rounds go through the pairs in turn. See compare(). */
 const INSTANCES = Number(process.env['BENCH_INSTANCES'] ?? 3);
 if (!Number.isInteger(INSTANCES) || INSTANCES < 1) throw new Error(`BENCH_INSTANCES must be a whole number >= 1, got "${process.env['BENCH_INSTANCES']}"`);
-// Warm-up per scenario and side: under load the service's first 5 s were 25-40% slower than the
-// following ones (JIT tiers, heap sizing), so a 1 s warm-up measured start-up, not the middleware.
+// Warm-up per scenario and side: under load a process is slower for its first seconds (JIT tiers, heap
+// sizing); without a warm-up the bench would measure start-up, not the middleware.
 const WARMUP_S = Number(process.env['BENCH_WARMUP_S'] ?? 5);
 
 async function stopProcess(p: ChildProcess): Promise<void> {
@@ -75,8 +76,8 @@ const median = (xs: number[]) => {
  * per-round ratios.
  *
  * Each side runs as several independently started processes, one pair per round in turn: identical
- * processes of the same bundle measured here differ by up to 25% in CPU per request for their whole
- * life (memory layout and CPU placement), so a single pair made the ratio a draw of that luck.
+ * processes of the same bundle can differ in CPU per request for their whole life (memory layout and CPU
+ * placement), so a single pair would make the ratio a draw of that luck.
  */
 async function compare(services: Server[], svcReq: autocannon.Request, baselines: Server[], baseReq: autocannon.Request) {
   for (const server of services) await load(server, svcReq, WARMUP_S);
@@ -104,6 +105,11 @@ async function compare(services: Server[], svcReq: autocannon.Request, baselines
   });
   const ratios = svc.map((x, i) => x.rps / base[i]!.rps);
   return { s: summary(svc), b: summary(base), ratio: median(ratios), ratios, cpuRatio: median(svc.map((x, i) => base[i]!.cpuUs / x.cpuUs)) };
+}
+
+/** Bytes of the files under a directory. */
+function treeBytes(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).reduce((sum, e) => (e.isFile() ? sum + statSync(join(e.parentPath, e.name)).size : sum), 0);
 }
 
 async function startToReady(env: Record<string, string>): Promise<number[]> {
@@ -173,13 +179,14 @@ async function main(): Promise<void> {
   await deleteRedisPrefix(REDIS_URL, prefix);
 
   const bundleKiB = statSync(BUNDLE).size / 1024;
+  const modulesKiB = treeBytes(join(BUNDLE, '..', 'node_modules')) / 1024;
   const readyMedian = median(ready);
   console.log('\n--- markdown ---');
   console.log(`Node ${process.version}, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${ROUNDS} alternating rounds of ${DURATION_S} s per side over ${INSTANCES} process pairs (medians), autocannon 9.0.0, loopback only.\n`);
   console.log('| scenario | service req/s | service p50 / p99 ms | baseline req/s | baseline p50 / p99 ms | ratio (per round) | CPU µs/req svc / base = ratio | non-2xx+errors (svc / base) |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
-  console.log(`\n- bundle: dist/server.js ${bundleKiB.toFixed(0)} KiB (${(bundleKiB / 1024).toFixed(2)} MiB), minified, all dependencies inlined`);
+  console.log(`\n- bundle: dist/server.js ${bundleKiB.toFixed(0)} KiB (${(bundleKiB / 1024).toFixed(2)} MiB), minified, every dependency inlined but pg and ioredis, which ship beside it in dist/node_modules (${modulesKiB.toFixed(0)} KiB with their dependencies)`);
   console.log(`- start to ready (spawn -> /readyz 200, 5 runs): median ${readyMedian.toFixed(0)} ms, min ${ready[0]!.toFixed(0)} ms, max ${ready[ready.length - 1]!.toFixed(0)} ms`);
 }
 

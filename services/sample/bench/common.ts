@@ -1,4 +1,4 @@
-/** What both benchmarks share: loopback HTTP, the baseline bundle, the service settings, the OTLP sink, the test order. */
+/** The bench's parts: loopback HTTP, the baseline bundle, the service settings, the OTLP sink, the test order. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -29,16 +29,16 @@ export async function startProcess(file: string, env: Record<string, string>, po
   return p;
 }
 
-/** The bare fastify baseline (baseline.ts), bundled like the service; returns the file. Its source map (file.map, not linked) names it in bench:profile. */
+/** The bare fastify baseline (baseline.ts), bundled like the service; returns the file. */
 export async function buildBaseline(name: string): Promise<string> {
   const file = join(tmpdir(), `${name}-baseline.js`);
-  await build({ entryPoints: [join(__dirname, 'baseline.ts')], outfile: file, bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true, sourcemap: 'external', external: ['pg-native'], logLevel: 'error' });
+  await build({ entryPoints: [join(__dirname, 'baseline.ts')], outfile: file, bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true, external: ['pg-native'], logLevel: 'error' });
   return file;
 }
 
-/** OTLP sink on loopback: receives and discards the exported spans. */
+/** OTLP sink on loopback: receives and discards the exported spans (an empty protobuf response: all accepted). */
 export async function startOtlpSink(): Promise<{ port: number; close(): void }> {
-  const sink = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
+  const sink = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()));
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   return { port: (sink.address() as { port: number }).port, close: () => sink.close() };
 }
@@ -77,7 +77,7 @@ export interface Scenario {
   readonly baseline: autocannon.Request;
 }
 
-/** The three request kinds both benchmarks measure, as the service and the baseline are asked them. */
+/** The three request kinds the bench measures, as the service and the baseline are asked them. */
 export function scenarios(orderId: string): { cached: Scenario; uncached: Scenario; create: Scenario } {
   const post = (path: string): autocannon.Request => ({
     method: 'POST',

@@ -1,11 +1,9 @@
 /**
- * Composition: fastify app + Postgres + Redis + outbox relay, with tracing, metrics, problem+json
- * errors and a graceful drain. No request state is kept in process between requests.
+ * Composition: fastify app + Postgres + Redis + outbox relay, with metrics, one access line per response,
+ * problem+json errors and a graceful drain. No request state is kept in process between requests.
+ * Tracing is set up before this module is loaded (src/telemetry.ts).
  */
-import { randomBytes } from 'node:crypto';
-import type http from 'node:http';
-import type { Socket } from 'node:net';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
@@ -13,27 +11,15 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Db } from './db';
-import { accessLogFor } from './logger';
-import { createMetrics, type HistogramCell, type Metrics } from './metrics';
+import { routeOf } from './logger';
+import { createMetrics, type Metrics } from './metrics';
 import { orderRoutes } from './orders/routes';
 import { isUuid, sharedSchemas } from './orders/schemas';
 import { OrderService } from './orders/service';
 import { OutboxRelay } from './outbox';
 import { sendProblem, toProblem } from './problem';
 import { OrderCache, RedisClient } from './redis';
-import { SERVICE_VERSION, startServerSpan, type Telemetry } from './telemetry';
-
-declare module 'node:http' {
-  interface IncomingMessage {
-    otelSpan?: Span;
-  }
-}
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The route that handled the request, set as its handler starts (see buildApp); null before that. */
-    observation: RouteObservation | null;
-  }
-}
+import { SERVICE_VERSION, type Telemetry } from './telemetry';
 
 export interface Service {
   readonly app: FastifyInstance;
@@ -47,14 +33,19 @@ export interface Service {
   stop(delayMs?: number): Promise<void>;
 }
 
-/** Accepted X-Request-Id values; like generated ids (base64url and base 36) they need no escaping in JSON (see plainReqId). */
+/** Accepted X-Request-Id values: anything else gets a generated id. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SLOW_REQUEST_MS = 1_000;
 
+/** Request ids: an incoming X-Request-Id when well formed, else a random UUID. Never sent to clients. */
+export function requestId(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /**
- * validateSchema: false — the schemas are the service's own, fixed at build time and checked against the
- * JSON Schema meta-schema by the unit tests; checking them again at every start compiled the meta-schema
- * once per instance, a quarter of the start-up CPU.
+ * Body: strict types, unknown fields rejected; query/params/headers: strings coerced to schema types.
+ * The schemas are the service's own and are checked against the JSON Schema meta-schema by the unit
+ * tests, so ajv does not check them again at every start (validateSchema: false).
  */
 function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({ coerceTypes: coerce, useDefaults: true, removeAdditional: false, allErrors: false, strict: false, validateSchema: false });
@@ -64,168 +55,64 @@ function makeAjv(coerce: boolean): Ajv {
   return ajv;
 }
 
-/** What the response hook needs of a route, made once per route: its template, quoted, and metric cells. */
-interface RouteObservation {
-  readonly template: string;
-  readonly quoted: string;
-  /** False for the not-found handler: no http.route on the span. */
-  readonly matched: boolean;
-  readonly cells: Record<string, HistogramCell[]>;
-}
-function routeObservation(template: string, matched: boolean): RouteObservation {
-  return { template, quoted: JSON.stringify(template), matched, cells: {} };
-}
-
 /**
- * Request ids: an incoming X-Request-Id when well formed, else a random per-process prefix and a
- * counter (unique across replicas; cheaper than a UUID per request). Never sent to clients.
+ * fastify's per-request log lines (its LogController), reduced to one access line per response:
+ * `info`, or `warn` for 5xx and requests slower than 1 s, `error` when the response itself failed.
+ * ACCESS_LOG=errors keeps only 4xx, 5xx, slow and failed responses; ACCESS_LOG=off none. The line is
+ * fastify's own ("request completed" with `req`, `res` and `responseTime`), shaped by the logger's
+ * serializers and redaction (src/logger.ts).
  */
-const REQUEST_ID_PREFIX = randomBytes(9).toString('base64url');
-let requestSeq = 0;
-export function requestId(incoming: string | string[] | undefined): string {
-  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `${REQUEST_ID_PREFIX}-${(++requestSeq).toString(36)}`;
-}
-
-/** Correlation fields for every request-scoped log line: request id and the trace/span ids. */
-function requestLogFields(request: FastifyRequest): { reqId: string; trace_id?: string; span_id?: string } {
-  const span = request.raw.otelSpan;
-  if (span === undefined) return { reqId: request.id };
-  const sc = span.spanContext();
-  return { reqId: request.id, trace_id: sc.traceId, span_id: sc.spanId };
-}
-
-/**
- * Closes connections that send no request within `ms`. fastify's connectionTimeout (server.timeout) does
- * that too, but Node then re-arms the socket's timer at every request and refreshes it on every read and
- * write, about 1 500 instructions per request. This timer is armed once per connection and, like
- * server.timeout, ends a connection that stays silent for `ms` up to its first response; Node then replaces
- * it with keepAliveTimeout (between requests), and requestTimeout/headersTimeout bound each later request
- * while it is received, the service's own dependency timeouts while it is handled.
- */
-export function idleConnectionTimeout(server: http.Server, ms: number): void {
-  server.on('connection', (socket: Socket) => socket.setTimeout(ms)); // Node's http server destroys the socket on timeout
-}
-
-/**
- * fastify's log controller (its documented extension point for the lines it logs per request), made to do the
- * service's per-response work instead of fastify's two request lines: `requestCompleted` runs once per
- * response when it has finished or failed, from the `finish`/`error` listener fastify sets up on every
- * response whenever it has a logger. Done there rather than in an onResponse hook, the work costs no
- * extra hook runner per request. fastify's other lines (serializer, writeHead and response-stream errors)
- * are kept.
- */
-export class ObservingLogController extends LogController {
-  constructor(private readonly observe: (request: FastifyRequest, reply: FastifyReply) => void) {
-    super({ disableRequestLogging: false });
+export class AccessLogController extends LogController {
+  constructor(private readonly mode: Config['accessLog']) {
+    super({ disableRequestLogging: mode === 'off' });
   }
 
-  /** No "incoming request" line: one access line per request, when it has completed. */
+  /** No "incoming request" line: the access line says all of it once the response is complete. */
   override incomingRequest(): void {}
 
-  override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    this.observe(request, reply);
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const responseTime = reply.elapsedTime;
+    const status = reply.statusCode;
+    const slow = responseTime >= SLOW_REQUEST_MS;
+    if (this.mode === 'errors' && error == null && status < 400 && !slow) return;
+    if (error != null) reply.log.error({ req: request, res: reply, err: error, responseTime }, 'request errored');
+    else if (status >= 500 || slow) reply.log.warn({ req: request, res: reply, responseTime }, 'request completed');
+    else reply.log.info({ req: request, res: reply, responseTime }, 'request completed');
   }
-}
-
-/**
- * The logger fastify gets: the service's logger, whose child() is itself. No per-request child logger
- * (a pino child per request is measurably costly at 20k req/s): request-scoped lines add
- * requestLogFields() themselves. Not a custom childLoggerFactory, which did the same but made fastify
- * re-validate the returned logger on every request (seven method lookups by name, about 2 000
- * instructions per request).
- */
-function withoutChildren(logger: Logger): FastifyBaseLogger {
-  const forFastify = Object.create(logger) as FastifyBaseLogger;
-  forFastify.child = () => forFastify;
-  return forFastify;
 }
 
 export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: RedisClient; metrics: Metrics }, state: { draining: boolean }): FastifyInstance {
   const { db, redis, metrics } = deps;
-  // Metrics, the end of the server span and the access line: once per response, in the log controller's
-  // requestCompleted (see ObservingLogController). What depends only on the route is made once per route.
-  const accessLog = accessLogFor(logger);
-  const observations = new Map<string, RouteObservation>();
-  const observationOf = (template: string): RouteObservation => {
-    let route = observations.get(template);
-    if (route === undefined) observations.set(template, (route = routeObservation(template, true)));
-    return route;
-  };
-  const unmatched = routeObservation('unmatched', false);
-  const routeOf = (request: FastifyRequest): RouteObservation => {
-    if (request.observation !== null) return request.observation;
-    // Not through a handler: rejected before it (400, 413, 415) or no route (404). Rare: a getter is fine here.
-    const url = request.is404 ? undefined : request.routeOptions.url;
-    return url === undefined ? unmatched : observationOf(url);
-  };
-  const observe = (request: FastifyRequest, reply: FastifyReply): void => {
-    const route = routeOf(request);
-    const method = request.method;
-    const status = reply.statusCode;
-    const elapsedMs = reply.elapsedTime;
-    const byStatus = (route.cells[method] ??= []);
-    (byStatus[status] ??= metrics.httpDuration.bind(method, route.template, status)).observe(elapsedMs / 1000);
-
-    const span = request.raw.otelSpan;
-    let traceId: string | undefined;
-    let spanId: string | undefined;
-    if (span !== undefined) {
-      if (span.isRecording()) {
-        span.updateName(`${method} ${route.template}`);
-        if (route.matched) span.setAttribute('http.route', route.template);
-        span.setAttribute('http.response.status_code', status);
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end();
-      const sc = span.spanContext();
-      traceId = sc.traceId;
-      spanId = sc.spanId;
-    }
-    const slow = elapsedMs >= SLOW_REQUEST_MS;
-    if (config.accessLog === 'all' || (config.accessLog === 'errors' && (status >= 400 || slow))) {
-      accessLog(status >= 500 || slow ? 'warn' : 'info', {
-        reqId: request.id,
-        plainReqId: true,
-        traceId,
-        spanId,
-        method,
-        route: route.template,
-        quotedRoute: route.quoted,
-        statusCode: status,
-        responseTimeMs: Math.round(elapsedMs * 100) / 100,
-      });
-    }
-  };
-
   const app = Fastify({
-    loggerInstance: withoutChildren(logger),
-    logController: new ObservingLogController(observe),
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new AccessLogController(config.accessLog),
+    genReqId: (req) => requestId(req.headers['x-request-id']),
     bodyLimit: config.http.bodyLimitBytes,
-    // HTTP server timeouts, every phase bounded without a timer re-armed per request (see idleConnectionTimeout):
-    // receiving a request: requestTimeout and headersTimeout, checked every second (Node's default is every 30 s);
-    // idle keep-alive connections: keepAliveTimeout; a connection that never sends a request: idleConnectionTimeout.
+    // Every phase of a connection is bounded by Node's HTTP server: receiving a request, the first one
+    // included (a connection that sends nothing gets 408 and is closed), takes at most requestTimeout (its
+    // headers at most 60 s), checked every second; an idle keep-alive connection is closed after
+    // keepAliveTimeout. No socket inactivity timeout (fastify's connectionTimeout stays 0): a slow handler is
+    // bounded by the dependency timeouts instead.
     requestTimeout: config.http.requestTimeoutMs,
     http: { connectionsCheckingInterval: 1_000, headersTimeout: Math.min(60_000, config.http.requestTimeoutMs) },
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
-    connectionTimeout: 0,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    // genReqId is the first per-request callback fastify offers, so the server span starts there.
-    genReqId: (req) => {
-      req.otelSpan = startServerSpan(req.method ?? 'GET', req.url ?? '', req.headers);
-      return requestId(req.headers['x-request-id']);
-    },
     routerOptions: { maxParamLength: 200 },
   });
 
-  idleConnectionTimeout(app.server, config.http.requestTimeoutMs);
-
-  // Body: strict types, unknown fields rejected. Query/params/headers: strings coerced to schema types.
   const strict = makeAjv(false);
   const coercing = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   for (const s of sharedSchemas) app.addSchema(s);
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is 415
+
+  // Every response, under its route template (see routeOf): the histogram the platform's canary analysis reads.
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.httpDuration.observe({ method: request.method, route: routeOf(request), status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    done();
+  });
 
   void app.register(swagger, {
     openapi: {
@@ -239,25 +126,12 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  // Each route's handler notes the route on the request as it starts: the cheapest way to know a request's
-  // route once it has completed (request.routeOptions builds an object per read). Every route, the HEAD
-  // routes fastify adds for GET ones and those of @fastify/swagger included.
-  app.decorateRequest('observation', null);
-  app.addHook('onRoute', (options) => {
-    const route = observationOf(options.url);
-    const handler = options.handler;
-    options.handler = function (this: FastifyInstance, request, reply) {
-      request.observation = route;
-      return handler.call(this, request, reply);
-    };
-  });
-
   const retryAfter = Math.max(1, Math.ceil(config.breaker.resetMs / 1000));
   app.setErrorHandler((err, request, reply) => {
     const { problem, headers } = toProblem(err, retryAfter);
     if (problem.status >= 500) {
       metrics.dependencyErrors.inc({ dependency: problem.status === 503 ? 'postgres' : 'unknown' });
-      request.log.error({ ...requestLogFields(request), err }, 'request failed');
+      request.log.error({ err }, 'request failed');
     }
     return sendProblem(reply, request, problem, headers);
   });
@@ -273,10 +147,10 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
       const redisUp = redis.client.status === 'ready' && !redis.breaker.isOpen();
       if (state.draining) return reply.code(503).send({ status: 'draining', checks: { postgres: 'unknown', redis: redisUp ? 'up' : 'down' } });
       try {
-        await db.query('readyz', 'SELECT 1');
+        await db.query('SELECT 1');
         return { status: 'ready', checks: { postgres: 'up', redis: redisUp ? 'up' : 'down' } };
       } catch (err) {
-        request.log.warn({ ...requestLogFields(request), err: (err as Error).message }, 'not ready: postgres unavailable');
+        request.log.warn({ err: (err as Error).message }, 'not ready: postgres unavailable');
         return reply.code(503).send({ status: 'unavailable', checks: { postgres: 'down', redis: redisUp ? 'up' : 'down' } });
       }
     });
@@ -291,7 +165,7 @@ export function buildApp(config: Config, logger: Logger, deps: { db: Db; redis: 
   return app;
 }
 
-/** `telemetry`: the started tracing, whose span counts the metrics expose. */
+/** `telemetry`: the started tracing, whose export counts the metrics expose. */
 export function createService(config: Config, logger: Logger, telemetry?: Pick<Telemetry, 'spans'>): Service {
   const metrics = createMetrics(telemetry?.spans);
   const db = new Db(config, logger, metrics);

@@ -44,45 +44,31 @@ export class CircuitBreaker {
     return this.current === 'open' && this.now() - this.openedAt < this.opts.resetMs;
   }
 
-  /**
-   * Runs fn unless the breaker rejects the call. No async wrapper of its own (this is on every request's
-   * path): fn's promise is chained once, and a rejection is always a rejected promise, never a throw.
-   */
-  exec<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs fn unless the breaker rejects the call; fn's outcome counts towards the breaker's state. */
+  async exec<T>(fn: () => Promise<T>): Promise<T> {
     if (this.current !== 'closed') {
-      if (this.current === 'open') {
-        if (this.now() - this.openedAt < this.opts.resetMs) return this.rejectOpen();
-        this.transition('half-open');
-      }
+      if (this.current === 'open' && this.now() - this.openedAt < this.opts.resetMs) return this.rejectOpen();
+      if (this.current === 'open') this.transition('half-open');
       if (this.trialInFlight) return this.rejectOpen();
       this.trialInFlight = true;
     }
-    let pending: Promise<T>;
     try {
-      pending = fn();
+      const value = await fn();
+      this.onSuccess();
+      return value;
     } catch (err) {
-      pending = Promise.reject(err as Error);
+      if (this.opts.isFailure === undefined || this.opts.isFailure(err)) this.onFailure();
+      else this.onSuccess();
+      this.opts.onError?.(err);
+      throw err;
     }
-    return pending.then(this.settledOk as (value: T) => T, this.settledFailed);
   }
 
-  private rejectOpen(): Promise<never> {
+  private rejectOpen(): never {
     const err = new BreakerOpenError(this.opts.name);
     this.opts.onError?.(err);
-    return Promise.reject(err);
-  }
-
-  private readonly settledOk = (value: unknown): unknown => {
-    this.onSuccess();
-    return value;
-  };
-
-  private readonly settledFailed = (err: unknown): never => {
-    if (this.opts.isFailure === undefined || this.opts.isFailure(err)) this.onFailure();
-    else this.onSuccess();
-    this.opts.onError?.(err);
     throw err;
-  };
+  }
 
   private onSuccess(): void {
     this.failures = 0;

@@ -1,10 +1,9 @@
 /**
  * Postgres access: one pool with timeouts at every level (connect, statement, client-side query,
- * idle-in-transaction), TLS and RDS IAM tokens, a circuit breaker counting only connection-class
- * failures, and a span per query/transaction.
+ * idle-in-transaction), TLS and RDS IAM tokens, and a circuit breaker counting only connection-class
+ * failures. Spans come from @opentelemetry/instrumentation-pg (src/telemetry.ts).
  */
 import { readFileSync } from 'node:fs';
-import type { Context } from '@opentelemetry/api';
 import pg, { type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 import { rdsTokenProvider } from './aws-auth';
@@ -12,7 +11,6 @@ import { BREAKER_STATE_VALUE, CircuitBreaker } from './breaker';
 import type { Config } from './config';
 import type { Metrics } from './metrics';
 import { isTransientDbError } from './retry';
-import { withSpan } from './telemetry';
 
 export type Queryable = Pick<PoolClient, 'query'>;
 
@@ -86,50 +84,31 @@ export class Db {
     });
   }
 
-  query<R extends QueryResultRow>(name: string, text: string, values: unknown[] = [], ctx?: Context): Promise<QueryResult<R>> {
-    return this.breaker.exec(() => tracedQuery<R>(this.pool, name, text, values, ctx));
+  query<R extends QueryResultRow>(text: string, values: unknown[] = []): Promise<QueryResult<R>> {
+    return this.breaker.exec(() => this.pool.query<R>(text, values));
   }
 
   /** BEGIN ... COMMIT on one pooled connection; ROLLBACK on error; a broken connection is discarded. */
-  transaction<T>(name: string, fn: (client: Queryable) => Promise<T>, ctx?: Context): Promise<T> {
-    return this.breaker.exec(() =>
-      withSpan(() => [`pg.transaction ${name}`, { 'db.system': 'postgresql', 'db.operation': 'transaction' }], async (txCtx) => {
-        const client = await this.pool.connect();
-        let broken: Error | undefined;
-        try {
-          await client.query('BEGIN');
-          const result = await fn({ query: ((text: string, values?: unknown[]) => tracedQuery(client, name, text, values ?? [], txCtx)) as Queryable['query'] });
-          await client.query('COMMIT');
-          return result;
-        } catch (err) {
-          if (isTransientDbError(err)) broken = err as Error;
-          else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-          throw err;
-        } finally {
-          client.release(broken);
-        }
-      }, ctx),
-    );
+  transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T> {
+    return this.breaker.exec(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        if (isTransientDbError(err)) broken = err as Error;
+        else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    });
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
-}
-
-export function tracedQuery<R extends QueryResultRow>(
-  client: Queryable,
-  name: string,
-  text: string,
-  values: unknown[],
-  ctx?: Context,
-): Promise<QueryResult<R>> {
-  return withSpan(
-    () => [
-      `pg.query ${name}`,
-      { 'db.system': 'postgresql', 'db.operation': /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY', 'db.statement': text },
-    ],
-    () => client.query<R>(text, values),
-    ctx,
-  );
 }

@@ -43,6 +43,11 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       );
     `,
   },
+  {
+    version: 2,
+    name: 'outbox events carry the W3C traceparent of the request that wrote them',
+    sql: 'ALTER TABLE outbox ADD COLUMN traceparent text;',
+  },
 ];
 
 function quoteIdent(name: string): string {

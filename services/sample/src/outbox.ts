@@ -3,6 +3,7 @@
  * once (consumers dedupe on eventId). Safe with many replicas: each batch is claimed with
  * FOR UPDATE SKIP LOCKED and deleted in the same transaction only after XADD succeeded. While Redis
  * is down the rows stay and the relay backs off and retries. It also purges expired idempotency keys.
+ * An event written by a traced request carries its W3C `traceparent`, so a consumer can continue the trace.
  */
 import type { Logger } from 'pino';
 import type { Db } from './db';
@@ -11,6 +12,16 @@ import type { RedisClient } from './redis';
 import { backoffDelay } from './retry';
 
 const PURGE_EVERY_MS = 60_000;
+
+interface OutboxRow {
+  id: string;
+  event_id: string;
+  aggregate_id: string;
+  type: string;
+  payload: string;
+  created_at: Date;
+  traceparent: string | null;
+}
 
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -67,20 +78,21 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many events were published. */
   async publishBatch(): Promise<number> {
     if (this.redis.breaker.isOpen()) throw new Error('redis circuit breaker open');
-    return this.db.transaction('outbox_relay', async (tx) => {
-      const { rows } = await tx.query<{ id: string; event_id: string; aggregate_id: string; type: string; payload: string; created_at: Date }>(
-        `SELECT id, event_id, aggregate_id, type, payload::text AS payload, created_at FROM outbox
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<OutboxRow>(
+        `SELECT id, event_id, aggregate_id, type, payload::text AS payload, created_at, traceparent FROM outbox
          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.opts.batchSize],
       );
       if (rows.length === 0) return 0;
-      const results = await this.redis.run('XADD', this.opts.stream, (c) => {
+      const results = await this.redis.run((c) => {
         const pipeline = c.pipeline();
         for (const r of rows) {
           pipeline.xadd(
             this.opts.stream, 'MAXLEN', '~', String(this.opts.streamMaxLen), '*',
             'eventId', r.event_id, 'type', r.type, 'aggregateId', r.aggregate_id,
             'occurredAt', r.created_at.toISOString(), 'payload', r.payload,
+            ...(r.traceparent !== null ? ['traceparent', r.traceparent] : []),
           );
         }
         return pipeline.exec();
@@ -95,7 +107,6 @@ export class OutboxRelay {
 
   async purgeExpiredKeys(): Promise<number> {
     const res = await this.db.query(
-      'purge_idempotency_keys',
       `DELETE FROM idempotency_keys WHERE (caller, key) IN (
          SELECT caller, key FROM idempotency_keys WHERE expires_at < now() LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
     );

@@ -3,14 +3,14 @@
  *   node dist/server.js          serve
  *   node dist/server.js migrate  apply migrations and exit 0
  * Runs as PID 1 in the container: it handles SIGTERM/SIGINT itself.
+ *
+ * Tracing starts before the application is loaded: the OpenTelemetry instrumentations patch `http`,
+ * `pg` and `ioredis` as they are required, so everything that uses them is imported afterwards
+ * (the dynamic imports below, which the bundle keeps lazy; ECMAScript imports name the file with .js).
  */
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
-import { createService } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { poolConfig } from './db';
 import { createLogger } from './logger';
-import { migrate } from './migrate';
 import { startTelemetry } from './telemetry';
 
 function readConfig(): Config {
@@ -27,24 +27,22 @@ function readConfig(): Config {
 
 async function runMigrate(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
+  const [{ default: pg }, { poolConfig }, { migrate }] = await Promise.all([import('pg'), import('./db.js'), import('./migrate.js')]);
   const pool = new pg.Pool({ ...poolConfig(config.database, config.awsRegion), max: 1, statement_timeout: 0, query_timeout: 0, lock_timeout: 0 });
   try {
     await migrate(pool, config.database.schema, logger);
   } finally {
     await pool.end();
-    logger.flush();
   }
 }
 
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  // A lost batch is logged (at most one line per batch: a few per second at worst) and counted in trace_spans_total.
-  const telemetry = startTelemetry(config.telemetry, (loss) =>
-    logger.warn({ spans: loss.spans, reason: loss.reason, err: loss.error?.message }, 'trace spans lost'),
-  );
+  const telemetry = startTelemetry(config.telemetry, logger);
+  const { createService } = await import('./app.js');
   const service = createService(config, logger, telemetry);
   const address = await service.listen();
-  logger.info({ address, startupMs: Math.round(performance.now()) }, 'listening');
+  logger.info({ address, startupMs: Math.round(performance.now()), tracing: telemetry.enabled }, 'listening');
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -53,7 +51,6 @@ async function serve(config: Config): Promise<void> {
     logger.info({ signal }, 'shutting down: readiness off, draining');
     const deadline = setTimeout(() => {
       logger.error('shutdown deadline exceeded; exiting');
-      logger.flush();
       process.exit(1);
     }, config.shutdown.timeoutMs);
     deadline.unref();
@@ -63,12 +60,10 @@ async function serve(config: Config): Promise<void> {
       .then(
         () => {
           logger.info('shutdown complete');
-          logger.flush();
           process.exit(0);
         },
         (err: Error) => {
           logger.error({ err }, 'shutdown failed');
-          logger.flush();
           process.exit(1);
         },
       );

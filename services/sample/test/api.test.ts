@@ -1,7 +1,7 @@
 /** Integration: the HTTP API against the real local Postgres and Redis (own schema + key prefix per run). */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createLogger, LineBuffer } from '../src/logger';
+import { createLogger } from '../src/logger';
 import { orderBody, REDIS_URL, startTestService, type TestService } from './helpers';
 
 let t: TestService;
@@ -254,12 +254,18 @@ describe('request metrics', () => {
 });
 
 describe('access log', () => {
+  /** A service logging at info into memory, with the given ACCESS_LOG. */
+  const logged = async (accessLog: string) => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const service = await startTestService({ OUTBOX_RELAY_ENABLED: 'false', ACCESS_LOG: accessLog }, false, logger);
+    return { lines, service, access: () => lines.filter((e) => e['msg'] === 'request completed') };
+  };
+
   test('one line per response, under its route template (HEAD, validation errors and 404s included); no incoming-request line', async () => {
-    const lines: string[] = [];
-    const buffer = new LineBuffer({ write: (chunk: Buffer) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), true), flushSync: () => undefined });
-    const logged = await startTestService({ OUTBOX_RELAY_ENABLED: 'false' }, false, createLogger('info', undefined, buffer));
+    const { lines, service: logging, access } = await logged('all');
     try {
-      const app = logged.service.app;
+      const app = logging.service.app;
       const created = await app.inject({ method: 'POST', url: '/v1/orders', payload: orderBody(), headers: { 'idempotency-key': randomUUID(), 'x-request-id': 'log-1' } });
       expect(created.statusCode).toBe(201);
       const id = created.json().id as string;
@@ -274,16 +280,45 @@ describe('access log', () => {
         const headers = { ...('headers' in request ? request.headers : {}), 'x-request-id': `log-${i + 2}` };
         expect((await app.inject({ ...request, headers })).statusCode).toBe(status);
       }
-      buffer.flushSync();
-      const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(entries.filter((e) => e['msg'] === 'incoming request')).toEqual([]);
-      const access = entries.filter((e) => e['msg'] === 'request completed');
-      expect(access.map((e) => e['reqId'])).toEqual(['log-1', 'log-2', 'log-3', 'log-4', 'log-5', 'log-6']);
-      expect(access[0]).toMatchObject({ method: 'POST', route: '/v1/orders', statusCode: 201, level: 'info' });
-      sent.forEach(([, method, route, statusCode], i) => expect(access[i + 1]).toMatchObject({ method, route, statusCode, level: 'info' }));
-      for (const e of access) expect(typeof e['responseTimeMs']).toBe('number');
+      expect(lines.filter((e) => e['msg'] === 'incoming request')).toEqual([]);
+      expect(access().map((e) => e['reqId'])).toEqual(['log-1', 'log-2', 'log-3', 'log-4', 'log-5', 'log-6']);
+      expect(access()[0]).toMatchObject({ level: 'info', req: { method: 'POST', url: '/v1/orders', route: '/v1/orders' }, res: { statusCode: 201 } });
+      sent.forEach(([, method, route, statusCode], i) => expect(access()[i + 1]).toMatchObject({ level: 'info', req: { method, route }, res: { statusCode } }));
+      for (const e of access()) expect(typeof e['responseTime']).toBe('number');
     } finally {
-      await logged.close();
+      await logging.close();
+    }
+  });
+
+  test('credentials a request carries are logged as [Redacted], never in clear', async () => {
+    const { lines, service: logging, access } = await logged('all');
+    try {
+      const secrets = { authorization: 'Bearer eyJhbGciOi.secret-token', cookie: 'session=secret-cookie', 'proxy-authorization': 'Basic c2VjcmV0LXByb3h5', 'x-api-key': 'secret-api-key' };
+      const res = await logging.service.app.inject({ method: 'GET', url: `/v1/orders/${randomUUID()}`, headers: { ...secrets, 'x-request-id': 'redact-1', 'user-agent': 'probe/1.0' } });
+      expect(res.statusCode).toBe(404);
+      const line = access().find((e) => e['reqId'] === 'redact-1');
+      expect(line).toMatchObject({
+        req: { headers: { authorization: '[Redacted]', cookie: '[Redacted]', 'proxy-authorization': '[Redacted]', 'x-api-key': '[Redacted]', 'user-agent': 'probe/1.0' } },
+      });
+      expect(JSON.stringify(lines)).not.toMatch(/secret-|c2VjcmV0/);
+    } finally {
+      await logging.close();
+    }
+  });
+
+  test('ACCESS_LOG=errors logs only 4xx/5xx (and slow) responses; ACCESS_LOG=off none', async () => {
+    const errorsOnly = await logged('errors');
+    const off = await logged('off');
+    try {
+      for (const { service } of [errorsOnly, off]) {
+        expect((await service.service.app.inject({ method: 'GET', url: '/livez' })).statusCode).toBe(200);
+        expect((await service.service.app.inject({ method: 'GET', url: '/v1/orders/not-a-uuid' })).statusCode).toBe(400);
+      }
+      expect(errorsOnly.access().map((e) => (e['res'] as { statusCode: number }).statusCode)).toEqual([400]);
+      expect(off.access()).toEqual([]);
+    } finally {
+      await errorsOnly.service.close();
+      await off.service.close();
     }
   });
 });

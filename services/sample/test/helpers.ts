@@ -1,8 +1,11 @@
 /** Test infrastructure: real Postgres/Redis with per-run isolation, throwaway Redis, TCP proxy, OTLP sink. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
@@ -248,12 +251,28 @@ function protoFields(buf: Buffer): Map<number, (bigint | Buffer)[]> {
   return fields;
 }
 
-type SinkSpan = { name: string; kind: number; traceId: string; attributes: Record<string, unknown>; scope: string };
+export interface SinkSpan {
+  readonly scope: string;
+  readonly name: string;
+  /** SpanKind as OTLP numbers it: 1 internal, 2 server, 3 client. */
+  readonly kind: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  /** '' for a root span. */
+  readonly parentSpanId: string;
+  /** Status code: 0 unset, 1 ok, 2 error. */
+  readonly status: number;
+  readonly attributes: Record<string, unknown>;
+  /** Attributes of the resource the span was reported with. */
+  readonly resource: Record<string, unknown>;
+}
 
 /**
- * The spans of an OTLP ExportTraceServiceRequest in protobuf (opentelemetry-proto trace.proto): resource_spans(1)
- * > scope_spans(2) > scope(1) name(1) and spans(2) with trace_id(1), name(5), kind(6), attributes(9) as KeyValue
- * key(1), AnyValue(2) of string(1), bool(2), int(3) or double(4).
+ * The spans of an OTLP ExportTraceServiceRequest in protobuf, read by field number as
+ * opentelemetry-proto defines them (trace.proto, common.proto, resource.proto): resource_spans(1) >
+ * resource(1) > attributes(1); scope_spans(2) > scope(1) > name(1); spans(2) with trace_id(1), span_id(2),
+ * parent_span_id(4), name(5), kind(6), attributes(9) as KeyValue key(1) and AnyValue(2) of string(1),
+ * bool(2), int(3) or double(4), and status(15) > code(3).
  */
 export function decodeOtlpTraces(body: Buffer): SinkSpan[] {
   const spans: SinkSpan[] = [];
@@ -266,8 +285,17 @@ export function decodeOtlpTraces(body: Buffer): SinkSpan[] {
     if (f.has(4)) return bytes(f.get(4)![0]).readDoubleLE(0);
     return undefined;
   };
-  for (const rs of protoFields(body).get(1) ?? [])
-    for (const ss of protoFields(bytes(rs)).get(2) ?? []) {
+  const attributes = (list: (bigint | Buffer)[] | undefined): Record<string, unknown> =>
+    Object.fromEntries(
+      (list ?? []).map((kv) => {
+        const f = protoFields(bytes(kv));
+        return [bytes(f.get(1)?.[0]).toString('utf8'), anyValue(bytes(f.get(2)?.[0]))];
+      }),
+    );
+  for (const rs of protoFields(body).get(1) ?? []) {
+    const resourceSpans = protoFields(bytes(rs));
+    const resource = attributes(protoFields(bytes(resourceSpans.get(1)?.[0])).get(1));
+    for (const ss of resourceSpans.get(2) ?? []) {
       const scopeSpans = protoFields(bytes(ss));
       const scope = bytes(protoFields(bytes(scopeSpans.get(1)?.[0])).get(1)?.[0]).toString('utf8');
       for (const raw of scopeSpans.get(2) ?? []) {
@@ -277,23 +305,23 @@ export function decodeOtlpTraces(body: Buffer): SinkSpan[] {
           name: bytes(span.get(5)?.[0]).toString('utf8'),
           kind: Number(span.get(6)?.[0] ?? 0n),
           traceId: bytes(span.get(1)?.[0]).toString('hex'),
-          attributes: Object.fromEntries(
-            (span.get(9) ?? []).map((kv) => {
-              const f = protoFields(bytes(kv));
-              return [bytes(f.get(1)?.[0]).toString('utf8'), anyValue(bytes(f.get(2)?.[0]))];
-            }),
-          ),
+          spanId: bytes(span.get(2)?.[0]).toString('hex'),
+          parentSpanId: bytes(span.get(4)?.[0]).toString('hex'),
+          status: Number(protoFields(bytes(span.get(15)?.[0])).get(3)?.[0] ?? 0n),
+          attributes: attributes(span.get(9)),
+          resource,
         });
       }
     }
+  }
   return spans;
 }
 
-/** An OTLP/HTTP trace receiver (protobuf, the encoding the service exports) on 127.0.0.1 collecting span names and attributes. */
+/** An OTLP/HTTP trace receiver on 127.0.0.1 (protobuf, the encoding the service exports), keeping the spans it is sent. */
 export class OtlpSink {
   readonly spans: SinkSpan[] = [];
-  /** Content types of the export requests received. */
-  readonly contentTypes: string[] = [];
+  /** Method, path and content type of each export request received. */
+  readonly requests: { method: string; path: string; contentType: string }[] = [];
   private constructor(private readonly server: http.Server, readonly port: number) {}
 
   static async start(): Promise<OtlpSink> {
@@ -302,12 +330,13 @@ export class OtlpSink {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        sink!.contentTypes.push(req.headers['content-type'] ?? '');
+        sink!.requests.push({ method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'] ?? '' });
         try {
           sink!.spans.push(...decodeOtlpTraces(Buffer.concat(chunks)));
         } catch {
           // not an OTLP protobuf payload: the test sees no spans
         }
+        // An empty ExportTraceServiceResponse: everything accepted.
         res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       });
     });
@@ -320,10 +349,43 @@ export class OtlpSink {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The spans of one trace. */
+  trace(traceId: string): SinkSpan[] {
+    return this.spans.filter((s) => s.traceId === traceId);
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
+}
+
+/** A random sampled (or, with sampled false, unsampled) W3C traceparent and its ids. */
+export function traceparent(sampled = true): { header: string; traceId: string; spanId: string } {
+  const traceId = randomBytes(16).toString('hex');
+  const spanId = randomBytes(8).toString('hex');
+  return { header: `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`, traceId, spanId };
+}
+
+/**
+ * A directory laid out as the image's /app: the files the runtime stage of the Dockerfile copies from the
+ * build stage's services/sample/dist, copied from this checkout's dist/. Running the bundle there shows it
+ * needs nothing else (Node resolves its external modules from the copied node_modules only).
+ */
+export function imageAppDir(): string {
+  const dockerfile = readFileSync(join(SERVICE_ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.split(/^FROM /m).pop()!;
+  const dir = mkdtempSync(join(tmpdir(), 'sample-image-'));
+  for (const [, args] of runtime.matchAll(/^COPY --from=build (.+)$/gm)) {
+    const words = args!.trim().split(/\s+/);
+    const destination = words.pop()!;
+    for (const source of words) {
+      const local = source.replace(/^\/src\/services\/sample\//, `${SERVICE_ROOT}/`);
+      const target = destination.endsWith('/') ? join(dir, destination.replace(/^\/app\/?/, ''), basename(source)) : join(dir, destination.replace(/^\/app\/?/, ''));
+      cpSync(local, target, { recursive: true });
+    }
+  }
+  return dir;
 }
 
 export function orderBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -7,14 +7,11 @@ import { callerIdentity, canonicalJson, parseIdempotencyKey, requestHash } from 
 import { toProblem } from '../src/problem';
 import { backoffDelay, isTransientDbError, retry } from '../src/retry';
 import { decodeCursor, encodeCursor } from '../src/orders/service';
-import { Histogram, Registry } from 'prom-client';
+import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { requestId } from '../src/app';
-import fc from 'fast-check';
-import { CommandWatchdog } from '../src/redis';
-import { waitFor } from './helpers';
-import { accessLogFor, createLogger, isoNow, LineBuffer, type AccessEntry } from '../src/logger';
-import { BoundCounter, BoundHistogram, createMetrics } from '../src/metrics';
-import { startServerSpan, startTelemetry } from '../src/telemetry';
+import { createLogger } from '../src/logger';
+import { createMetrics } from '../src/metrics';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify from 'fastify';
@@ -138,8 +135,6 @@ describe('circuit breaker', () => {
 });
 
 describe('isUuid (format: uuid)', () => {
-  const reference = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
   test.each([
     ['5f0c6a2e-8b7d-4c1e-9f3a-2d4b6c8e0a1f', true],
     ['5F0C6A2E-8B7D-4C1E-9F3A-2D4B6C8E0A1F', true],
@@ -154,14 +149,6 @@ describe('isUuid (format: uuid)', () => {
     ['', false],
   ])('%j -> %s', (value, expected) => {
     expect(isUuid(value)).toBe(expected);
-  });
-
-  test('agrees with the RFC 9562 text-form regexp on any string, and on near misses of UUIDs', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 40 }), (value) => isUuid(value) === reference.test(value)), { numRuns: 2000 });
-    const nearMiss = fc
-      .tuple(fc.uuid(), fc.nat(35), fc.integer({ min: 0, max: 0x17f }))
-      .map(([uuid, at, code]) => uuid.slice(0, at) + String.fromCharCode(code) + uuid.slice(at + 1));
-    fc.assert(fc.property(nearMiss, (value) => isUuid(value) === reference.test(value)), { numRuns: 5000 });
   });
 });
 
@@ -278,316 +265,60 @@ describe('AWS auth tokens', () => {
   });
 });
 
-describe('access log line', () => {
-  const entry = (over: Partial<AccessEntry> = {}): AccessEntry => ({
-    reqId: 'c8b7e6a0-3f0e-4a57-9f0c-2a1d1b7b1f7a',
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    spanId: '00f067aa0ba902b7',
-    method: 'GET',
-    route: '/v1/orders/:id',
-    quotedRoute: JSON.stringify('/v1/orders/:id'),
-    statusCode: 200,
-    responseTimeMs: 1.23,
-    ...over,
-  });
-  const capture = () => {
-    const lines: string[] = [];
-    const out = { write: (chunk: Buffer) => (lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), true), flushSync: () => undefined };
-    return { lines, buffer: new LineBuffer(out) };
-  };
-  /** A line with its time replaced: lines written at different moments compare equal. */
-  const strip = (l: string) => l.replace(/"time":"[^"]+"/, '"time":"T"');
-
-  test.each([
-    ['info', entry()],
-    ['warn', entry({ statusCode: 503, responseTimeMs: 1500 })],
-    ['info', entry({ traceId: undefined, spanId: undefined, method: 'DELETE', route: 'unmatched', quotedRoute: '"unmatched"' })],
-    ['info', entry({ reqId: 'we"ird\\id', responseTimeMs: Number.NaN })],
-    ['info', entry({ plainReqId: true })],
-    ['warn', entry({ plainReqId: true, reqId: 'load-42', traceId: undefined, spanId: undefined, statusCode: 500 })],
-    ['info', entry({ plainReqId: true, route: '/v1/größe/:id', quotedRoute: JSON.stringify('/v1/größe/:id') })], // not ASCII: written as UTF-8
-    // Response times written digit by digit, and those written as their text.
-    ...[0, 0.01, 0.1, 0.5, 1, 1.05, 9.99, 12.3, 100, 1234.56, 21474836.47, 21474836.48, 1.005, 1e21, -1].map(
-      (responseTimeMs) => ['info', entry({ plainReqId: true, responseTimeMs })] as const,
-    ),
-  ] as const)('is the line pino writes for the same fields (%s)', (level, e) => {
-    // The service logger's own line writer against pino itself, same options, same fields.
-    const direct = capture();
-    const viaPino = capture();
-    const service = createLogger('info', undefined, direct.buffer);
-    const reference = createLogger('info', viaPino.buffer);
-    accessLogFor(service)(level, e);
-    accessLogFor(reference)(level, e); // not created with its own buffer: falls back to logger[level](fields, msg)
-    direct.buffer.flushSync();
-    viaPino.buffer.flushSync();
-    expect(direct.lines).toHaveLength(1);
-    expect(strip(direct.lines[0]!)).toBe(strip(viaPino.lines[0]!));
-    expect(JSON.parse(direct.lines[0]!)).toMatchObject({ level, service: 'sample-service', reqId: e.reqId, statusCode: e.statusCode, msg: 'request completed' });
-  });
-
-  test('writes any response time the service logs (hundredths of a millisecond) as pino does', () => {
-    const direct = capture();
-    const viaPino = capture();
-    const service = accessLogFor(createLogger('info', undefined, direct.buffer));
-    const reference = accessLogFor(createLogger('info', viaPino.buffer));
-    const elapsed = fc.oneof(fc.double({ min: 0, max: 1e8, noNaN: true }), fc.integer({ min: 0, max: 100_000 }).map((n) => n / 100));
-    fc.assert(
-      fc.property(elapsed, (ms) => {
-        const e = entry({ plainReqId: true, responseTimeMs: Math.round(ms * 100) / 100 }); // as app.ts rounds it
-        service('info', e);
-        reference('info', e);
-      }),
-      { numRuns: 3000 },
-    );
-    direct.buffer.flushSync();
-    viaPino.buffer.flushSync();
-    expect(direct.lines.map(strip)).toEqual(viaPino.lines.map(strip));
-    expect(direct.lines).toHaveLength(3000);
-  });
-
-  test('the access line carries the ISO time of its millisecond, across seconds and levels', () => {
-    const c = capture();
-    const log = accessLogFor(createLogger('info', undefined, c.buffer));
-    const times = [1764050412000, 1764050412005, 1764050412045, 1764050412999, 1764050413000, 1764050413000, 1764028799999, 1764028800000, 1709164800007];
-    const now = jest.spyOn(Date, 'now');
-    try {
-      times.forEach((ms, i) => {
-        now.mockReturnValue(ms);
-        log(i % 2 === 0 ? 'info' : 'warn', entry({ plainReqId: true }));
-      });
-    } finally {
-      now.mockRestore();
-    }
-    c.buffer.flushSync();
-    expect(c.lines.map((l) => (JSON.parse(l) as { time: string; level: string }).time)).toEqual(times.map((ms) => new Date(ms).toISOString()));
-    expect(c.lines.map((l) => (JSON.parse(l) as { level: string }).level)).toEqual(times.map((_, i) => (i % 2 === 0 ? 'info' : 'warn')));
-  });
-
-  test('respects the level: nothing below it is written', () => {
-    const c = capture();
-    const logger = createLogger('warn', undefined, c.buffer);
-    accessLogFor(logger)('info', entry());
-    accessLogFor(logger)('warn', entry({ statusCode: 500 }));
-    c.buffer.flushSync();
-    expect(c.lines.map((l) => (JSON.parse(l) as { level: string }).level)).toEqual(['warn']);
-  });
-
-  test('LineBuffer keeps order, writes in chunks, and flush() hands over everything', () => {
-    const writes: Buffer[] = [];
-    const buffer = new LineBuffer({ write: (chunk) => (writes.push(Buffer.from(chunk)), true), flushSync: () => undefined });
-    const lines = Array.from({ length: 400 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(60)}"}\n`);
-    for (const l of lines) buffer.write(l);
-    expect(writes.length).toBeGreaterThan(0);
-    expect(writes.length).toBeLessThan(10);
-    let flushed = false;
-    buffer.flush(() => (flushed = true));
-    expect(flushed).toBe(true);
-    expect(Buffer.concat(writes).toString('utf8')).toBe(lines.join(''));
-  });
-
-  test('LineBuffer encodes multi-byte text exactly and hands over a line longer than a chunk on its own', () => {
-    const writes: Buffer[] = [];
-    const buffer = new LineBuffer({ write: (chunk) => (writes.push(Buffer.from(chunk)), true), flushSync: () => undefined });
-    const lines = [
-      '{"msg":"grüße, 注文, 🚀"}\n',
-      `{"big":"${'é'.repeat(40_000)}"}\n`, // 80 000 bytes: more than a whole chunk
-      ...Array.from({ length: 300 }, (_, i) => `{"n":${i},"text":"${'ü€'.repeat(i % 50)}"}\n`),
-    ];
-    for (const l of lines) buffer.write(l);
-    buffer.flushSync();
-    expect(Buffer.concat(writes).toString('utf8')).toBe(lines.join(''));
-    expect(writes.some((w) => w.length === Buffer.byteLength(lines[1]!))).toBe(true);
-  });
-
-  test('LineBuffer: a line assembled in place (reserve, bytes, ascii, byte, digits, endLine) gives the same bytes as write, in order with it', () => {
-    const writes: Buffer[] = [];
-    const buffer = new LineBuffer({ write: (chunk) => (writes.push(Buffer.from(chunk)), true), flushSync: () => undefined });
-    const expected: string[] = [];
-    for (let i = 0; i < 900; i++) {
-      if (i % 3 === 0) {
-        const line = `{"n":${i},"text":"${'ü€'.repeat(i % 40)}"}\n`;
-        buffer.write(line);
-        expected.push(line);
-        continue;
-      }
-      const pad = 'x'.repeat(i % 90);
-      const digits = [i, i % 7, 2 ** 31 - 1 - i] as const;
-      expect(buffer.reserve(200)).toBe(true);
-      buffer.bytes(Buffer.from('{"n":', 'latin1'));
-      buffer.digits(digits[0]);
-      buffer.ascii(`,"pad":"${pad}","z":`);
-      buffer.digits(digits[1], 3);
-      buffer.byte(44); // ,
-      buffer.digits(digits[2]);
-      buffer.ascii('}\n');
-      buffer.endLine();
-      expected.push(`{"n":${i},"pad":"${pad}","z":${String(digits[1]).padStart(3, '0')},${digits[2]}}\n`);
-    }
-    expect(buffer.reserve(70_000)).toBe(false); // more than a chunk can hold: the caller writes it with write()
-    buffer.flushSync();
-    expect(writes.length).toBeGreaterThan(2); // handed over in chunks, as write() does
-    expect(Buffer.concat(writes).toString('utf8')).toBe(expected.join(''));
-  });
-
-  test('log time is the ISO form of the current millisecond', () => {
-    const now = jest.spyOn(Date, 'now');
-    try {
-      // Within one second, across seconds, midnight and a leap day; 1-, 2- and 3-digit milliseconds.
-      for (const ms of [1764050412000, 1764050412005, 1764050412045, 1764050412045, 1764050412999, 1764050413000, 1764028799999, 1764028800000, 1709164800007]) {
-        now.mockReturnValue(ms);
-        expect(isoNow()).toBe(new Date(ms).toISOString());
-      }
-    } finally {
-      now.mockRestore();
-    }
-    const before = Date.now();
-    const iso = isoNow();
-    expect(Date.parse(iso)).toBeGreaterThanOrEqual(before);
-    expect(Date.parse(iso)).toBeLessThanOrEqual(Date.now());
-  });
-});
-
-describe('Redis command watchdog', () => {
-  const command = () => {
-    const c = { isSettled: false, error: undefined as Error | undefined, reject: (err: Error) => ((c.error = err), (c.isSettled = true)) };
-    return c;
-  };
-  const queueOf = (items: ReturnType<typeof command>[]) => ({
-    commandQueue: { get length() { return items.length; }, peekAt: (i: number) => (items[i] === undefined ? undefined : { command: items[i]! }) },
-  });
-
-  test('rejects a command seen waiting for the timeout, as ioredis commandTimeout does, and no earlier', () => {
-    const items = [command(), command()];
-    const dog = new CommandWatchdog(queueOf(items), 100);
-    expect(dog.periodMs).toBe(25);
-    expect(dog.check(1_000)).toBe(0); // first seen
-    expect(dog.check(1_099)).toBe(0);
-    items.push(command()); // written later: its own clock
-    expect(dog.check(1_100)).toBe(2);
-    expect(items[0]!.error?.message).toBe('Command timed out');
-    expect(items[1]!.error?.message).toBe('Command timed out');
-    expect(items[2]!.isSettled).toBe(false);
-    expect(dog.check(1_199)).toBe(0);
-    expect(dog.check(1_200)).toBe(1);
-    expect(items[2]!.error?.message).toBe('Command timed out');
-  });
-
-  test('answered commands are left alone and forgotten', () => {
-    const items = [command(), command()];
-    const dog = new CommandWatchdog(queueOf(items), 100);
-    dog.check(0);
-    items[0]!.isSettled = true; // answered
-    expect(dog.check(150)).toBe(1);
-    expect(items[0]!.error).toBeUndefined();
-    items.splice(0, 2);
-    expect(dog.check(300)).toBe(0);
-    expect(dog.check(300)).toBe(0);
-  });
-
-  test('start() checks every quarter of the timeout; stop() ends it', async () => {
-    const items = [command()];
-    const dog = new CommandWatchdog(queueOf(items), 40);
-    dog.start();
-    const t0 = Date.now();
-    await waitFor(() => items[0]!.isSettled, 1_000, 5);
-    const waited = Date.now() - t0;
-    dog.stop();
-    expect(waited).toBeGreaterThanOrEqual(40);
-    expect(waited).toBeLessThan(500);
-    items.push(command());
-    await new Promise((r) => setTimeout(r, 120));
-    expect(items[1]!.isSettled).toBe(false);
-  });
-});
-
-describe('metrics on the request path', () => {
-  test('BoundHistogram is exposed exactly like prom-client\'s Histogram', async () => {
-    const buckets = [0.001, 0.01, 0.1, 1];
-    const ours = new Registry();
-    const theirs = new Registry();
-    const h = new BoundHistogram('req_seconds', 'help text', ['method', 'route', 'status_code'], buckets, ours);
-    const ref = new Histogram({ name: 'req_seconds', help: 'help text', labelNames: ['method', 'route', 'status_code'], buckets, registers: [theirs] });
-    const cell = h.bind('GET', '/v1/orders/:id', 200);
-    for (const v of [0.0005, 0.001, 0.002, 0.5, 3, 0.05]) {
-      cell.observe(v);
-      ref.observe({ method: 'GET', route: '/v1/orders/:id', status_code: 200 }, v);
-    }
-    h.observe({ method: 'POST', route: '/v1/orders', status_code: 201 }, 0.02);
-    ref.observe({ method: 'POST', route: '/v1/orders', status_code: 201 }, 0.02);
-    expect(h.bind('GET', '/v1/orders/:id', 200)).toBe(cell);
-    expect(await ours.metrics()).toBe(await theirs.metrics());
-    expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
-    expect(() => cell.observe(Number.NaN)).toThrow(TypeError);
-  });
-
-  test('BoundCounter counts are in the exposition at every scrape', async () => {
-    const registry = new Registry();
-    const c = new BoundCounter(registry, 'lookups_total', 'help', 'result', ['hit', 'miss'] as const);
-    c.inc('hit');
-    c.inc('hit');
-    expect(await registry.metrics()).toContain('lookups_total{result="hit"} 2');
-    c.inc('miss');
-    c.inc('hit');
-    const text = await registry.metrics();
-    expect(text).toContain('lookups_total{result="hit"} 3');
-    expect(text).toContain('lookups_total{result="miss"} 1');
-  });
-
-  test('trace_spans_total reads the tracer\'s counts at every scrape', async () => {
-    const counts = { exported: 0, dropped: 0, failed: 0 };
+describe('metrics', () => {
+  test('trace_spans_total reads the tracer\'s export counts at every scrape', async () => {
+    const counts = { exported: 0, failed: 0 };
     const metrics = createMetrics(counts);
     expect(await metrics.registry.metrics()).toContain('trace_spans_total{outcome="exported"} 0');
-    Object.assign(counts, { exported: 4096, dropped: 2048, failed: 7 });
+    Object.assign(counts, { exported: 4096, failed: 7 });
     const text = await metrics.registry.metrics();
     expect(text).toContain('trace_spans_total{outcome="exported"} 4096');
-    expect(text).toContain('trace_spans_total{outcome="dropped"} 2048');
     expect(text).toContain('trace_spans_total{outcome="failed"} 7');
   });
 });
 
 describe('request ids', () => {
-  test('a well-formed X-Request-Id is kept; otherwise ids are unique, short and need no JSON escaping', () => {
+  test('a well-formed X-Request-Id is kept; otherwise a random UUID', () => {
     expect(requestId('load-42')).toBe('load-42');
     expect(requestId('trace:abc.DEF_1-2')).toBe('trace:abc.DEF_1-2');
     const generated = [requestId(undefined), requestId('has space'), requestId('x'.repeat(129)), requestId(['a', 'b']), requestId('quote"')];
-    for (let i = 0; i < 1000; i++) generated.push(requestId(undefined));
+    for (const id of generated) expect(isUuid(id)).toBe(true);
     expect(new Set(generated).size).toBe(generated.length);
-    for (const id of generated) {
-      expect(id).toMatch(/^[A-Za-z0-9_-]{12}-[0-9a-z]+$/);
-      expect(JSON.stringify(id)).toBe(`"${id}"`);
-    }
   });
 });
 
-describe('server span sampling', () => {
-  test('root requests are sampled by ratio before any span exists; a traceparent decides for itself', async () => {
-    const telemetry = startTelemetry({ serviceName: 'unit', otlpEndpoint: undefined, samplingRatio: 0 });
+describe('logger', () => {
+  const capture = () => {
+    const lines: Record<string, unknown>[] = [];
+    return { lines, stream: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } };
+  };
+
+  test('JSON lines with an ISO time, the level by name and the service', () => {
+    const c = capture();
+    createLogger('info', c.stream).info({ orderId: 'o-1' }, 'hello');
+    expect(c.lines).toEqual([{ level: 'info', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), service: 'sample-service', orderId: 'o-1', msg: 'hello' }]);
+  });
+
+  test('fields named like a secret are redacted', () => {
+    const c = capture();
+    createLogger('info', c.stream).warn({ password: 'pw-1', token: 'tok-1', secret: 'sec-1', connectionString: 'postgres://app:pw-2@db/orders', visible: 'kept' }, 'configuration problem');
+    expect(c.lines[0]).toMatchObject({ password: '[Redacted]', token: '[Redacted]', secret: '[Redacted]', connectionString: '[Redacted]', visible: 'kept' });
+    expect(JSON.stringify(c.lines)).not.toMatch(/pw-|tok-|sec-/);
+  });
+
+  test('lines logged while a span is active carry its trace id, span id and flags; others none', () => {
+    const manager = new AsyncLocalStorageContextManager();
+    context.setGlobalContextManager(manager);
     try {
-      // No traceparent, ratio 0: no span at all (no ids, nothing to end or export).
-      expect(startServerSpan('GET', '/v1/orders/x', {})).toBeUndefined();
-      expect(startServerSpan('GET', '/v1/orders/x', { traceparent: 'not-a-traceparent' })).toBeUndefined();
-      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-      // A sampled parent is recorded whatever the ratio (parent-based), in the caller's trace.
-      const sampled = startServerSpan('GET', '/v1/orders/x', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
-      expect(sampled?.isRecording()).toBe(true);
-      expect(sampled?.spanContext().traceId).toBe(traceId);
-      expect(sampled?.spanContext().spanId).not.toBe('00f067aa0ba902b7');
-      sampled?.end();
-      // An unsampled parent: a non-recording span that keeps the caller's trace id (for the log lines).
-      const unsampled = startServerSpan('GET', '/v1/orders/x', { traceparent: `00-${traceId}-00f067aa0ba902b7-00` });
-      expect(unsampled?.isRecording()).toBe(false);
-      expect(unsampled?.spanContext().traceId).toBe(traceId);
+      const c = capture();
+      const log = createLogger('info', c.stream);
+      const span = trace.wrapSpanContext({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
+      context.with(trace.setSpan(ROOT_CONTEXT, span), () => log.info('inside'));
+      log.info('outside');
+      expect(c.lines[0]).toMatchObject({ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7', trace_flags: '01', msg: 'inside' });
+      expect(c.lines[1]).not.toHaveProperty('trace_id');
     } finally {
-      await telemetry.shutdown();
-    }
-    const all = startTelemetry({ serviceName: 'unit', otlpEndpoint: undefined, samplingRatio: 1 });
-    try {
-      const root = startServerSpan('GET', '/v1/orders/x', {});
-      expect(root?.isRecording()).toBe(true);
-      expect(root?.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
-      root?.end();
-    } finally {
-      await all.shutdown();
+      context.disable();
     }
   });
 });

@@ -402,10 +402,11 @@ function commandProblems(d: Deployed): string[] {
 // --- Tests -------------------------------------------------------------------------------------
 
 describe('the image and the service as shipped (services/sample)', () => {
-  test('the runtime stage: /app, PORT=8080, the bundle, the OpenAPI document and the RDS CA bundle, non-root', () => {
+  test('the runtime stage: /app, PORT=8080, the bundle with its external modules, the OpenAPI document and the RDS CA bundle, non-root', () => {
     expect(IMAGE.workdir).toBe('/app');
     expect(IMAGE.env).toEqual({ NODE_ENV: 'production', PORT: '8080' });
-    expect(IMAGE.files).toEqual(['/app/server.js', '/app/server.js.LEGAL.txt', '/app/openapi.json', '/app/rds-ca-bundle.pem']);
+    // node_modules: the instrumented modules (pg, ioredis) stay outside the bundle so OpenTelemetry can patch them.
+    expect(IMAGE.files).toEqual(['/app/server.js', '/app/server.js.LEGAL.txt', '/app/node_modules', '/app/openapi.json', '/app/rds-ca-bundle.pem']);
     expect(IMAGE.user).toBe('65532:65532');
     expect(IMAGE.entrypoint).toEqual(['/nodejs/bin/node', `/app/${basename(SERVICE_PACKAGE.main)}`]);
     // the CA bundle the runtime stage copies is written by the service's build

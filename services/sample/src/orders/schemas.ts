@@ -8,24 +8,12 @@ export const DEFAULT_PAGE_SIZE = 20;
 /**
  * format: uuid is the RFC 9562 text form (8-4-4-4-12 hex digits), either case, as Postgres' uuid type and
  * OpenAPI mean it. Not ajv-formats' uuid, which also takes a "urn:uuid:" prefix that Postgres rejects.
- * Checked by character code and two small tables rather than by a regular expression: it runs on every read
- * (the tables are twice as fast as comparing ranges per character). The service registers
- * it as ajv's uuid format (app.ts); cursors are checked with it too.
+ * The service registers it as ajv's uuid format (app.ts); cursors are checked with it too.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: string): boolean {
-  if (value.length !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const code = value.charCodeAt(i);
-    if (UUID_DASH[i] === 1 ? code !== 45 : code > 127 || HEX_DIGIT[code] === 0) return false; // 45: -
-  }
-  return true;
+  return UUID.test(value);
 }
-/** 1 for the ASCII codes of 0-9, a-f and A-F. */
-const HEX_DIGIT = new Uint8Array(128);
-for (const digit of '0123456789abcdefABCDEF') HEX_DIGIT[digit.charCodeAt(0)] = 1;
-/** 1 where the text form has its dashes (8-4-4-4-12). */
-const UUID_DASH = new Uint8Array(36);
-for (const at of [8, 13, 18, 23]) UUID_DASH[at] = 1;
 
 const uuid = { type: 'string', format: 'uuid', maxLength: 36 } as const;
 

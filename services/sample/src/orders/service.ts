@@ -4,7 +4,7 @@
  * outbox event, store the response. Exactly one order per key whatever the concurrency.
  */
 import { randomUUID } from 'node:crypto';
-import type { Context } from '@opentelemetry/api';
+import { context, propagation } from '@opentelemetry/api';
 import type { Db, Queryable } from '../db';
 import { requestHash } from '../idempotency';
 import type { Metrics } from '../metrics';
@@ -84,18 +84,18 @@ export class OrderService {
     private readonly idempotency: { ttlSeconds: number; lockTimeoutMs: number },
   ) {}
 
-  async create(caller: string, key: string, input: CreateOrderInput, ctx?: Context): Promise<CreateResult> {
+  async create(caller: string, key: string, input: CreateOrderInput): Promise<CreateResult> {
     if (CURRENCIES.size > 0 && !CURRENCIES.has(input.currency)) {
       throw new ProblemError(400, 'validation-error', 'Request validation failed', `currency "${input.currency}" is not an ISO 4217 code`);
     }
     const hash = requestHash('POST', '/v1/orders', input);
     // Safe to retry as a whole: a failed attempt rolled back, and a committed one is replayed via the key.
-    const result = await retry(() => this.db.transaction('create_order', (tx) => this.createTx(tx, caller, key, hash, input), ctx), RETRY);
+    const result = await retry(() => this.db.transaction((tx) => this.createTx(tx, caller, key, hash, input)), RETRY);
     if (result.replayed) this.metrics.idempotentReplays.inc();
     else {
       this.metrics.ordersCreated.inc({ currency: input.currency });
       this.metrics.orderValue.observe({ currency: input.currency }, result.order.totalCents);
-      this.cache.set(result.order.id, result.json ?? JSON.stringify(result.order), ctx);
+      this.cache.set(result.order.id, result.json ?? JSON.stringify(result.order));
     }
     return result;
   }
@@ -143,46 +143,43 @@ export class OrderService {
     );
     const order = toOrder(inserted.rows[0]!);
     const json = JSON.stringify(order);
-    await tx.query(`INSERT INTO outbox (event_id, aggregate_id, type, payload) VALUES ($1, $2, 'order.created', $3)`, [randomUUID(), id, json]);
+    // The event carries the trace context of the request that created it (W3C traceparent, when traced).
+    const carrier: { traceparent?: string } = {};
+    propagation.inject(context.active(), carrier);
+    await tx.query(`INSERT INTO outbox (event_id, aggregate_id, type, payload, traceparent) VALUES ($1, $2, 'order.created', $3, $4)`, [
+      randomUUID(),
+      id,
+      json,
+      carrier.traceparent ?? null,
+    ]);
     await tx.query('UPDATE idempotency_keys SET response_status = 201, response_body = $3 WHERE caller = $1 AND key = $2', [caller, key, json]);
     return { status: 201, order, replayed: false, json };
   }
 
-  /**
-   * Cache-aside read; returns the order as JSON text (cache hits are passed through unparsed). Not an
-   * async function: a cache hit resolves in one promise step after Redis answers (this is the hottest path).
-   */
-  getJson(id: string, bypassCache = false, ctx?: Context): Promise<string | undefined> {
-    if (bypassCache) {
-      this.metrics.cacheRequests.inc('bypass');
-      return this.loadJson(id, ctx);
+  /** Cache-aside read; returns the order as JSON text (cache hits are passed through unparsed). */
+  async getJson(id: string, bypassCache = false): Promise<string | undefined> {
+    if (bypassCache) this.metrics.cacheRequests.inc({ result: 'bypass' });
+    else {
+      const cached = await this.cache.get(id);
+      if (cached !== undefined) return cached;
     }
-    return this.cache.get(id, ctx).then((cached) => cached ?? this.loadJson(id, ctx));
-  }
-
-  private async loadJson(id: string, ctx?: Context): Promise<string | undefined> {
-    const res = await retry(
-      () => this.db.query<OrderRow>('get_order', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [id], ctx),
-      RETRY,
-    );
+    const res = await retry(() => this.db.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [id]), RETRY);
     const row = res.rows[0];
     if (row === undefined) return undefined;
     const json = JSON.stringify(toOrder(row));
-    this.cache.set(id, json, ctx);
+    this.cache.set(id, json);
     return json;
   }
 
-  async list(customerId: string, limit: number, cursor: string | undefined, ctx?: Context): Promise<{ orders: Order[]; nextCursor: string | null }> {
+  async list(customerId: string, limit: number, cursor: string | undefined): Promise<{ orders: Order[]; nextCursor: string | null }> {
     const after = cursor !== undefined ? decodeCursor(cursor) : undefined;
     const res = await retry(
       () =>
         this.db.query<OrderRow>(
-          'list_orders',
           `SELECT ${ORDER_COLUMNS} FROM orders
            WHERE customer_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
            ORDER BY created_at DESC, id DESC LIMIT $4`,
           [customerId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-          ctx,
         ),
       RETRY,
     );
