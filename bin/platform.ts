@@ -5,7 +5,7 @@
  * compliance gate (cdk-nag packs + cfn-guard) on every synth.
  */
 import { App } from 'aws-cdk-lib';
-import { assertNoOpenFindings } from '../lib/compliance/validation-report';
+import { assertNoOpenFindings } from '@zero-trust/platform-constructs';
 import { buildPlatformApp } from '../lib/platform-app';
 
 const app = new App();

@@ -1,5 +1,4 @@
 export * from './config';
-export * from './compliance/compliance-gate';
 export * from './compliance/acknowledgments';
 export * from './compliance/validation-report';
 export * from './platform-stage';

@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib';
-import { applyComplianceGate } from './compliance/compliance-gate';
+import { applyComplianceGate } from '@zero-trust/platform-constructs';
+import { ACKNOWLEDGMENTS } from './compliance/acknowledgments';
 import { loadPipelineConfig, loadPlatformConfigs } from './config';
 import { PipelineStack } from './pipeline/pipeline-stack';
 import { PlatformStage } from './platform-stage';
@@ -14,7 +15,7 @@ import { PlatformStage } from './platform-stage';
 export function buildPlatformApp(app: App, options: BuildPlatformAppOptions = {}): PlatformStage[] {
   const stages = loadPlatformConfigs(app.node).map((config) => new PlatformStage(app, stageId(config.envName), { config }));
   buildPipeline(app);
-  if (options.complianceGate ?? true) applyComplianceGate(app);
+  if (options.complianceGate ?? true) applyComplianceGate(app, { acknowledgments: ACKNOWLEDGMENTS });
   return stages;
 }
 

@@ -12,6 +12,7 @@ import { parseIpv4Cidr } from '../network/cidr';
 import { ExternalServiceEntry, type ExternalServiceOptions } from './external-service-entry';
 import { INGRESS_MIN_CIDR_PREFIX, MESH_MIN_REPLICAS } from './limits';
 import { AuthorizationPolicy, Gateway, PeerAuthentication, serviceAccountPrincipal } from './istio-api';
+import type { GatewayExposure } from '../workload/stateless-service';
 import { AwsLoadBalancerController, zoneSpread } from './load-balancer-controller';
 import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from './versions';
 import { baselineNetworkPolicies, networkPolicy } from '../cluster/baseline-network-policies';
@@ -22,6 +23,9 @@ export interface ReplicaRange {
   readonly min: number;
   readonly max: number;
 }
+
+/** The routes a service takes through the ingress gateway (`IstioMesh.gatewayExposure`). */
+export type GatewayExposureRoute = Pick<GatewayExposure, 'hosts' | 'pathPrefixes' | 'methods'>;
 
 /** The ingress gateway and its Network Load Balancer. */
 export interface IngressGatewayOptions {
@@ -293,6 +297,21 @@ export class IstioMesh extends Construct {
       endpoints: [{ address: POD_IDENTITY_AGENT.address }],
     });
     this.ready = new DependencyGroup(this.controlPlane, this.podIdentityAgentEntry);
+  }
+
+  /**
+   * How a service is exposed through this mesh's ingress gateway: the `gateway` prop of a
+   * `StatelessService` (its VirtualService binds to the gateway, its AuthorizationPolicy admits
+   * the gateway's identity, its NetworkPolicy the gateway's pods).
+   */
+  gatewayExposure(route: GatewayExposureRoute): GatewayExposure {
+    return {
+      gateway: this.gatewayName,
+      namespace: this.gatewayNamespace,
+      podLabels: { ...this.gatewaySelector },
+      principal: this.gatewayPrincipal,
+      ...route,
+    };
   }
 
   /**

@@ -1,5 +1,5 @@
-import { Aspects, Validations, type IAspect } from 'aws-cdk-lib';
-import type { Construct, IConstruct } from 'constructs';
+import type { Construct } from 'constructs';
+import { attachComplianceAcknowledgments } from '@zero-trust/platform-constructs';
 import { ACKNOWLEDGMENTS } from '../compliance/acknowledgments';
 import { PlatformStage, type PlatformStageProps } from '../platform-stage';
 import { SmokeTestStack } from './smoke-tests';
@@ -39,16 +39,8 @@ export class DeliveryStage extends PlatformStage {
       terminationProtection: config.envName === 'prod',
     });
     // CDK Pipelines synthesizes a stage as soon as it is added to the pipeline, before the
-    // app-level compliance gate can attach the registry to it: attach it here.
-    Aspects.of(this).add(new AcknowledgeFromRegistry());
-  }
-}
-
-/** The registry of `lib/compliance/acknowledgments.ts`, applied to this stage's constructs. */
-class AcknowledgeFromRegistry implements IAspect {
-  visit(node: IConstruct): void {
-    for (const ack of ACKNOWLEDGMENTS) {
-      if (ack.appliesTo(node)) Validations.of(node).acknowledge(...ack.ids.map((id) => ({ id, reason: ack.reason })));
-    }
+    // app-level compliance gate can attach the acknowledgments to it: attach them here (the
+    // library's own, plus this app's registry).
+    attachComplianceAcknowledgments(this, ACKNOWLEDGMENTS);
   }
 }

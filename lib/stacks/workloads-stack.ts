@@ -84,15 +84,7 @@ export class WorkloadsStack extends Stack {
       },
       postgres: { database: postgres, user: dbUser },
       cache: { cache },
-      gateway: {
-        gateway: mesh.gatewayName,
-        namespace: mesh.gatewayNamespace,
-        podLabels: { ...mesh.gatewaySelector },
-        principal: mesh.gatewayPrincipal,
-        hosts: [sample.hostname],
-        pathPrefixes: ['/v1/'],
-        methods: ['GET', 'POST'],
-      },
+      gateway: mesh.gatewayExposure({ hosts: [sample.hostname], pathPrefixes: ['/v1/'], methods: ['GET', 'POST'] }),
       // rolling (dev), canary or blue-green (Argo Rollouts, analysis on the service's metrics).
       delivery: {
         strategy: sample.delivery,

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, type StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { applyComplianceGate } from '../../lib/compliance/compliance-gate';
-import { openFindings, type OpenFinding } from '../../lib/compliance/validation-report';
+import { applyComplianceGate, openFindings, type OpenFinding } from '@zero-trust/platform-constructs';
+import { ACKNOWLEDGMENTS } from '../../lib/compliance/acknowledgments';
 
 export interface TestAppOptions {
   /** Run aws-cdk-lib's built-in CloudFormation validation too (slow; on in the full-app test). */
@@ -23,9 +23,13 @@ export function createTestApp(options: TestAppOptions = {}): App {
   });
 }
 
-/** Synthesizes with the compliance gate registered; returns the open findings. */
+/**
+ * Synthesizes with the library's compliance gate registered as bin/platform.ts does (the library's
+ * acknowledgments plus this app's registry, which only selects constructs lib/ builds); returns
+ * the open findings.
+ */
 export function synthWithGate(app: App): { assemblyDirectory: string; findings: OpenFinding[] } {
-  applyComplianceGate(app);
+  applyComplianceGate(app, { acknowledgments: ACKNOWLEDGMENTS });
   const assembly = app.synth();
   return { assemblyDirectory: assembly.directory, findings: openFindings(assembly.directory) };
 }

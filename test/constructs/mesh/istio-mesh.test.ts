@@ -102,6 +102,17 @@ describe('IstioMesh', () => {
     expect(values.containerSecurityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
   });
 
+  test('exposes a service through its gateway: the Gateway, its pods, its identity, the routes given', () => {
+    expect(built.mesh.gatewayExposure({ hosts: ['orders.example.com'], methods: ['GET'] })).toEqual({
+      gateway: 'istio-ingress/ingress',
+      namespace: 'istio-ingress',
+      podLabels: { istio: 'ingress-gateway' },
+      principal: 'cluster.local/ns/istio-ingress/sa/ingress-gateway',
+      hosts: ['orders.example.com'],
+      methods: ['GET'],
+    });
+  });
+
   test('the gateway Service is an internal NLB (AWS Load Balancer Controller) on 443 only, open to the VPC CIDR', () => {
     const { service } = release('gateway').values;
     expect(service.type).toBe('LoadBalancer');

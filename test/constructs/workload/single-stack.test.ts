@@ -47,7 +47,7 @@ describe('the platform composed in a single stack', () => {
       image: ServiceImage.fromEcrDigest(repository, DIGEST),
       postgres: { database: postgres, user: 'app' },
       cache: { cache },
-      gateway: { gateway: mesh.gatewayName, namespace: mesh.gatewayNamespace, podLabels: { ...mesh.gatewaySelector }, principal: mesh.gatewayPrincipal, hosts: ['orders.example.com'] },
+      gateway: mesh.gatewayExposure({ hosts: ['orders.example.com'] }),
     });
     built = { platform, mesh, namespace, service };
     const assembly = app.synth();
