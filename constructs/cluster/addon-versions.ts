@@ -43,9 +43,13 @@ export interface AddonVersionPins {
  * `AddonVersions` object is still accepted by `PlatformClusterProps.addonVersions`.
  */
 export interface AddonVersions {
+  /** `vpc-cni` (Amazon VPC CNI) version. */
   readonly vpcCni: string;
+  /** `coredns` version. */
   readonly coreDns: string;
+  /** `kube-proxy` version; its minor version must equal the cluster's. */
   readonly kubeProxy: string;
+  /** `eks-pod-identity-agent` version. */
   readonly podIdentityAgent: string;
 }
 

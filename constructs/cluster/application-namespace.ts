@@ -45,6 +45,7 @@ export interface ApplicationNamespaceProps {
   readonly cluster: eks.ICluster;
   /** DNS-1123 label; not `default`, `kube-*` or `istio-*`. */
   readonly name: string;
+  /** ResourceQuota of the namespace: total CPU, memory and pods. */
   readonly quota: NamespaceQuota;
   /** @default - see ContainerLimits */
   readonly containerLimits?: ContainerLimits;

@@ -23,7 +23,9 @@ const WELL_KNOWN_PORT = 6379;
 
 /** Where a cache answers. */
 export interface CacheEndpoint {
+  /** DNS name of the endpoint. */
   readonly hostname: string;
+  /** TCP port of the endpoint. */
   readonly port: number;
 }
 

@@ -46,8 +46,11 @@ export interface CanaryStepSettings {
 
 /** Everything the chart needs to render a Rollout instead of a Deployment. */
 export interface ProgressiveDeliverySettings {
+  /** Rollout strategy: `canary` (weighted steps) or `blue-green`. */
   readonly strategy: 'canary' | 'blue-green';
+  /** Where the analysis queries go. */
   readonly prometheus: PrometheusQueryTarget;
+  /** Thresholds and timing of the analysis. */
   readonly analysis: ServiceAnalysisSettings;
   /** Canary only. */
   readonly canarySteps: CanaryStepSettings[];

@@ -5,6 +5,7 @@ import { ServiceEntry, type ServiceEntryEndpoint, type ServiceEntryResolution, t
 
 /** One port of a destination outside the mesh. */
 export interface ExternalServicePort {
+  /** Port number on the destination. */
   readonly port: number;
   /** `TLS` for anything encrypted end to end by the client (AWS APIs, Postgres/Redis with TLS). @default 'TLS' */
   readonly protocol?: ServiceProtocol;
@@ -18,6 +19,7 @@ export interface ExternalServiceOptions {
   readonly namespace: string;
   /** DNS names, e.g. `['orders.cluster-abc.eu-west-1.rds.amazonaws.com']`. */
   readonly hosts: string[];
+  /** Ports the workloads may call (at least one). */
   readonly ports: ExternalServicePort[];
   /**
    * How the proxy finds the destination's IPs: `DNS` for names, `STATIC` with `endpoints`

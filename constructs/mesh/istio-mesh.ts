@@ -21,6 +21,7 @@ import { baselineNetworkPolicies, networkPolicy } from '../cluster/baseline-netw
 export interface ReplicaRange {
   /** At least 2, so one pod can be lost or evicted without an outage. */
   readonly min: number;
+  /** At most this many replicas; not below `min`. */
   readonly max: number;
 }
 

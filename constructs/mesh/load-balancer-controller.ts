@@ -9,6 +9,7 @@ import { loadBalancerControllerStatements } from './load-balancer-controller-pol
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION, EKS_CHARTS_REPOSITORY } from './versions';
 
 export interface AwsLoadBalancerControllerProps {
+  /** The cluster (with a kubectl provider) to install the controller on. */
   readonly cluster: eks.ICluster;
   /** The cluster's VPC (the controller cannot ask IMDS: the nodes' hop limit is 1). */
   readonly vpc: ec2.IVpc;

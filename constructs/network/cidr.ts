@@ -3,6 +3,7 @@
 export interface Ipv4Cidr {
   /** Network address as an unsigned 32-bit number. */
   readonly base: number;
+  /** Prefix length (0-32). */
   readonly prefix: number;
 }
 

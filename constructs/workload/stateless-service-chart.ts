@@ -78,16 +78,25 @@ export interface StatelessServiceChartProps extends ChartProps {
   readonly environment: Record<string, string>;
   /** ServiceAccount the pods run as (bound to an IAM role by EKS Pod Identity). */
   readonly serviceAccountName: string;
+  /** Fewest replicas the autoscaler keeps. */
   readonly minReplicas: number;
+  /** Most replicas the autoscaler scales to. */
   readonly maxReplicas: number;
   /** Average CPU utilisation (percent of requests) the autoscaler keeps. */
   readonly targetCpuUtilizationPercent: number;
+  /** CPU request of the container, in millicores. */
   readonly cpuRequestMillis: number;
+  /** CPU limit of the container, in millicores. */
   readonly cpuLimitMillis: number;
+  /** Memory request of the container, in MiB. */
   readonly memoryRequestMiB: number;
+  /** Memory limit of the container, in MiB. */
   readonly memoryLimitMiB: number;
+  /** HTTP path of the startup probe, on `port`. */
   readonly startupProbePath: string;
+  /** HTTP path of the readiness probe, on `port`. */
   readonly readinessProbePath: string;
+  /** HTTP path of the liveness probe, on `port`. */
   readonly livenessProbePath: string;
   /** Sleep before SIGTERM, so endpoints and proxies stop sending traffic first. */
   readonly preStopSleep: Duration;
@@ -102,6 +111,7 @@ export interface StatelessServiceChartProps extends ChartProps {
   readonly gatewayRoute?: GatewayRoute;
   /** Other workloads' principals allowed to call the service (mesh-internal callers). */
   readonly meshCallers: { principal: string; namespace: string; podLabels: Record<string, string>; methods: string[]; pathPrefixes: string[] }[];
+  /** Timeouts and retries of calls to the service. */
   readonly traffic: ServiceTrafficPolicy;
   /**
    * Render an Argo Rollout (canary or blue-green, gated by analysis) instead of the Deployment.
