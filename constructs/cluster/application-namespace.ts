@@ -22,20 +22,39 @@ export interface NamespaceQuota {
 
 /** Per-container defaults for pods that set no resources, and the ceiling of one container. */
 export interface ContainerLimits {
-  /** @default '100m' */
+  /**
+   * CPU request given to a container that sets none.
+   * @default '100m'
+   */
   readonly defaultCpuRequest?: string;
-  /** @default '128Mi' */
+  /**
+   * Memory request given to a container that sets none.
+   * @default '128Mi'
+   */
   readonly defaultMemoryRequest?: string;
-  /** @default '500m' */
+  /**
+   * CPU limit given to a container that sets none.
+   * @default '500m'
+   */
   readonly defaultCpuLimit?: string;
-  /** @default '512Mi' */
+  /**
+   * Memory limit given to a container that sets none.
+   * @default '512Mi'
+   */
   readonly defaultMemoryLimit?: string;
-  /** @default '2' */
+  /**
+   * Largest CPU limit a single container may set.
+   * @default '2'
+   */
   readonly maxCpu?: string;
-  /** @default '4Gi' */
+  /**
+   * Largest memory limit a single container may set.
+   * @default '4Gi'
+   */
   readonly maxMemory?: string;
 }
 
+/** Properties of an `ApplicationNamespace`. */
 export interface ApplicationNamespaceProps {
   /**
    * The cluster to create the namespace on. Its guardrails are applied after the IstioMesh of
@@ -47,7 +66,10 @@ export interface ApplicationNamespaceProps {
   readonly name: string;
   /** ResourceQuota of the namespace: total CPU, memory and pods. */
   readonly quota: NamespaceQuota;
-  /** @default - see ContainerLimits */
+  /**
+   * Default and maximum CPU and memory of each container in the namespace (its LimitRange).
+   * @default - see ContainerLimits
+   */
   readonly containerLimits?: ContainerLimits;
   /** Namespace of istiod. @default 'istio-system' */
   readonly meshNamespace?: string;

@@ -19,11 +19,20 @@ export interface NodePoolOptions {
    * @default [m7i.large]
    */
   readonly instanceTypes?: ec2.InstanceType[];
-  /** @default 2 */
+  /**
+   * Fewest nodes in the node group.
+   * @default 2
+   */
   readonly minSize?: number;
-  /** @default minSize */
+  /**
+   * Number of nodes the node group starts with.
+   * @default minSize
+   */
   readonly desiredSize?: number;
-  /** @default 2 x minSize */
+  /**
+   * Most nodes in the node group.
+   * @default 2 x minSize
+   */
   readonly maxSize?: number;
   /**
    * Encrypted root volume size of each node.
@@ -32,6 +41,7 @@ export interface NodePoolOptions {
   readonly diskSize?: Size;
 }
 
+/** Properties of a `PlatformCluster`. */
 export interface PlatformClusterProps {
   /** The VPC; nodes, the kubectl handler and the control-plane ENIs go to its private subnets. */
   readonly vpc: ec2.IVpc;
@@ -66,7 +76,10 @@ export interface PlatformClusterProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly controlPlaneLogRetention?: logs.RetentionDays;
-  /** @default - see NodePoolOptions */
+  /**
+   * Size of the cluster's managed node group.
+   * @default - see NodePoolOptions
+   */
   readonly nodePool?: NodePoolOptions;
   /**
    * Explicit versions for the managed add-ons (vpc-cni, coredns, kube-proxy,

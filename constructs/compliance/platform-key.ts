@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 
+/** Properties of a `PlatformKey`. */
 export interface PlatformKeyProps {
   /** What the key protects, shown in the KMS console. */
   readonly description: string;

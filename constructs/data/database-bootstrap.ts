@@ -9,6 +9,7 @@ import { handlerAssetDirectory } from '../core/handler-asset';
 import { assertSafeIdentifier } from './bootstrap/bootstrap-sql';
 import type { PostgresDatabase } from './postgres-database';
 
+/** Properties of a `DatabaseBootstrap`. */
 export interface DatabaseBootstrapProps {
   /** The database to bootstrap; the handler reads its master secret and joins its VPC. */
   readonly database: PostgresDatabase;

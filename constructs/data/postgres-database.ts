@@ -98,6 +98,7 @@ export interface PostgresDatabaseAttributes {
   readonly masterUsername?: string;
 }
 
+/** Properties of a `PostgresDatabase`. */
 export interface PostgresDatabaseProps {
   /** The VPC the cluster lives in. */
   readonly vpc: ec2.IVpc;
@@ -234,23 +235,33 @@ export class PostgresDatabase extends Construct implements IPostgresDatabase {
     return new ImportedPostgresDatabase(scope, id, attrs);
   }
 
+  /** The Aurora cluster. */
   readonly cluster: rds.DatabaseCluster;
+  /** Read/write endpoint (hostname and port). */
   readonly clusterEndpoint: rds.Endpoint;
+  /** Load-balanced read-only endpoint. */
   readonly readerEndpoint: rds.Endpoint;
+  /** Network access to the cluster (its security groups). */
   readonly connections: ec2.Connections;
+  /** Name of the database created in the cluster. */
   readonly databaseName: string;
+  /** Port the cluster listens on. */
   readonly port: number;
   /** The VPC of the cluster. */
   readonly vpc: ec2.IVpc;
   /** The subnets of the cluster (isolated by default). */
   readonly vpcSubnets: ec2.SubnetSelection;
+  /** The subnets the cluster lives in. */
   readonly subnets: ec2.ISubnet[];
   /** Master username (for break-glass and bootstrap only). */
   readonly masterUsername: string;
   /** The RDS-managed master secret (`username`, `password`); grant it to no application. */
   readonly masterSecret: secretsmanager.ISecret;
+  /** Key encrypting storage, backups, snapshots and Performance Insights. */
   readonly storageEncryptionKey: kms.IKey;
+  /** Key encrypting the RDS-managed master user secret. */
   readonly secretEncryptionKey: kms.IKey;
+  /** Key encrypting the exported log groups. */
   readonly logEncryptionKey: kms.IKey;
   /** Exported log groups by log type (`postgresql`). */
   readonly logGroups: Readonly<Record<string, logs.ILogGroup>>;
@@ -386,6 +397,7 @@ export class PostgresDatabase extends Construct implements IPostgresDatabase {
     }
   }
 
+  /** Lets `grantee` log in as database user `dbUser` with an IAM authentication token. */
   grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
     return grantDatabaseConnect(this, this.cluster.clusterResourceIdentifier, this.masterUsername, grantee, dbUser);
   }

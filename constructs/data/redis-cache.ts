@@ -78,6 +78,7 @@ export interface RedisCacheAttributes {
   readonly securityGroups: ec2.ISecurityGroup[];
 }
 
+/** Properties of a `RedisCache`. */
 export interface RedisCacheProps {
   /** The VPC the cache lives in. */
   readonly vpc: ec2.IVpc;
@@ -183,19 +184,27 @@ export class RedisCache extends Construct implements IRedisCache {
 
   /** The replication group. */
   readonly replicationGroup: elasticache.CfnReplicationGroup;
+  /** The replication group id (used to sign IAM auth tokens). */
   readonly replicationGroupId: string;
+  /** Primary (read/write) endpoint. */
   readonly primaryEndpoint: CacheEndpoint;
+  /** Reader endpoint, load-balanced over the replicas. */
   readonly readerEndpoint: CacheEndpoint;
+  /** The IAM-authenticated application user name. */
   readonly appUserName: string;
   /** ARN of the application user. */
   readonly appUserArn: string;
   /** ARN of the replication group. */
   readonly replicationGroupArn: string;
+  /** Network access to the cache (its security groups). */
   readonly connections: ec2.Connections;
+  /** Key encrypting the cache data at rest. */
   readonly encryptionKey: kms.IKey;
+  /** Key encrypting the cache's log groups. */
   readonly logEncryptionKey: kms.IKey;
   /** Log group receiving the slow log and the engine log. */
   readonly logGroup: logs.ILogGroup;
+  /** The subnets the cache lives in. */
   readonly subnets: ec2.ISubnet[];
 
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
@@ -308,6 +317,7 @@ export class RedisCache extends Construct implements IRedisCache {
     });
   }
 
+  /** Lets `grantee` connect as the application user (`elasticache:Connect`). */
   grantConnect(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,

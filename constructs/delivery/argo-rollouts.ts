@@ -9,6 +9,7 @@ import type { IMetricsWorkspace } from '../observability/metrics-workspace';
 import { ARGO_HELM_REPOSITORY, ARGO_ROLLOUTS_CHART_VERSION } from './versions';
 import { baselineNetworkPolicies, networkPolicy, POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
 
+/** Properties of `ArgoRollouts`. */
 export interface ArgoRolloutsProps {
   /** The cluster (with a kubectl provider). */
   readonly cluster: eks.ICluster;
@@ -24,7 +25,10 @@ export interface ArgoRolloutsProps {
    * @default - the controller is not scraped
    */
   readonly scrapeSourceCidrs?: string[];
-  /** @default ARGO_ROLLOUTS_CHART_VERSION */
+  /**
+   * Version of the argo-rollouts Helm chart to install.
+   * @default ARGO_ROLLOUTS_CHART_VERSION
+   */
   readonly chartVersion?: string;
   /**
    * Controller replicas (one leads, the others stand by through leader election).
@@ -55,7 +59,9 @@ const CONTROLLER_METRICS_PORT = 8090;
  *   metrics workspace.
  */
 export class ArgoRollouts extends Construct {
+  /** Namespace the controller is installed in. */
   static readonly NAMESPACE = 'argo-rollouts';
+  /** Name of the controller's Kubernetes service account. */
   static readonly SERVICE_ACCOUNT = 'argo-rollouts';
 
   /** The namespace the controller runs in. */

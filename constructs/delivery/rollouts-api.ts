@@ -13,6 +13,7 @@ import type { Construct } from 'constructs';
 
 /** Metadata of an Argo object: name is required, namespace should be set. */
 export interface RolloutsObjectMetadata extends ApiObjectMetadata {
+  /** Name of the object. */
   readonly name: string;
 }
 
@@ -31,6 +32,7 @@ export interface ArgumentValueFrom {
 
 /** A value passed from a Rollout to an AnalysisTemplate argument. */
 export interface AnalysisRunArgument {
+  /** Name of the argument passed to the analysis template. */
   readonly name: string;
   /** A literal value. @default - unset: set this or `valueFrom` */
   readonly value?: string;
@@ -40,13 +42,18 @@ export interface AnalysisRunArgument {
 
 /** An AnalysisTemplate (namespaced) or ClusterAnalysisTemplate to run. */
 export interface AnalysisTemplateRef {
+  /** Name of the referenced AnalysisTemplate (or ClusterAnalysisTemplate). */
   readonly templateName: string;
-  /** @default false - an AnalysisTemplate in the Rollout's namespace */
+  /**
+   * Whether the reference points to a ClusterAnalysisTemplate.
+   * @default false - an AnalysisTemplate in the Rollout's namespace
+   */
   readonly clusterScope?: boolean;
 }
 
 /** Analysis run at a canary step, or before/after a blue-green promotion. */
 export interface RolloutAnalysis {
+  /** Analysis templates run for this analysis. */
   readonly templates: AnalysisTemplateRef[];
   /** Values for the templates' arguments. @default - none */
   readonly args?: AnalysisRunArgument[];
@@ -78,6 +85,7 @@ export interface CanaryStep {
 
 /** An Istio VirtualService and the named HTTP routes of it whose weights Argo manages. */
 export interface IstioVirtualServiceRef {
+  /** Name of the Istio VirtualService whose routes the controller adjusts. */
   readonly name: string;
   /** Route names; each must have exactly a stable and a canary destination. */
   readonly routes: string[];
@@ -85,25 +93,34 @@ export interface IstioVirtualServiceRef {
 
 /** Subset-level splitting: Argo labels the subsets with `rollouts-pod-template-hash`. */
 export interface IstioDestinationRuleRef {
+  /** Name of the Istio DestinationRule holding the stable and canary subsets. */
   readonly name: string;
+  /** Subset of the DestinationRule that selects canary pods. */
   readonly canarySubsetName: string;
+  /** Subset of the DestinationRule that selects stable pods. */
   readonly stableSubsetName: string;
 }
 
+/** Istio traffic routing of a canary Rollout. */
 export interface IstioTrafficRouting {
+  /** VirtualServices whose route weights the controller updates. */
   readonly virtualServices: IstioVirtualServiceRef[];
   /** Subset-level splitting instead of host-level. @default - unset: host-level, over `canaryService` and `stableService` */
   readonly destinationRule?: IstioDestinationRuleRef;
 }
 
+/** How the canary's traffic split is enforced. */
 export interface RolloutTrafficRouting {
+  /** Traffic split through Istio. */
   readonly istio: IstioTrafficRouting;
 }
 
 /** An int or a percentage such as `25%`. */
 export type IntOrPercent = number | string;
 
+/** Canary update strategy of a Rollout. */
 export interface CanaryStrategy {
+  /** Steps the canary goes through (weights, pauses, analyses). */
   readonly steps: CanaryStep[];
   /** Traffic split by the mesh. @default - unset: traffic follows the ratio of canary to stable pods */
   readonly trafficRouting?: RolloutTrafficRouting;
@@ -125,6 +142,7 @@ export interface CanaryStrategy {
 
 // --- Rollout: blue-green -----------------------------------------------------------------
 
+/** Blue-green update strategy of a Rollout. */
 export interface BlueGreenStrategy {
   /** Service that receives production traffic (Argo points it at the active ReplicaSet). */
   readonly activeService: string;
@@ -148,9 +166,15 @@ export interface BlueGreenStrategy {
 
 /** Set exactly one strategy. */
 export interface RolloutStrategy {
-  /** @default - unset: set this or `blueGreen` */
+  /**
+   * Canary update strategy.
+   * @default - unset: set this or `blueGreen`
+   */
   readonly canary?: CanaryStrategy;
-  /** @default - unset: set this or `canary` */
+  /**
+   * Blue-green update strategy.
+   * @default - unset: set this or `canary`
+   */
   readonly blueGreen?: BlueGreenStrategy;
 }
 
@@ -158,8 +182,11 @@ export interface RolloutStrategy {
 
 /** A Deployment (or other workload) whose pod template the Rollout uses instead of its own. */
 export interface WorkloadRef {
+  /** API version of the referenced workload. */
   readonly apiVersion: string;
+  /** Kind of the referenced workload (e.g. `Deployment`). */
   readonly kind: string;
+  /** Name of the referenced workload. */
   readonly name: string;
   /** When Argo scales the referenced Deployment down. @default 'never' */
   readonly scaleDown?: 'never' | 'onsuccess' | 'progressively';
@@ -167,6 +194,7 @@ export interface WorkloadRef {
 
 /** A label selector (matchLabels only: what the platform uses). */
 export interface RolloutSelector {
+  /** Labels the Rollout's pods must carry. */
   readonly matchLabels: Record<string, string>;
 }
 
@@ -177,11 +205,16 @@ export interface RolloutSelector {
 export interface PodTemplateJson {
   /** Pod labels and annotations. @default - none */
   readonly metadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  /** Pod spec, as Kubernetes JSON. */
   readonly spec: Record<string, unknown>;
 }
 
+/** Spec of an Argo Rollouts `Rollout`. */
 export interface RolloutSpec {
-  /** @default - unset: an autoscaler owns the replica count */
+  /**
+   * Number of desired pods.
+   * @default - unset: an autoscaler owns the replica count
+   */
   readonly replicas?: number;
   /** Pods the Rollout owns. @default - unset: required unless `workloadRef` is set (the workload's selector is used) */
   readonly selector?: RolloutSelector;
@@ -189,6 +222,7 @@ export interface RolloutSpec {
   readonly template?: PodTemplateJson;
   /** A workload whose pod template the Rollout uses (or `template`, not both). @default - unset: `template` is used */
   readonly workloadRef?: WorkloadRef;
+  /** How pods are replaced during an update. */
   readonly strategy: RolloutStrategy;
   /** Seconds a new pod must be ready, without a container crashing, to count as available. @default 0 */
   readonly minReadySeconds?: number;
@@ -200,13 +234,17 @@ export interface RolloutSpec {
   readonly progressDeadlineAbort?: boolean;
 }
 
+/** Properties of a `Rollout`. */
 export interface RolloutProps {
+  /** Metadata of the Rollout. */
   readonly metadata: RolloutsObjectMetadata;
+  /** Spec of the Rollout. */
   readonly spec: RolloutSpec;
 }
 
 /** A Deployment replacement whose updates progress by canary or blue-green, gated by analysis. */
 export class Rollout extends ApiObject {
+  /** API version and kind of the Rollout resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout' };
 
   constructor(scope: Construct, id: string, props: RolloutProps) {
@@ -218,18 +256,24 @@ export class Rollout extends ApiObject {
 
 /** An argument of a template, filled by the Rollout (`{{args.<name>}}` in queries). */
 export interface AnalysisArgument {
+  /** Name of the argument. */
   readonly name: string;
-  /** @default - required from the caller */
+  /**
+   * Value of the argument.
+   * @default - required from the caller
+   */
   readonly value?: string;
 }
 
 /** AWS SigV4 signing of Prometheus queries (Amazon Managed Service for Prometheus). */
 export interface Sigv4Config {
+  /** AWS Region used to sign the requests. */
   readonly region: string;
   /** Role to assume before signing. @default - the controller's own credentials */
   readonly roleArn?: string;
 }
 
+/** Prometheus metric provider of an analysis. */
 export interface PrometheusMetric {
   /** Base URL of the Prometheus HTTP API (`<address>/api/v1/query` is called). */
   readonly address: string;
@@ -241,12 +285,17 @@ export interface PrometheusMetric {
   readonly authentication?: { readonly sigv4?: Sigv4Config };
 }
 
+/** Where a metric's measurements come from. */
 export interface MetricProvider {
+  /** Measurements from a Prometheus query. */
   readonly prometheus: PrometheusMetric;
 }
 
+/** A metric an analysis measures and judges. */
 export interface AnalysisMetric {
+  /** Name of the metric. */
   readonly name: string;
+  /** Where the measurements come from. */
   readonly provider: MetricProvider;
   /** expr-lang condition on `result` (e.g. `result[0] < 0.01`): true = measurement successful. @default - none */
   readonly successCondition?: string;
@@ -256,7 +305,10 @@ export interface AnalysisMetric {
   readonly interval?: ArgoDuration;
   /** Wait before the first measurement. @default - none */
   readonly initialDelay?: ArgoDuration;
-  /** @default - unlimited while the rollout runs (background analysis) */
+  /**
+   * Number of measurements to take.
+   * @default - unlimited while the rollout runs (background analysis)
+   */
   readonly count?: number;
   /** Failed measurements tolerated; one more fails the metric (and the run). @default 0 */
   readonly failureLimit?: number;
@@ -266,19 +318,25 @@ export interface AnalysisMetric {
   readonly inconclusiveLimit?: number;
 }
 
+/** Spec of an Argo Rollouts `AnalysisTemplate`. */
 export interface AnalysisTemplateSpec {
   /** Arguments the queries use as `{{args.<name>}}`. @default - none */
   readonly args?: AnalysisArgument[];
+  /** Metrics the analysis measures. */
   readonly metrics: AnalysisMetric[];
 }
 
+/** Properties of an `AnalysisTemplate`. */
 export interface AnalysisTemplateProps {
+  /** Metadata of the AnalysisTemplate. */
   readonly metadata: RolloutsObjectMetadata;
+  /** Spec of the AnalysisTemplate. */
   readonly spec: AnalysisTemplateSpec;
 }
 
 /** How to judge a version from its metrics; a Rollout runs it as an AnalysisRun. */
 export class AnalysisTemplate extends ApiObject {
+  /** API version and kind of the AnalysisTemplate resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisTemplate' };
 
   constructor(scope: Construct, id: string, props: AnalysisTemplateProps) {

@@ -22,21 +22,32 @@ export interface WorkloadSelector {
 
 /** A string matched exactly, by prefix or by RE2 regex (set exactly one). */
 export interface StringMatch {
-  /** @default - unset (set exactly one of exact, prefix, regex) */
+  /**
+   * Matches a string exactly.
+   * @default - unset (set exactly one of exact, prefix, regex)
+   */
   readonly exact?: string;
-  /** @default - unset (set exactly one of exact, prefix, regex) */
+  /**
+   * Matches a string by prefix.
+   * @default - unset (set exactly one of exact, prefix, regex)
+   */
   readonly prefix?: string;
-  /** @default - unset (set exactly one of exact, prefix, regex) */
+  /**
+   * Matches a string with an RE2 regular expression.
+   * @default - unset (set exactly one of exact, prefix, regex)
+   */
   readonly regex?: string;
 }
 
 /** A port on a service: by number. */
 export interface PortSelector {
+  /** Port number. */
   readonly number: number;
 }
 
 /** Metadata of an Istio object: name is required, namespace should be set. */
 export interface IstioObjectMetadata extends ApiObjectMetadata {
+  /** Name of the object. */
   readonly name: string;
 }
 
@@ -45,10 +56,17 @@ export interface IstioObjectMetadata extends ApiObjectMetadata {
 /** mTLS modes this platform allows. `PERMISSIVE` and `DISABLE` are not offered on purpose. */
 export type MutualTlsMode = 'STRICT' | 'UNSET';
 
+/** Spec of an Istio `PeerAuthentication`. */
 export interface PeerAuthenticationSpec {
-  /** @default - every workload in the namespace (mesh-wide in the root namespace) */
+  /**
+   * Workloads the policy applies to.
+   * @default - every workload in the namespace (mesh-wide in the root namespace)
+   */
   readonly selector?: WorkloadSelector;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Mutual TLS mode for incoming connections.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly mtls?: { readonly mode: MutualTlsMode };
   /**
    * Per-port overrides (only with a selector). Keys are port numbers.
@@ -57,13 +75,17 @@ export interface PeerAuthenticationSpec {
   readonly portLevelMtls?: Record<string, { readonly mode: MutualTlsMode }>;
 }
 
+/** Properties of a `PeerAuthentication`. */
 export interface PeerAuthenticationProps {
+  /** Metadata of the PeerAuthentication. */
   readonly metadata: IstioObjectMetadata;
+  /** Spec of the PeerAuthentication. */
   readonly spec: PeerAuthenticationSpec;
 }
 
 /** Which traffic a workload accepts: with `STRICT`, only mutual TLS from mesh identities. */
 export class PeerAuthentication extends ApiObject {
+  /** API version and kind of the PeerAuthentication resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication' };
 
   constructor(scope: Construct, id: string, props: PeerAuthenticationProps) {
@@ -73,75 +95,153 @@ export class PeerAuthentication extends ApiObject {
 
 // --- security.istio.io/v1 AuthorizationPolicy -----------------------------------------------
 
+/** What an authorization policy does with matching requests. */
 export type AuthorizationPolicyAction = 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
 
 /** Who sends a request. Principals are SPIFFE-style `cluster.local/ns/<ns>/sa/<sa>`. */
 export interface AuthorizationSource {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Peer identities to match (mTLS principals).
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly principals?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Peer identities to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notPrincipals?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request identities (from request authentication) to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly requestPrincipals?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request identities to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notRequestPrincipals?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Source namespaces to match (from the peer certificate).
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly namespaces?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Source namespaces to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notNamespaces?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Source IPs or CIDRs to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly ipBlocks?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Source IPs or CIDRs to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notIpBlocks?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Original client IPs or CIDRs to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly remoteIpBlocks?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Original client IPs or CIDRs to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notRemoteIpBlocks?: string[];
 }
 
 /** What a request does. Ports are strings, as in the Istio API. */
 export interface AuthorizationOperation {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request hosts to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly hosts?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request hosts to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notHosts?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Destination ports to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly ports?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Destination ports to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notPorts?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * HTTP methods to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly methods?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * HTTP methods to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notMethods?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request paths to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly paths?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request paths to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notPaths?: string[];
 }
 
 /** A condition on an Istio attribute, e.g. `{ key: 'request.headers[x-tenant]', values: ['a'] }`. */
 export interface AuthorizationCondition {
+  /** Name of the condition attribute. */
   readonly key: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Values of the attribute to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly values?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Values of the attribute to exclude.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly notValues?: string[];
 }
 
+/** A rule matching requests by source, operation and conditions. */
 export interface AuthorizationRule {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Sources a request must come from.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly from?: { readonly source: AuthorizationSource }[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Operations a request must perform.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly to?: { readonly operation: AuthorizationOperation }[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Extra conditions a request must meet.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly when?: AuthorizationCondition[];
 }
 
 /** An empty spec (`{}`) allows nothing: the mesh-wide default deny. */
 export interface AuthorizationPolicySpec {
-  /** @default - every workload in the namespace (mesh-wide in the root namespace) */
+  /**
+   * Workloads the policy applies to.
+   * @default - every workload in the namespace (mesh-wide in the root namespace)
+   */
   readonly selector?: WorkloadSelector;
-  /** @default 'ALLOW' */
+  /**
+   * Action taken on matching requests.
+   * @default 'ALLOW'
+   */
   readonly action?: AuthorizationPolicyAction;
   /**
    * Extension provider of a `CUSTOM` action.
@@ -155,13 +255,17 @@ export interface AuthorizationPolicySpec {
   readonly rules?: AuthorizationRule[];
 }
 
+/** Properties of an `AuthorizationPolicy`. */
 export interface AuthorizationPolicyProps {
+  /** Metadata of the AuthorizationPolicy. */
   readonly metadata: IstioObjectMetadata;
+  /** Spec of the AuthorizationPolicy. */
   readonly spec: AuthorizationPolicySpec;
 }
 
 /** Access control on workloads; every allowed call is an explicit ALLOW naming its callers. */
 export class AuthorizationPolicy extends ApiObject {
+  /** API version and kind of the AuthorizationPolicy resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy' };
 
   constructor(scope: Construct, id: string, props: AuthorizationPolicyProps) {
@@ -171,61 +275,102 @@ export class AuthorizationPolicy extends ApiObject {
 
 // --- networking.istio.io/v1 ServiceEntry ----------------------------------------------------
 
+/** Protocol of a service port. */
 export type ServiceProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'HTTP2' | 'MONGO' | 'TCP' | 'TLS';
+/** Whether a service entry's service is outside or part of the mesh. */
 export type ServiceEntryLocation = 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+/** How the proxy resolves the endpoints of a service entry. */
 export type ServiceEntryResolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
 
+/** A port exposed by a service. */
 export interface ServicePort {
+  /** Port number. */
   readonly number: number;
+  /** Protocol of the port. */
   readonly protocol: ServiceProtocol;
   /** Unique within the entry, e.g. `https-443`. */
   readonly name: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Port on the endpoint that receives the traffic.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly targetPort?: number;
 }
 
+/** An endpoint of a service entry. */
 export interface ServiceEntryEndpoint {
+  /** Address of the endpoint (IP, hostname or Unix socket). */
   readonly address: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Port numbers of the endpoint, keyed by service port name.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly ports?: Record<string, number>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Labels of the endpoint.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly labels?: Record<string, string>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Locality of the endpoint (`region/zone/subzone`).
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly locality?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Load balancing weight of the endpoint.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly weight?: number;
 }
 
+/** Spec of an Istio `ServiceEntry`. */
 export interface ServiceEntrySpec {
+  /** Hosts of the service. */
   readonly hosts: string[];
   /**
    * Virtual IPs/CIDRs of the service (needed for TCP to a fixed IP).
    * @default - unset: Istio's own behaviour for an absent field applies
    */
   readonly addresses?: string[];
+  /** Ports of the service. */
   readonly ports: ServicePort[];
+  /** Whether the service is outside or part of the mesh. */
   readonly location: ServiceEntryLocation;
+  /** How the endpoints of the service are resolved. */
   readonly resolution: ServiceEntryResolution;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Endpoints of the service.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly endpoints?: ServiceEntryEndpoint[];
   /**
    * Namespaces the entry is visible to; `.` = its own, `*` = all.
    * @default - unset: Istio's own behaviour for an absent field applies
    */
   readonly exportTo?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Subject alternative names the server certificate must match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly subjectAltNames?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies (MESH_INTERNAL only) */
+  /**
+   * Labels selecting mesh workloads that are endpoints of the service.
+   * @default - unset: Istio's own behaviour for an absent field applies (MESH_INTERNAL only)
+   */
   readonly workloadSelector?: { readonly labels: Record<string, string> };
 }
 
+/** Properties of a `ServiceEntry`. */
 export interface ServiceEntryProps {
+  /** Metadata of the ServiceEntry. */
   readonly metadata: IstioObjectMetadata;
+  /** Spec of the ServiceEntry. */
   readonly spec: ServiceEntrySpec;
 }
 
 /** Adds a destination to the mesh registry: with REGISTRY_ONLY, the only way out of the mesh. */
 export class ServiceEntry extends ApiObject {
+  /** API version and kind of the ServiceEntry resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry' };
 
   constructor(scope: Construct, id: string, props: ServiceEntryProps) {
@@ -235,48 +380,79 @@ export class ServiceEntry extends ApiObject {
 
 // --- networking.istio.io/v1 Gateway ---------------------------------------------------------
 
+/** How a gateway server handles TLS. */
 export type ServerTlsMode = 'PASSTHROUGH' | 'SIMPLE' | 'MUTUAL' | 'AUTO_PASSTHROUGH' | 'ISTIO_MUTUAL' | 'OPTIONAL_MUTUAL';
+/** A TLS protocol version. */
 export type TlsProtocolVersion = 'TLS_AUTO' | 'TLSV1_2' | 'TLSV1_3';
 
+/** TLS settings of a gateway server. */
 export interface ServerTlsSettings {
+  /** How the server handles TLS. */
   readonly mode: ServerTlsMode;
   /**
    * Kubernetes TLS secret (in the gateway's namespace) holding the certificate and key.
    * @default - unset: Istio's own behaviour for an absent field applies
    */
   readonly credentialName?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Minimum TLS protocol version.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly minProtocolVersion?: TlsProtocolVersion;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Maximum TLS protocol version.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly maxProtocolVersion?: TlsProtocolVersion;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Cipher suites the server accepts.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly cipherSuites?: string[];
-  /** @default - unset: no redirect (Istio redirects only when true) */
+  /**
+   * Whether HTTP requests get a redirect to HTTPS.
+   * @default - unset: no redirect (Istio redirects only when true)
+   */
   readonly httpsRedirect?: boolean;
 }
 
+/** A server (port, hosts, TLS) of a gateway. */
 export interface GatewayServer {
+  /** Port the gateway listens on. */
   readonly port: ServicePort;
+  /** Hosts this server exposes. */
   readonly hosts: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * TLS settings of the server.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly tls?: ServerTlsSettings;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Name of the server.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly name?: string;
 }
 
+/** Spec of an Istio `Gateway`. */
 export interface GatewaySpec {
   /** Labels of the gateway pods this configuration applies to. */
   readonly selector: Record<string, string>;
+  /** Servers of the gateway. */
   readonly servers: GatewayServer[];
 }
 
+/** Properties of a `Gateway`. */
 export interface GatewayProps {
+  /** Metadata of the Gateway. */
   readonly metadata: IstioObjectMetadata;
+  /** Spec of the Gateway. */
   readonly spec: GatewaySpec;
 }
 
 /** Listeners of an Istio ingress gateway; VirtualServices bind to it as `<namespace>/<name>`. */
 export class Gateway extends ApiObject {
+  /** API version and kind of the Gateway resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'networking.istio.io/v1', kind: 'Gateway' };
 
   constructor(scope: Construct, id: string, props: GatewayProps) {
@@ -286,72 +462,143 @@ export class Gateway extends ApiObject {
 
 // --- networking.istio.io/v1 VirtualService --------------------------------------------------
 
+/** A service (and optional subset and port) traffic is sent to. */
 export interface Destination {
   /** Service name, preferably fully qualified (`orders.orders.svc.cluster.local`). */
   readonly host: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Subset of the service (defined in a DestinationRule).
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly subset?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Port of the service.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly port?: PortSelector;
 }
 
+/** Header changes applied to a request or response. */
 export interface HeaderOperations {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Headers to set, overwriting existing values.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly set?: Record<string, string>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Headers to append.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly add?: Record<string, string>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Headers to remove.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly remove?: string[];
 }
 
+/** Header changes for requests and responses. */
 export interface Headers {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Header changes applied to the request.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly request?: HeaderOperations;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Header changes applied to the response.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly response?: HeaderOperations;
 }
 
+/** A weighted destination of an HTTP route. */
 export interface HttpRouteDestination {
+  /** Where the traffic goes. */
   readonly destination: Destination;
   /**
    * Percentage of traffic (0-100); weights of a route add up to 100.
    * @default - unset: Istio's own behaviour for an absent field applies
    */
   readonly weight?: number;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Header changes for traffic to this destination.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly headers?: Headers;
 }
 
+/** Conditions an HTTP request must meet for a route to apply. */
 export interface HttpMatchRequest {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Name of the match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly name?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * URI to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly uri?: StringMatch;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * URI scheme to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly scheme?: StringMatch;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * HTTP method to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly method?: StringMatch;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * HTTP authority to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly authority?: StringMatch;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request headers to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly headers?: Record<string, StringMatch>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request headers that must not match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly withoutHeaders?: Record<string, StringMatch>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Query parameters to match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly queryParams?: Record<string, StringMatch>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Port the request is addressed to.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly port?: number;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Labels of the calling workload.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly sourceLabels?: Record<string, string>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Namespace of the calling workload.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly sourceNamespace?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Gateways the match applies to.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly gateways?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Whether URI matching is case-insensitive.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly ignoreUriCase?: boolean;
 }
 
+/** Retry policy of an HTTP route. */
 export interface HttpRetry {
+  /** Number of retries for a request. */
   readonly attempts: number;
   /**
    * Duration such as `2s`.
@@ -363,122 +610,243 @@ export interface HttpRetry {
    * @default - unset: Istio's own behaviour for an absent field applies
    */
   readonly retryOn?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Whether retries may go to other localities.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly retryRemoteLocalities?: boolean;
 }
 
+/** Rewrite of the request before it is forwarded. */
 export interface HttpRewrite {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Replacement for the matched part of the path.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly uri?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Replacement for the Authority/Host header.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly authority?: string;
 }
 
+/** Redirect response sent instead of forwarding the request. */
 export interface HttpRedirect {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Path of the redirect location.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly uri?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Authority of the redirect location.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly authority?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Port of the redirect location.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly port?: number;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Scheme of the redirect location.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly scheme?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * HTTP status code of the redirect.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly redirectCode?: number;
 }
 
+/** Faults injected into requests (testing). */
 export interface HttpFaultInjection {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Delay added before forwarding a share of the requests.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly delay?: { readonly fixedDelay: string; readonly percentage?: { readonly value: number } };
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Error returned for a share of the requests.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly abort?: { readonly httpStatus: number; readonly percentage?: { readonly value: number } };
 }
 
+/** Cross-origin resource sharing (CORS) policy of a route. */
 export interface CorsPolicy {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Origins allowed to make CORS requests.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly allowOrigins?: StringMatch[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * HTTP methods allowed in CORS requests.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly allowMethods?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Request headers allowed in CORS requests.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly allowHeaders?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Response headers the browser may expose.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly exposeHeaders?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * How long preflight results may be cached.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly maxAge?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Whether the caller may send credentials.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly allowCredentials?: boolean;
 }
 
+/** An HTTP route: match conditions and what to do with matching requests. */
 export interface HttpRoute {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Name of the route.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly name?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Conditions for the route to apply.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly match?: HttpMatchRequest[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Weighted destinations of the traffic.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly route?: HttpRouteDestination[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Redirect to send instead of forwarding.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly redirect?: HttpRedirect;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Rewrite applied before forwarding.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly rewrite?: HttpRewrite;
   /**
    * Duration such as `10s`.
    * @default - disabled: no timeout (Istio's default)
    */
   readonly timeout?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Retry policy.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly retries?: HttpRetry;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Faults to inject.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly fault?: HttpFaultInjection;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Destination that receives a copy of the traffic.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly mirror?: Destination;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Percentage of the traffic that is mirrored.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly mirrorPercentage?: { readonly value: number };
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * CORS policy.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly corsPolicy?: CorsPolicy;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Header changes applied to requests and responses.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly headers?: Headers;
 }
 
+/** A weighted destination of a TLS or TCP route. */
 export interface RouteDestination {
+  /** Where the traffic goes. */
   readonly destination: Destination;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Share of the traffic sent to this destination.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly weight?: number;
 }
 
+/** A route for TLS traffic, matched by SNI. */
 export interface TlsRoute {
+  /** Conditions for the route to apply. */
   readonly match: { readonly sniHosts: string[]; readonly port?: number; readonly gateways?: string[] }[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Destinations of the traffic.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly route?: RouteDestination[];
 }
 
+/** A route for opaque TCP traffic. */
 export interface TcpRoute {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Conditions for the route to apply.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly match?: { readonly port?: number; readonly destinationSubnets?: string[]; readonly gateways?: string[] }[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Destinations of the traffic.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly route?: RouteDestination[];
 }
 
+/** Spec of an Istio `VirtualService`. */
 export interface VirtualServiceSpec {
+  /** Destination hosts the routing rules apply to. */
   readonly hosts: string[];
   /** `<namespace>/<gateway>` names, plus `mesh` to also apply to sidecars. @default - mesh only */
   readonly gateways?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Routes for HTTP traffic.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly http?: HttpRoute[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Routes for unterminated TLS traffic.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly tls?: TlsRoute[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Routes for opaque TCP traffic.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly tcp?: TcpRoute[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Namespaces the virtual service is visible to.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly exportTo?: string[];
 }
 
+/** Properties of a `VirtualService`. */
 export interface VirtualServiceProps {
+  /** Metadata of the VirtualService. */
   readonly metadata: IstioObjectMetadata;
+  /** Spec of the VirtualService. */
   readonly spec: VirtualServiceSpec;
 }
 
 /** Routing rules for a host: weights for canaries, retries, timeouts, gateway binding. */
 export class VirtualService extends ApiObject {
+  /** API version and kind of the VirtualService resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService' };
 
   constructor(scope: Construct, id: string, props: VirtualServiceProps) {
@@ -488,26 +856,39 @@ export class VirtualService extends ApiObject {
 
 // --- networking.istio.io/v1 DestinationRule -------------------------------------------------
 
+/** A standard load balancing algorithm. */
 export type SimpleLoadBalancer = 'UNSPECIFIED' | 'RANDOM' | 'PASSTHROUGH' | 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'LEAST_CONN';
 
 /** Client TLS towards the destination. `DISABLE` is not offered: in-mesh traffic stays mTLS. */
 export type ClientTlsMode = 'ISTIO_MUTUAL' | 'SIMPLE' | 'MUTUAL';
 
+/** TLS settings for connections to the destination. */
 export interface ClientTlsSettings {
+  /** TLS mode of the connection. */
   readonly mode: ClientTlsMode;
   /**
    * SNI presented to the destination (SIMPLE/MUTUAL).
    * @default - unset: Istio's own behaviour for an absent field applies
    */
   readonly sni?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Subject alternative names the server certificate must match.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly subjectAltNames?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Secret holding the client certificate, key and CA certificates.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly credentialName?: string;
 }
 
+/** Connection pool limits for the destination. */
 export interface ConnectionPoolSettings {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Settings common to TCP and HTTP connections.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly tcp?: {
     /** @default - unset: Istio's own behaviour for an absent field applies */
     readonly maxConnections?: number;
@@ -521,7 +902,10 @@ export interface ConnectionPoolSettings {
     /** @default - unset: Istio's own behaviour for an absent field applies */
     readonly tcpKeepalive?: { readonly time?: string; readonly interval?: string; readonly probes?: number };
   };
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * HTTP connection pool settings.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly http?: {
     /** @default - unset: Istio's own behaviour for an absent field applies */
     readonly http1MaxPendingRequests?: number;
@@ -540,79 +924,155 @@ export interface ConnectionPoolSettings {
   };
 }
 
+/** Ejection of unhealthy hosts from the load balancing pool. */
 export interface OutlierDetection {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * 5xx errors in a row before a host is ejected.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly consecutive5xxErrors?: number;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Gateway errors (502, 503, 504) in a row before a host is ejected.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly consecutiveGatewayErrors?: number;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Locally originated failures in a row before a host is ejected.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly consecutiveLocalOriginFailures?: number;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Whether locally originated failures are counted apart from external errors.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly splitExternalLocalOriginErrors?: boolean;
   /**
    * Duration such as `10s`.
    * @default - unset: Istio's own behaviour for an absent field applies
    */
   readonly interval?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Minimum ejection duration.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly baseEjectionTime?: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Largest percentage of hosts that may be ejected.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly maxEjectionPercent?: number;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Healthy percentage of hosts below which outlier detection is disabled.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly minHealthPercent?: number;
 }
 
+/** Traffic policy for one port of the destination. */
 export interface PortTrafficPolicy {
+  /** Port the policy applies to. */
   readonly port: PortSelector;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Load balancing algorithm.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly loadBalancer?: { readonly simple: SimpleLoadBalancer };
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Connection pool limits.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly connectionPool?: ConnectionPoolSettings;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Ejection of unhealthy hosts.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly outlierDetection?: OutlierDetection;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * TLS settings for connections to the destination.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly tls?: ClientTlsSettings;
 }
 
+/** Traffic policy applied to a destination after routing. */
 export interface TrafficPolicy {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Load balancing algorithm.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly loadBalancer?: { readonly simple: SimpleLoadBalancer };
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Connection pool limits.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly connectionPool?: ConnectionPoolSettings;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Ejection of unhealthy hosts.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly outlierDetection?: OutlierDetection;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * TLS settings for connections to the destination.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly tls?: ClientTlsSettings;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Per-port overrides of the policy.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly portLevelSettings?: PortTrafficPolicy[];
 }
 
+/** A named subset of the service's endpoints, selected by labels. */
 export interface Subset {
+  /** Name of the subset, used in route destinations. */
   readonly name: string;
+  /** Labels the subset's endpoints carry. */
   readonly labels: Record<string, string>;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Traffic policy of the subset, overriding the rule's.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly trafficPolicy?: TrafficPolicy;
 }
 
+/** Spec of an Istio `DestinationRule`. */
 export interface DestinationRuleSpec {
+  /** Service the rule applies to. */
   readonly host: string;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Traffic policy of the service.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly trafficPolicy?: TrafficPolicy;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Named subsets of the service.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly subsets?: Subset[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Namespaces the rule is visible to.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly exportTo?: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Workloads the rule applies to.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly workloadSelector?: WorkloadSelector;
 }
 
+/** Properties of a `DestinationRule`. */
 export interface DestinationRuleProps {
+  /** Metadata of the DestinationRule. */
   readonly metadata: IstioObjectMetadata;
+  /** Spec of the DestinationRule. */
   readonly spec: DestinationRuleSpec;
 }
 
 /** Policies applied after routing: subsets (stable/canary), pools, outlier detection, client TLS. */
 export class DestinationRule extends ApiObject {
+  /** API version and kind of the DestinationRule resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' };
 
   constructor(scope: Construct, id: string, props: DestinationRuleProps) {
@@ -622,19 +1082,33 @@ export class DestinationRule extends ApiObject {
 
 // --- networking.istio.io/v1 Sidecar ---------------------------------------------------------
 
+/** An outbound listener of a sidecar and the hosts it may reach. */
 export interface IstioEgressListener {
   /** `<namespace>/<host>` entries, e.g. `./*`, `istio-system/*`. */
   readonly hosts: string[];
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Port the listener handles.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly port?: ServicePort;
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Address the listener binds to.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly bind?: string;
 }
 
+/** Spec of an Istio `Sidecar`. */
 export interface SidecarSpec {
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Workloads the configuration applies to.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly workloadSelector?: { readonly labels: Record<string, string> };
-  /** @default - unset: Istio's own behaviour for an absent field applies */
+  /**
+   * Outbound traffic the sidecar allows.
+   * @default - unset: Istio's own behaviour for an absent field applies
+   */
   readonly egress?: IstioEgressListener[];
   /**
    * Only `REGISTRY_ONLY` is offered: a Sidecar cannot reopen egress to unknown hosts.
@@ -643,13 +1117,17 @@ export interface SidecarSpec {
   readonly outboundTrafficPolicy?: { readonly mode: 'REGISTRY_ONLY' };
 }
 
+/** Properties of a `Sidecar`. */
 export interface SidecarProps {
+  /** Metadata of the Sidecar. */
   readonly metadata: IstioObjectMetadata;
+  /** Spec of the Sidecar. */
   readonly spec: SidecarSpec;
 }
 
 /** Scopes what a namespace's (or workload's) sidecars can reach and must know about. */
 export class Sidecar extends ApiObject {
+  /** API version and kind of the Sidecar resource. */
   static readonly GVK: GroupVersionKind = { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar' };
 
   constructor(scope: Construct, id: string, props: SidecarProps) {

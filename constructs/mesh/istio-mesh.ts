@@ -56,20 +56,30 @@ export interface IngressGatewayOptions {
    * @default ['*']
    */
   readonly hosts?: string[];
-  /** @default { min: 2, max: 5 } */
+  /**
+   * Bounds for the number of ingress gateway replicas.
+   * @default { min: 2, max: 5 }
+   */
   readonly replicas?: ReplicaRange;
 }
 
+/** Properties of an `IstioMesh`. */
 export interface IstioMeshProps {
   /** The cluster (with a kubectl provider). */
   readonly cluster: eks.ICluster;
   /** The cluster's VPC: its CIDR bounds the internal NLB and the gateway's callers. */
   readonly vpc: ec2.IVpc;
-  /** @default - internal NLB, TCP passthrough, 2-5 replicas */
+  /**
+   * Options of the mesh ingress gateway.
+   * @default - internal NLB, TCP passthrough, 2-5 replicas
+   */
   readonly ingress?: IngressGatewayOptions;
   /** istiod replicas. @default { min: 2, max: 5 } */
   readonly controlPlaneReplicas?: ReplicaRange;
-  /** @default ISTIO_VERSION */
+  /**
+   * Istio version (chart version) to install.
+   * @default ISTIO_VERSION
+   */
   readonly istioVersion?: string;
   /**
    * Install the AWS Load Balancer Controller that provisions the gateway's NLB. Turn off only

@@ -8,12 +8,16 @@ import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
 import { loadBalancerControllerStatements } from './load-balancer-controller-policy';
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION, EKS_CHARTS_REPOSITORY } from './versions';
 
+/** Properties of `AwsLoadBalancerController`. */
 export interface AwsLoadBalancerControllerProps {
   /** The cluster (with a kubectl provider) to install the controller on. */
   readonly cluster: eks.ICluster;
   /** The cluster's VPC (the controller cannot ask IMDS: the nodes' hop limit is 1). */
   readonly vpc: ec2.IVpc;
-  /** @default AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION */
+  /**
+   * Version of the aws-load-balancer-controller Helm chart to install.
+   * @default AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION
+   */
   readonly chartVersion?: string;
 }
 
@@ -33,7 +37,9 @@ export interface AwsLoadBalancerControllerProps {
  * sets no seccomp profile, so both are set here), although kube-system is not labelled to enforce it.
  */
 export class AwsLoadBalancerController extends Construct {
+  /** Namespace the controller is installed in. */
   static readonly NAMESPACE = 'kube-system';
+  /** Name of the controller's Kubernetes service account. */
   static readonly SERVICE_ACCOUNT = 'aws-load-balancer-controller';
 
   /** The Helm release; Services of type LoadBalancer should depend on it. */

@@ -31,6 +31,7 @@ export const PLATFORM_INTERFACE_ENDPOINTS: ReadonlyArray<{ readonly id: string; 
   { id: 'PrometheusWorkspaces', service: ec2.InterfaceVpcEndpointAwsService.PROMETHEUS_WORKSPACES },
 ];
 
+/** Properties of a `ZeroTrustVpc`. */
 export interface ZeroTrustVpcProps {
   /**
    * IPv4 CIDR of the VPC, an RFC 1918 range from /16 to /20.

@@ -15,6 +15,7 @@ import { vendedLogGroup, type MetricsWorkspace } from './metrics-workspace';
  */
 export const ISTIO_MERGED_METRICS_PORT = 15020;
 
+/** Properties of a `ClusterMetricsScraper`. */
 export interface ClusterMetricsScraperProps {
   /** The cluster to scrape; its authentication mode must allow access entries (aws-eks-v2 uses API). */
   readonly cluster: eks.ICluster;
@@ -43,7 +44,10 @@ export interface ClusterMetricsScraperProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
-  /** @default RemovalPolicy.RETAIN */
+  /**
+   * What happens to the scraper's log group when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 

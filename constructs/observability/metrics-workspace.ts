@@ -26,6 +26,7 @@ export interface IMetricsWorkspace {
   grantRemoteWrite(grantee: iam.IGrantable): iam.Grant;
 }
 
+/** Properties of a `MetricsWorkspace`. */
 export interface MetricsWorkspaceProps {
   /**
    * Human name of the workspace (shown in the console).
@@ -60,9 +61,13 @@ const ALIAS = /^[0-9A-Za-z][-.0-9A-Z_a-z]{0,99}$/;
  * principal (query or remote write, scoped to this workspace) instead of account-wide.
  */
 export class MetricsWorkspace extends Construct implements IMetricsWorkspace {
+  /** ARN of the workspace. */
   readonly workspaceArn: string;
+  /** ID of the workspace. */
   readonly workspaceId: string;
+  /** Prometheus endpoint URL of the workspace. */
   readonly prometheusEndpoint: string;
+  /** Region the workspace lives in. */
   readonly region: string;
   /** Key encrypting the metrics at rest. */
   readonly encryptionKey: kms.IKey;
@@ -99,10 +104,12 @@ export class MetricsWorkspace extends Construct implements IMetricsWorkspace {
     this.prometheusEndpoint = this.resource.attrPrometheusEndpoint;
   }
 
+  /** Lets `grantee` query this workspace's metrics. */
   grantQuery(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: [...QUERY_ACTIONS], resourceArns: [this.workspaceArn] });
   }
 
+  /** Lets `grantee` write metrics to this workspace with remote write. */
   grantRemoteWrite(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: ['aps:RemoteWrite'], resourceArns: [this.workspaceArn] });
   }

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { PlatformKey } from '../compliance/platform-key';
 import { isIntBetween, validationFailure } from '../core/validation';
 
+/** Properties of a `ServiceRepository`. */
 export interface ServiceRepositoryProps {
   /**
    * Key encrypting the images at rest.
@@ -29,7 +30,9 @@ export interface ServiceRepositoryProps {
  * and only the newest `keepImages` images are kept.
  */
 export class ServiceRepository extends Construct {
+  /** The ECR repository. */
   readonly repository: ecr.Repository;
+  /** Key encrypting the images at rest. */
   readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ServiceRepositoryProps = {}) {

@@ -56,6 +56,7 @@ export interface ServiceTrafficPolicy {
   readonly maxEjectionPercent: number;
 }
 
+/** Properties of a `StatelessServiceChart`. */
 export interface StatelessServiceChartProps extends ChartProps {
   /** Service name: names every object and the `app.kubernetes.io/name` label. */
   readonly serviceName: string;
@@ -154,6 +155,7 @@ export class StatelessServiceChart extends Chart {
    * carries its pod template and selector instead.
    */
   readonly deployment: kplus.Deployment;
+  /** The Kubernetes Service in front of the pods. */
   readonly service: kplus.Service;
   /** The Argo Rollout replacing the Deployment (canary or blue-green delivery). */
   readonly rollout?: Rollout;

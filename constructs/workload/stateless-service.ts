@@ -42,13 +42,25 @@ export interface CacheDependency {
 
 /** Resources of each pod (the app container; the migration init container gets the same). */
 export interface ServiceResources {
-  /** @default 250 */
+  /**
+   * CPU request of the service container, in millicores.
+   * @default 250
+   */
   readonly cpuRequestMillis?: number;
-  /** @default 1000 */
+  /**
+   * CPU limit of the service container, in millicores.
+   * @default 1000
+   */
   readonly cpuLimitMillis?: number;
-  /** @default 256 */
+  /**
+   * Memory request of the service container, in MiB.
+   * @default 256
+   */
   readonly memoryRequestMiB?: number;
-  /** @default - same as the request: memory is not overcommitted */
+  /**
+   * Memory limit of the service container, in MiB.
+   * @default - same as the request: memory is not overcommitted
+   */
   readonly memoryLimitMiB?: number;
 }
 
@@ -122,7 +134,10 @@ export interface AnalysisOptions {
 export interface CanaryStepOptions {
   /** Percentage of requests sent to the new version (1 to 100). */
   readonly weight: number;
-  /** @default - no pause (use for the final 100) */
+  /**
+   * How long to hold this weight before the next step.
+   * @default - no pause (use for the final 100)
+   */
   readonly pause?: CdkDuration;
 }
 
@@ -140,7 +155,10 @@ export interface ServiceDelivery {
    * @default - pods not scraped (rolling only)
    */
   readonly metrics?: DeliveryMetrics;
-  /** @default - see AnalysisOptions */
+  /**
+   * How canary analysis judges a step.
+   * @default - see AnalysisOptions
+   */
   readonly analysis?: AnalysisOptions;
   /**
    * Canary steps, weights increasing to 100.
@@ -155,6 +173,7 @@ export interface ServiceDelivery {
   readonly rollbackWindow?: CdkDuration;
 }
 
+/** Properties of a `StatelessService`. */
 export interface StatelessServiceProps {
   /**
    * The cluster to run on; the manifests are applied from this construct's stack. A cluster
@@ -197,13 +216,25 @@ export interface StatelessServiceProps {
    * @default - none besides AWS_REGION
    */
   readonly environment?: Record<string, string>;
-  /** @default 2 (at least 2: one pod is never a service) */
+  /**
+   * Fewest pods the autoscaler keeps running.
+   * @default 2 (at least 2: one pod is never a service)
+   */
   readonly minReplicas?: number;
-  /** @default 4 x minReplicas */
+  /**
+   * Most pods the autoscaler may run.
+   * @default 4 x minReplicas
+   */
   readonly maxReplicas?: number;
-  /** @default 70 */
+  /**
+   * Average CPU utilisation, as a percentage of the request, that the autoscaler aims for.
+   * @default 70
+   */
   readonly targetCpuUtilizationPercent?: number;
-  /** @default - see ServiceResources */
+  /**
+   * CPU and memory requests and limits of the service container.
+   * @default - see ServiceResources
+   */
   readonly resources?: ServiceResources;
   /**
    * Probe paths.
@@ -225,11 +256,20 @@ export interface StatelessServiceProps {
    * @default preStopSleep + drainTimeout + 5 seconds
    */
   readonly terminationGracePeriod?: CdkDuration;
-  /** @default - no database */
+  /**
+   * Postgres database the service connects to.
+   * @default - no database
+   */
   readonly postgres?: PostgresDependency;
-  /** @default - no cache */
+  /**
+   * Cache the service connects to.
+   * @default - no cache
+   */
   readonly cache?: CacheDependency;
-  /** @default - not exposed at the ingress gateway */
+  /**
+   * How the service is exposed at the mesh ingress gateway.
+   * @default - not exposed at the ingress gateway
+   */
   readonly gateway?: GatewayExposure;
   /**
    * The peer that stands for the cluster's pods on the AWS side (with the VPC CNI, pods use the
@@ -237,9 +277,15 @@ export interface StatelessServiceProps {
    * @default - the cluster's `connections`
    */
   readonly podSecurityGroup?: ec2.ISecurityGroup;
-  /** @default DEFAULT_TRAFFIC_POLICY */
+  /**
+   * Mesh traffic policy of the service; given fields override the defaults.
+   * @default DEFAULT_TRAFFIC_POLICY
+   */
   readonly traffic?: Partial<ServiceTrafficPolicy>;
-  /** @default - rolling update of a Deployment, pods not scraped */
+  /**
+   * How new versions are rolled out.
+   * @default - rolling update of a Deployment, pods not scraped
+   */
   readonly delivery?: ServiceDelivery;
 }
 
