@@ -1,6 +1,5 @@
 export * from './config';
 export * from './compliance/acknowledgments';
-export * from './compliance/validation-report';
 export * from './platform-stage';
 export * from './platform-app';
 export * from './stacks';

@@ -1,5 +1,5 @@
 export * from './platform-key';
-export { childOf, acknowledgedIds, type ComplianceAcknowledgment } from './acknowledgment';
+export { acknowledgedIds, childOf, enclosing, type ComplianceAcknowledgment } from './acknowledgment';
 export { LIBRARY_ACKNOWLEDGMENTS } from './library-acknowledgments';
 export { applyComplianceGate, attachComplianceAcknowledgments, COMPLIANCE_PLUGIN_NAMES, type ComplianceGateOptions } from './compliance-gate';
 export { assertNoOpenFindings, openFindings, reportedPlugins, type OpenFinding } from './validation-report';

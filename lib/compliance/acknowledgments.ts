@@ -1,9 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import { CfnProject } from 'aws-cdk-lib/aws-codebuild';
 import { Policy } from 'aws-cdk-lib/aws-iam';
-import type { IConstruct } from 'constructs';
 import { CodePipeline } from 'aws-cdk-lib/pipelines';
-import { childOf, type ComplianceAcknowledgment } from '@zero-trust/platform-constructs';
+import { childOf, enclosing, type ComplianceAcknowledgment } from '@zero-trust/platform-constructs';
 import { PipelineArtifactStore } from '../pipeline/artifact-store';
 import { SmokeTestStack } from '../pipeline/smoke-tests';
 
@@ -18,11 +17,6 @@ import { SmokeTestStack } from '../pipeline/smoke-tests';
  * the full app (a test fails on stale entries), and the reasons are copied to
  * `cdk.out/validation-report.json` next to each suppressed finding.
  */
-
-/** The nearest enclosing construct of the given class, if any. */
-function enclosing<T>(type: abstract new (...args: never[]) => T, construct: IConstruct): T | undefined {
-  return construct.node.scopes.slice(0, -1).reverse().find((scope): scope is IConstruct & T => scope instanceof type);
-}
 
 const PACKS_WITH_NO_INLINE_POLICY = ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
 

@@ -14,6 +14,8 @@
  * `StringEquals`/`StringLike`/`ArnEquals`/`ArnLike`); extra conditions only narrow.
  */
 
+import { renderCfnString, type TokenPlaceholder } from './manifests';
+
 export interface PolicyStatementJson {
   readonly Sid?: string;
   readonly Effect: string;
@@ -47,24 +49,16 @@ const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::URLSuffix': '<url-suffix>',
 };
 
+/** Pseudo parameters by name; any other token as `<token:...>` with no `:` inside (ARNs keep their six fields). */
+const POLICY_PLACEHOLDER: TokenPlaceholder = (description) =>
+  PSEUDO_PARAMETERS[description.replace(/^Ref:/, '')] ?? `<token:${description.replace(/:/g, '')}>`;
+
 /**
- * A CloudFormation value (literal, `Ref`, `Fn::Join`) as a string: pseudo parameters become
- * `<partition>`, `<region>`, `<account>`; any other token `<token:...>` (no `:` inside, so ARNs
- * still split into their six fields).
+ * A CloudFormation value (literal, `Ref`, `Fn::Join`) as a string, through the manifests'
+ * `renderCfnString`: pseudo parameters become `<partition>`, `<region>`, `<account>`.
  */
 export function renderCfnValue(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value && typeof value === 'object') {
-    const [fn, arg] = Object.entries(value as Record<string, unknown>)[0] ?? [];
-    if (fn === 'Fn::Join') {
-      const [separator, parts] = arg as [string, unknown[]];
-      return parts.map(renderCfnValue).join(separator);
-    }
-    if (fn === 'Ref' && typeof arg === 'string' && PSEUDO_PARAMETERS[arg]) return PSEUDO_PARAMETERS[arg];
-    return `<token:${JSON.stringify(value).replace(/[:"{}[\]]/g, '')}>`;
-  }
-  return String(value);
+  return renderCfnString(value, POLICY_PLACEHOLDER);
 }
 
 /** A synthesized PolicyDocument (from a template) with every value rendered by `renderCfnValue`. */

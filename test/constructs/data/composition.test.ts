@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DatabaseBootstrap, PostgresDatabase, RedisCache } from '../../../constructs/data';
-import type { OpenFinding } from '../../../lib/compliance/validation-report';
+import type { OpenFinding } from '@zero-trust/platform-constructs';
 import { createTestApp, synthWithGate } from '../../support/test-app';
 import { importedPlatformVpc } from './data-test-vpc';
 

@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parse as parseYaml } from 'yaml';
 import { loadPipelineConfig } from '../../../lib/config';
-import type { OpenFinding } from '../../../lib/compliance/validation-report';
+import type { OpenFinding } from '@zero-trust/platform-constructs';
 import { DEFAULT_CANARY_STEPS } from '../../../constructs/delivery';
 import {
   PipelineStack,

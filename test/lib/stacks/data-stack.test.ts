@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { resolvePlatformConfig, type PlatformConfigOverrides } from '../../../lib/config';
 import { PlatformStage } from '../../../lib/platform-stage';
-import type { OpenFinding } from '../../../lib/compliance/validation-report';
+import type { OpenFinding } from '@zero-trust/platform-constructs';
 import { createTestApp, snapshotTemplate, synthWithGate } from '../../support/test-app';
 
 function stage(app: App, env: string): PlatformStage {
