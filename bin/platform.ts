@@ -4,6 +4,7 @@
  * Reads configuration once, builds one PlatformStage per selected environment and runs the
  * compliance gate (cdk-nag packs + cfn-guard) on every synth.
  */
+import './compile-cache';
 import { App } from 'aws-cdk-lib';
 import { assertNoOpenFindings } from '@zero-trust/platform-constructs';
 import { buildPlatformApp } from '../lib/platform-app';

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { applyComplianceGate } from '@zero-trust/platform-constructs';
 import { ACKNOWLEDGMENTS } from './compliance/acknowledgments';
@@ -15,7 +16,12 @@ import { PlatformStage } from './platform-stage';
 export function buildPlatformApp(app: App, options: BuildPlatformAppOptions = {}): PlatformStage[] {
   const stages = loadPlatformConfigs(app.node).map((config) => new PlatformStage(app, stageId(config.envName), { config }));
   buildPipeline(app);
-  if (options.complianceGate ?? true) applyComplianceGate(app, { acknowledgments: ACKNOWLEDGMENTS });
+  if (options.complianceGate ?? true) {
+    applyComplianceGate(app, {
+      acknowledgments: ACKNOWLEDGMENTS,
+      cacheDirectory: options.validationCacheDirectory ?? path.join(app.outdir, '.cache', 'compliance-gate'),
+    });
+  }
   return stages;
 }
 
@@ -26,6 +32,13 @@ export interface BuildPlatformAppOptions {
    * @default true
    */
   readonly complianceGate?: boolean;
+
+  /**
+   * Where the compliance gate keeps its per-template findings (see `applyComplianceGate`'s
+   * `cacheDirectory`): a synth revalidates only the stacks whose templates changed.
+   * @default - `.cache/compliance-gate` in the app's output directory (cdk.out)
+   */
+  readonly validationCacheDirectory?: string;
 }
 
 /** The pipeline stack's construct id (and artifact id). */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import {
+  App,
   Aspects,
   Stage,
   Validations,
@@ -13,8 +13,11 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Ch
 import type { Construct, IConstruct } from 'constructs';
 import { acknowledgedIds, type ComplianceAcknowledgment } from './acknowledgment';
 import { assertSingleAwsCdkLib, cfnResourceCensus, gateAwsCdkLibCopies, nagCfnResourceClass, unevaluatedResourcesError } from './aws-cdk-lib-copies';
+import { cachedCloudFormationValidate } from './cached-cloudformation-validate';
+import { ControlTowerGuardPlugin } from './control-tower-guard';
 import { LIBRARY_ACKNOWLEDGMENTS } from './library-acknowledgments';
 import { LIBRARY_CONSTRUCT_METADATA, libraryClassOf } from './library-constructs';
+import { ValidationCache } from './validation-cache';
 
 /** The validation plugins the compliance gate runs, by the name they report under. */
 export const COMPLIANCE_PLUGIN_NAMES = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321', 'cdk-validator-cfnguard'] as const;
@@ -28,6 +31,16 @@ export interface ComplianceGateOptions {
    * @default - none: only the library's acknowledgments
    */
   readonly acknowledgments?: readonly ComplianceAcknowledgment[];
+
+  /**
+   * A directory where the gate keeps the findings of its template-based checks (cfn-guard, and
+   * aws-cdk-lib's built-in CloudFormation validation when the scope is an App that runs it) per
+   * template, keyed by a hash of the template's text, the rule set and the tools' versions: an
+   * unchanged stack is not validated again, and the report is the same as a full run's. Parallel
+   * synths may share it. The cdk-nag packs, which read the construct tree, always run.
+   * @default - no cache: every template is validated on every synth
+   */
+  readonly cacheDirectory?: string;
 }
 
 /**
@@ -49,14 +62,15 @@ export interface ComplianceGateOptions {
 export function applyComplianceGate(scope: Construct, options: ComplianceGateOptions = {}): void {
   const copies = gateAwsCdkLibCopies();
   assertSingleAwsCdkLib(copies);
+  const cache = options.cacheDirectory === undefined ? undefined : new ValidationCache(options.cacheDirectory);
   Validations.of(scope).addPlugins(
     new AwsSolutionsChecks(scope),
     new HIPAASecurityChecks(scope),
     new NIST80053R5Checks(scope),
     new PCIDSS321Checks(scope),
-    // The plugin implements the current plugin interface at runtime; its typings lag behind.
-    new RequireTemplates(new CfnGuardValidator() as unknown as IPolicyValidationPlugin),
+    new RequireTemplates(new ControlTowerGuardPlugin(cache)),
   );
+  if (cache && runsBuiltinValidation(scope)) Validations.of(scope).addPlugins(cachedCloudFormationValidate(cache));
   const nagCopy = copies.find((c) => c.usedBy === 'cdk-nag')!;
   scope.node.addValidation({
     validate: () => {
@@ -65,6 +79,17 @@ export function applyComplianceGate(scope: Construct, options: ComplianceGateOpt
     },
   });
   attachComplianceAcknowledgments(scope, options.acknowledgments);
+}
+
+/**
+ * Whether aws-cdk-lib would run its built-in CloudFormation validation on this scope: only an App
+ * registers it, unless built with `builtinCloudFormationValidation: false` or run with the
+ * `CDK_VALIDATION=false` switch aws-cdk-lib documents (read here exactly as aws-cdk-lib reads it).
+ */
+function runsBuiltinValidation(scope: Construct): boolean {
+  if (!App.isApp(scope)) return false;
+  const enabled = (scope as unknown as { _builtinCloudFormationValidation?: unknown })._builtinCloudFormationValidation;
+  return enabled !== false && process.env.CDK_VALIDATION !== 'false';
 }
 
 /**
