@@ -142,10 +142,18 @@ const MESH_REPLICAS: Record<string, { min: number; max: number }> = { Dev: { min
 
   test('our own Istio and Argo Rollouts objects match the CRDs the pinned charts install', () => {
     const stages = [...new Set(rendered.map((c) => path.dirname(c.template)))];
+    // Stages that install the same CRDs (the same chart versions) share their compiled schemas.
+    const schemasByCrds = new Map<string, CrdSchemas>();
     let checked = 0;
     for (const stage of stages) {
-      const crds = new CrdSchemas();
-      for (const crd of rendered.filter((c) => path.dirname(c.template) === stage).flatMap((c) => objectsOf(c, 'CustomResourceDefinition'))) crds.add(crd);
+      const stageCrds = rendered.filter((c) => path.dirname(c.template) === stage).flatMap((c) => objectsOf(c, 'CustomResourceDefinition'));
+      const key = JSON.stringify(stageCrds);
+      let crds = schemasByCrds.get(key);
+      if (!crds) {
+        crds = new CrdSchemas();
+        for (const crd of stageCrds) crds.add(crd);
+        schemasByCrds.set(key, crds);
+      }
       const templates = fs.readdirSync(path.join(assembly, stage)).filter((f) => f.endsWith('.template.json'));
       const objects = templates.flatMap((f) => kubernetesObjects(Template.fromJSON(JSON.parse(fs.readFileSync(path.join(assembly, stage, f), 'utf8')))));
       for (const object of objects.filter((o) => /istio\.io\/|argoproj\.io\//.test(o.apiVersion))) {

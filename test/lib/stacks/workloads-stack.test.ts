@@ -5,13 +5,13 @@ import { SAMPLE_RDS_CA_FILE } from '../../../lib/stacks';
 import { kubernetesObjects, objectOf, type KubernetesObject } from '../../support/manifests';
 import { podTemplateSpec } from '../../support/pod-security';
 import { namespaceQuotaFit } from '../../support/capacity';
-import { createTestApp } from '../../support/test-app';
+import { createTestApp, VALIDATION_CACHE_DIRECTORY } from '../../support/test-app';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
 function synthStage(context: Record<string, unknown> = {}): { stage: PlatformStage; workloads: Template; cluster: Template } {
   const app = createTestApp({ context: { env: 'dev', ...context } });
-  const [stage] = buildPlatformApp(app);
+  const [stage] = buildPlatformApp(app, { validationCacheDirectory: VALIDATION_CACHE_DIRECTORY });
   app.synth();
   return { stage, workloads: Template.fromStack(stage.workloads), cluster: Template.fromStack(stage.cluster) };
 }
