@@ -9,12 +9,12 @@ import {
   type IPolicyValidationPlugin,
   type PolicyValidationPluginReport,
 } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
-import { acknowledgedIds, type ComplianceAcknowledgment } from './acknowledgment';
+import { acknowledgedIds, expiredAcknowledgments, type ComplianceAcknowledgment } from './acknowledgment';
 import { assertSingleAwsCdkLib, cfnResourceCensus, gateAwsCdkLibCopies, nagCfnResourceClass, unevaluatedResourcesError } from './aws-cdk-lib-copies';
 import { cachedCloudFormationValidate } from './cached-cloudformation-validate';
 import { ControlTowerGuardPlugin } from './control-tower-guard';
+import { RecordingAwsSolutionsChecks, RecordingHIPAASecurityChecks, RecordingNIST80053R5Checks, RecordingPCIDSS321Checks } from './evaluations';
 import { LIBRARY_ACKNOWLEDGMENTS } from './library-acknowledgments';
 import { LIBRARY_CONSTRUCT_METADATA, libraryClassOf } from './library-constructs';
 import { ValidationCache } from './validation-cache';
@@ -41,6 +41,13 @@ export interface ComplianceGateOptions {
    * @default - no cache: every template is validated on every synth
    */
   readonly cacheDirectory?: string;
+
+  /**
+   * The day acknowledgments are checked against: synth fails when one has expired (its
+   * `expires` is before this day), naming it and its owner.
+   * @default - today
+   */
+  readonly today?: Date;
 }
 
 /**
@@ -64,18 +71,21 @@ export function applyComplianceGate(scope: Construct, options: ComplianceGateOpt
   assertSingleAwsCdkLib(copies);
   const cache = options.cacheDirectory === undefined ? undefined : new ValidationCache(options.cacheDirectory);
   Validations.of(scope).addPlugins(
-    new AwsSolutionsChecks(scope),
-    new HIPAASecurityChecks(scope),
-    new NIST80053R5Checks(scope),
-    new PCIDSS321Checks(scope),
+    new RecordingAwsSolutionsChecks(scope),
+    new RecordingHIPAASecurityChecks(scope),
+    new RecordingNIST80053R5Checks(scope),
+    new RecordingPCIDSS321Checks(scope),
     new RequireTemplates(new ControlTowerGuardPlugin(cache)),
   );
   if (cache && runsBuiltinValidation(scope)) Validations.of(scope).addPlugins(cachedCloudFormationValidate(cache));
   const nagCopy = copies.find((c) => c.usedBy === 'cdk-nag')!;
+  const today = options.today ?? new Date();
   scope.node.addValidation({
     validate: () => {
       const error = unevaluatedResourcesError(cfnResourceCensus(scope, nagCfnResourceClass()), nagCopy);
-      return error ? [error] : [];
+      // an exception holds until its expiry date: then its owner renews it or fixes the resource
+      const expired = expiredAcknowledgments([...LIBRARY_ACKNOWLEDGMENTS, ...(options.acknowledgments ?? [])], today).map((e) => `Compliance gate: ${e.message}`);
+      return [...(error ? [error] : []), ...expired];
     },
   });
   attachComplianceAcknowledgments(scope, options.acknowledgments);

@@ -2,7 +2,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import type { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport, PolicyValidationStack } from 'aws-cdk-lib';
+import { App, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, type PolicyValidationStack } from 'aws-cdk-lib';
+import { writeEvaluations } from './evaluations';
 import { validatePerTemplate, type ValidationCache } from './validation-cache';
 
 /** The cfn-guard plugin package's directory (its rules and its cfn-guard binary live in it). */
@@ -13,8 +14,15 @@ function guardPackageDirectory(): string {
 /** One Control Tower proactive control: its rule file and the resource types it can report on. */
 export interface GuardRule {
   readonly file: string;
+  /** The rule's name as cfn-guard reports it, e.g. `lambda_inside_vpc_check`. */
+  readonly name: string;
+  /** The Control Tower control, e.g. `CT.LAMBDA.PR.3`, and its title. */
+  readonly control: string;
+  readonly title: string;
   /** Every CloudFormation resource type the rule names; empty: it is always run. */
   readonly resourceTypes: ReadonlySet<string>;
+  /** The types it reports on: its "Reports on" header, spelled as its code names them. */
+  readonly reportsOn: ReadonlySet<string>;
 }
 
 const RESOURCE_TYPE_LITERAL = /["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']/g;
@@ -32,7 +40,21 @@ export function controlTowerRules(rulesDirectory = path.join(guardPackageDirecto
     .map((relative) => {
       const file = path.join(rulesDirectory, relative);
       const text = fs.readFileSync(file, 'utf8');
-      return { file, resourceTypes: new Set([...text.matchAll(RESOURCE_TYPE_LITERAL)].map((m) => m[1])) };
+      const resourceTypes = new Set([...text.matchAll(RESOURCE_TYPE_LITERAL)].map((m) => m[1]));
+      const header = /# Reports on:\n((?:#\s+AWS::.*\n)+)/.exec(text)?.[1] ?? '';
+      // matched without case: one upstream header misspells its type; the code's spelling is the real one
+      const reportsOn = new Set([...header.matchAll(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g)]
+        .map((m) => [...resourceTypes].find((t) => t.toLowerCase() === m[0].toLowerCase()))
+        .filter((t): t is string => t !== undefined));
+      const control = /\[(CT\.[A-Z0-9]+\.PR\.\d+)\]:\s*([^\n<]+)/.exec(text);
+      return {
+        file,
+        name: /^rule (\w+) when/m.exec(text)?.[1] ?? path.basename(file, '.guard'),
+        control: control?.[1] ?? '',
+        title: control?.[2].trim() ?? '',
+        resourceTypes,
+        reportsOn: reportsOn.size > 0 ? reportsOn : resourceTypes,
+      };
     });
 }
 
@@ -84,7 +106,37 @@ export class ControlTowerGuardPlugin implements IPolicyValidationPlugin {
       combine: 'concatenate',
       run: (stacks) => this.run(stacks),
     });
+    this.writeEvaluations(context, violations);
     return { success: violations.length === 0, violations };
+  }
+
+  /**
+   * Records, for the evidence pack, each control against each resource of a type it reports on:
+   * non-compliant where cfn-guard reported it, compliant otherwise (the control ran on that
+   * template and found nothing).
+   */
+  private writeEvaluations(context: IPolicyValidationContext, violations: PolicyValidationPluginReport['violations']): void {
+    if (!App.isApp(context.appConstruct)) return;
+    const outdir = context.appConstruct.outdir;
+    const failed = new Set(violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}|${path.resolve(r.templatePath ?? '')}|${r.resourceLogicalId}`)));
+    const resources = context.stackTemplates.flatMap((stack) => {
+      const template = JSON.parse(fs.readFileSync(stack.templatePath, 'utf8')) as { Resources?: Record<string, { Type?: string; Metadata?: Record<string, unknown> }> };
+      return Object.entries(template.Resources ?? {}).map(([logicalId, resource]) => ({
+        templateFile: path.relative(outdir, stack.templatePath),
+        logicalId,
+        constructPath: String(resource.Metadata?.['aws:cdk:path'] ?? ''),
+        evaluations: this.rules.filter((rule) => rule.reportsOn.has(resource.Type ?? '')).map((rule) => ({
+          rule: rule.name,
+          result: failed.has(`${rule.name}|${path.resolve(stack.templatePath)}|${logicalId}`) ? 'Non-Compliant' as const : 'Compliant' as const,
+        })),
+      }));
+    });
+    writeEvaluations(context.appConstruct, {
+      plugin: this.name,
+      version: this.version,
+      rules: this.rules.map((rule) => ({ rule: rule.name, info: `[${rule.control}]: ${rule.title}`, level: 'Error' })),
+      resources,
+    });
   }
 
   private run(stacks: PolicyValidationStack[]): { violations: PolicyValidationPluginReport['violations'] } {

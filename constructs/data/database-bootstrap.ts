@@ -51,6 +51,13 @@ export interface DatabaseBootstrapProps {
  * Secrets Manager interface endpoint) and the database port to the database's security group. Its role reads
  * only the master secret (and decrypts it only through Secrets Manager) and writes only its own
  * log group.
+ *
+ * The CDK provider framework function that relays CloudFormation's events to the handler runs in
+ * the same subnets, with a security group that sends only HTTPS: it reaches the Lambda API through
+ * the VPC's Lambda interface endpoint (a `ZeroTrustVpc` has one; another VPC needs
+ * `ec2.InterfaceVpcEndpointAwsService.LAMBDA` with private DNS) and CloudFormation's pre-signed
+ * response URL through an S3 gateway endpoint on the subnets' route tables. Without them the
+ * custom resource fails after its 10-minute service timeout.
  */
 export class DatabaseBootstrap extends Construct {
   /** The application role name, for `PostgresDatabase.grantConnect`. */
@@ -161,12 +168,32 @@ export class DatabaseBootstrap extends Construct {
     });
     this.handler = handler;
 
+    // The provider framework's function runs in the handler's subnets too: CloudFormation invokes it
+    // (asynchronously), it invokes the handler through the Lambda API (the VPC's Lambda interface
+    // endpoint) and answers on CloudFormation's pre-signed S3 URL (the S3 gateway endpoint). Its
+    // security group sends HTTPS only; the isolated subnets route nothing but the VPC and S3.
+    const providerSecurityGroup = new ec2.SecurityGroup(this, 'ProviderSecurityGroup', {
+      vpc: database.vpc,
+      description: 'Database bootstrap provider framework: HTTPS to the Lambda VPC endpoint and S3 only',
+      allowAllOutbound: false,
+    });
+    providerSecurityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS: Lambda API (VPC endpoint) and the CloudFormation response URL (S3 gateway endpoint); isolated subnets route nothing else',
+    );
     // The provider framework's role, like the handler's: one customer managed policy, nothing inline.
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { encryptionKey: database.logEncryptionKey, retention, removalPolicy });
     const providerPolicy = new iam.ManagedPolicy(this, 'ProviderPolicy', {
-      description: 'Database bootstrap provider framework: own logs, invoke the bootstrap handler',
+      description: 'Database bootstrap provider framework: own logs, VPC ENIs, invoke the bootstrap handler',
       statements: [
         new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [providerLogs.logGroupArn] }),
+        new iam.PolicyStatement({
+          sid: 'ManageVpcNetworkInterfaces',
+          // Lambda's VPC attachment: these EC2 actions do not support resource-level scoping.
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: ['*'],
+        }),
         new iam.PolicyStatement({ sid: 'InvokeHandler', actions: ['lambda:InvokeFunction', 'lambda:GetFunction'], resources: [handler.functionArn] }),
       ],
     });
@@ -179,11 +206,21 @@ export class DatabaseBootstrap extends Construct {
       onEventHandler: handler,
       frameworkOnEventRole: iam.Role.fromRoleArn(this, 'ProviderRoleRef', providerRole.roleArn, { mutable: false }),
       logGroup: providerLogs,
+      vpc: database.vpc,
+      vpcSubnets: database.vpcSubnets,
+      securityGroups: [providerSecurityGroup],
     });
+    // CloudFormation sends one event at a time per custom resource; throttled asynchronous events
+    // are retried by Lambda, so one concurrent execution is enough and caps it.
+    const frameworkFunction = provider.node.findChild('framework-onEvent').node.defaultChild as lambda.CfnFunction;
+    frameworkFunction.reservedConcurrentExecutions = 1;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::PostgresBootstrap',
       properties: { RoleName: this.roleName, SchemaName: this.schemaName },
+      // A response that never arrives (e.g. no route to the Lambda API or S3) fails the deployment
+      // after this, not after CloudFormation's default hour. The handler itself stops at 2 minutes.
+      serviceTimeout: Duration.minutes(10),
     });
     // Runs once the cluster, its instances and the security group rules exist.
     this.resource.node.addDependency(database.cluster, securityGroup);

@@ -6,11 +6,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
  * controller that chart 3.5.0 ships; the file is unchanged since v2.17.1), statement by statement
  * and in upstream's order. Upstream's statements have no Sid: the Sids here are ours, for review.
  *
- * Only the resources differ, and only by narrowing: `arn:aws` becomes the stack's partition and
- * upstream's `*` region and account in ARNs become the stack's. The `*` resources are upstream's:
- * the Describe/Get actions support no resource-level permissions, and every mutating action on
- * load balancers, target groups and security groups is conditioned on the `elbv2.k8s.aws/cluster`
- * tag the controller puts on what it creates.
+ * It differs from upstream only by narrowing: `arn:aws` becomes the stack's partition and
+ * upstream's `*` region and account in ARNs become the stack's; and the statements upstream grants
+ * on `*` whose actions are all regional EC2 and Elastic Load Balancing calls get the condition
+ * `aws:RequestedRegion` = the stack's region (the region the chart is configured with). The `*`
+ * resources themselves are upstream's. Only some of them are conditioned on the
+ * `elbv2.k8s.aws/cluster` tag the controller puts on what it creates (creating load balancers and
+ * target groups; modifying and deleting load balancers, target groups and security groups).
+ * Upstream grants without any tag condition: security-group ingress changes on any security group
+ * (ManageNodeSecurityGroupIngress, to open node and pod security groups to its load balancers),
+ * creating security groups, creating and deleting listeners and rules and modifying them
+ * (ManageListenersAndRules, ModifyListenersAndRules), and the WAF, Shield, ACM, Cognito and IAM
+ * server-certificate calls (CertificatesWafShield, which also spans global services, so it keeps no
+ * region condition either).
  *
  * test/constructs/mesh/load-balancer-controller-policy.test.ts compares the synthesized policy with
  * upstream's file (read from ../shared/upstream at test time): every upstream action with the same
@@ -21,7 +29,9 @@ export function loadBalancerControllerStatements(scope: { readonly partition: st
   const { partition, region, account } = scope;
   const elb = (resource: string) => `arn:${partition}:elasticloadbalancing:${region}:${account}:${resource}`;
   const sg = `arn:${partition}:ec2:${region}:${account}:security-group/*`;
-  const clusterTagged = { Null: { 'aws:ResourceTag/elbv2.k8s.aws/cluster': 'false' } };
+  // Only for statements whose actions are all regional EC2 / Elastic Load Balancing calls.
+  const inRegion = { StringEquals: { 'aws:RequestedRegion': region } };
+  const clusterTagged = { ...inRegion, Null: { 'aws:ResourceTag/elbv2.k8s.aws/cluster': 'false' } };
   const tagTransfer = { Null: { 'aws:RequestTag/elbv2.k8s.aws/cluster': 'true', 'aws:ResourceTag/elbv2.k8s.aws/cluster': 'false' } };
   const loadBalancersAndTargetGroups = [elb('targetgroup/*/*'), elb('loadbalancer/net/*/*'), elb('loadbalancer/app/*/*')];
   return [
@@ -45,6 +55,7 @@ export function loadBalancerControllerStatements(scope: { readonly partition: st
         'elasticloadbalancing:DescribeCapacityReservation',
       ],
       resources: ['*'],
+      conditions: inRegion,
     }),
     new iam.PolicyStatement({
       sid: 'CertificatesWafShield',
@@ -56,8 +67,13 @@ export function loadBalancerControllerStatements(scope: { readonly partition: st
       ],
       resources: ['*'],
     }),
-    new iam.PolicyStatement({ sid: 'ManageNodeSecurityGroupIngress', actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'], resources: ['*'] }),
-    new iam.PolicyStatement({ sid: 'CreateSecurityGroup', actions: ['ec2:CreateSecurityGroup'], resources: ['*'] }),
+    new iam.PolicyStatement({
+      sid: 'ManageNodeSecurityGroupIngress',
+      actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
+      resources: ['*'],
+      conditions: inRegion,
+    }),
+    new iam.PolicyStatement({ sid: 'CreateSecurityGroup', actions: ['ec2:CreateSecurityGroup'], resources: ['*'], conditions: inRegion }),
     new iam.PolicyStatement({
       sid: 'TagNewSecurityGroup',
       actions: ['ec2:CreateTags'],
@@ -75,12 +91,13 @@ export function loadBalancerControllerStatements(scope: { readonly partition: st
       sid: 'CreateTaggedLoadBalancers',
       actions: ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup'],
       resources: ['*'],
-      conditions: { Null: { 'aws:RequestTag/elbv2.k8s.aws/cluster': 'false' } },
+      conditions: { ...inRegion, Null: { 'aws:RequestTag/elbv2.k8s.aws/cluster': 'false' } },
     }),
     new iam.PolicyStatement({
       sid: 'ManageListenersAndRules',
       actions: ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteListener', 'elasticloadbalancing:CreateRule', 'elasticloadbalancing:DeleteRule'],
       resources: ['*'],
+      conditions: inRegion,
     }),
     new iam.PolicyStatement({
       sid: 'RetagOwnLoadBalancers',
@@ -125,6 +142,7 @@ export function loadBalancerControllerStatements(scope: { readonly partition: st
         'elasticloadbalancing:RemoveListenerCertificates', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:SetRulePriorities',
       ],
       resources: ['*'],
+      conditions: inRegion,
     }),
   ];
 }

@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,8 +13,9 @@ import { VPC_AZ_COUNT, VPC_CIDR_PREFIX, VPC_MIN_NAT_GATEWAYS } from './limits';
  * The interface endpoints every platform VPC gets, so nodes and pods reach the AWS APIs they
  * need without the internet: image pulls (ECR + S3 gateway), identity (STS, EKS Auth for Pod
  * Identity), the cluster API (EKS), VPC CNI (EC2), load balancers (ELB), logs and metrics
- * (CloudWatch, and Amazon Managed Prometheus queries for rollout analysis), and secrets and keys
- * (Secrets Manager, KMS).
+ * (CloudWatch, and Amazon Managed Prometheus queries for rollout analysis), secrets and keys
+ * (Secrets Manager, KMS), and the Lambda API for custom-resource provider functions in the isolated
+ * subnets (DatabaseBootstrap's provider framework invokes its handler through it).
  */
 export const PLATFORM_INTERFACE_ENDPOINTS: ReadonlyArray<{ readonly id: string; readonly service: ec2.InterfaceVpcEndpointAwsService }> = [
   { id: 'EcrApi', service: ec2.InterfaceVpcEndpointAwsService.ECR },
@@ -29,6 +30,7 @@ export const PLATFORM_INTERFACE_ENDPOINTS: ReadonlyArray<{ readonly id: string; 
   { id: 'Kms', service: ec2.InterfaceVpcEndpointAwsService.KMS },
   { id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER },
   { id: 'PrometheusWorkspaces', service: ec2.InterfaceVpcEndpointAwsService.PROMETHEUS_WORKSPACES },
+  { id: 'Lambda', service: ec2.InterfaceVpcEndpointAwsService.LAMBDA },
 ];
 
 /** Properties of a `ZeroTrustVpc`. */
@@ -66,7 +68,8 @@ export interface ZeroTrustVpcProps {
    */
   readonly flowLogKey?: kms.IKey;
   /**
-   * Interface endpoints added on top of `PLATFORM_INTERFACE_ENDPOINTS`.
+   * Interface endpoints added on top of `PLATFORM_INTERFACE_ENDPOINTS` (a service already in that
+   * list is not added twice).
    * @default - none
    */
   readonly additionalInterfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
@@ -209,14 +212,8 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
         S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
       },
     }));
-    if (props.availabilityZones) {
-      // cfn-lint W3010 ("avoid hardcoding availability zones"): aws-cdk-lib acknowledges it when
-      // zones come from a lookup; here they are given explicitly, so synth looks nothing up.
-      Validations.of(this).acknowledge({
-        id: 'CloudFormation-Validate::W3010',
-        reason: 'ZeroTrustVpc: the Availability Zones are given explicitly (availabilityZones), so synth needs no lookup; literal zone names are intended.',
-      });
-    }
+    // Explicit availabilityZones put literal zone names on the subnets (cfn-lint W3010): the
+    // library's registry acknowledges that on each subnet (LIBRARY_ACKNOWLEDGMENTS).
     // Tags the AWS Load Balancer Controller and Istio's gateway use to place load balancers.
     for (const subnet of this.vpc.publicSubnets) tagSubnet(subnet, 'kubernetes.io/role/elb');
     for (const subnet of this.vpc.privateSubnets) tagSubnet(subnet, 'kubernetes.io/role/internal-elb');
@@ -245,7 +242,10 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
     const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
     const requested = [
       ...PLATFORM_INTERFACE_ENDPOINTS,
-      ...(props.additionalInterfaceEndpoints ?? []).map((service) => ({ id: endpointId(service), service })),
+      // A service the platform list already has (e.g. Lambda, which the list gained later) is not added twice.
+      ...(props.additionalInterfaceEndpoints ?? [])
+        .filter((service) => !PLATFORM_INTERFACE_ENDPOINTS.some((platform) => platform.service.name === service.name))
+        .map((service) => ({ id: endpointId(service), service })),
     ];
     for (const { id: endpointName, service } of requested) {
       endpoints[endpointName] = this.vpc.addInterfaceEndpoint(endpointName, {

@@ -50,6 +50,8 @@ export class PipelineStack extends Stack {
   readonly stages: DeliveryStage[];
   readonly store: PipelineArtifactStore;
   readonly sampleImages: ServiceImageRepository;
+  /** The image step: the pipeline's only privileged CodeBuild project (`docker build`). */
+  readonly sampleImageStep: pipelines.CodeBuildStep;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -71,7 +73,7 @@ export class PipelineStack extends Stack {
     });
     const commitId = source.sourceAttribute('CommitId');
 
-    const imageStep = new pipelines.CodeBuildStep('SampleImage', {
+    const imageStep = this.sampleImageStep = new pipelines.CodeBuildStep('SampleImage', {
       input: source,
       installCommands: [...INSTALL_TEST_SERVICES],
       commands: serviceImageCommands(SAMPLE_SERVICE.workspace, SAMPLE_SERVICE.dockerfile),

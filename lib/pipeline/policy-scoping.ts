@@ -1,5 +1,5 @@
 import { Lazy, Stack } from 'aws-cdk-lib';
-import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
@@ -24,26 +24,71 @@ function mentions(resource: unknown, fragment: string): boolean {
  *   KMS-encrypted log group instead (granted separately) and publish no test reports;
  * - narrows the self-mutation step's `sts:AssumeRole` from every tagged role of the account
  *   (`arn:*:iam::<account>:role/*`) to the CDK bootstrap roles of that account
- *   (`cdk-<qualifier>-*`), keeping CDK's tag condition.
+ *   (`cdk-<qualifier>-*`), keeping CDK's tag condition;
+ * - narrows `codebuild:StartBuild`/`BatchGetBuilds`/`StopBuild` on `*` (which CDK Pipelines grants
+ *   every asset-publishing role, in case it is a CodePipeline action role, and which would let it
+ *   start any project of the account with a buildspec override) to the projects of this
+ *   pipeline's CodeBuild actions that run as that role, and drops it when there are none (with
+ *   `usePipelineRoleForActions` the actions run as the pipeline role, which CDK already grants
+ *   each project by ARN).
  *
- * It rewrites the rendered policy documents at synthesis, after every grant was added.
+ * It rewrites the rendered policy documents each time they are resolved (uncached: a grant added
+ * after an early resolution, e.g. by a compliance check reading the statements, is kept).
  */
 export function scopeGeneratedPolicies(scope: IConstruct, options: { qualifier: string }): void {
   const stack = Stack.of(scope);
   // Only this stack's own policies: the stages it deploys are separate stacks with their own review.
-  for (const policy of scope.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy && Stack.of(c) === stack)) {
+  const all = scope.node.findAll();
+  const pipelines = all.filter((c): c is codepipeline.CfnPipeline => c instanceof codepipeline.CfnPipeline && Stack.of(c) === stack);
+  for (const policy of all.filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy && Stack.of(c) === stack)) {
     const original = policy.policyDocument;
-    policy.policyDocument = Lazy.any({
+    policy.policyDocument = Lazy.uncachedAny({
       produce: () => {
         const document = stack.resolve(original) as { Statement: Statement[] };
-        const statements = document.Statement.flatMap((statement) => rewrite(statement, options.qualifier));
+        const roles = (stack.resolve(policy.roles) as unknown[] | undefined ?? []).map(logicalIdOf).filter(isString);
+        const started = roles.flatMap((role) => pipelines.flatMap((pipeline) => projectsRunAs(stack, pipeline, role)));
+        const statements = document.Statement.flatMap((statement) => rewrite(statement, options.qualifier, started));
         return { ...document, Statement: statements };
       },
     });
   }
 }
 
-function rewrite(statement: Statement, qualifier: string): Statement[] {
+/** The actions CDK Pipelines grants a role on `*` to run CodeBuild projects. */
+const RUN_BUILD_ACTIONS = ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'];
+
+/** The logical id in `{Ref: id}` or `{"Fn::GetAtt": [id, ...]}`, else undefined. */
+function logicalIdOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { Ref: ref, 'Fn::GetAtt': getAtt } = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown };
+  if (isString(ref)) return ref;
+  return Array.isArray(getAtt) && isString(getAtt[0]) ? getAtt[0] : undefined;
+}
+
+/**
+ * The ARNs (`Fn::GetAtt`) of the CodeBuild projects the pipeline runs as the role `role` (a logical
+ * id): actions whose RoleArn is that role, and, when it is the pipeline's own role, actions with
+ * no RoleArn (they run as the pipeline role).
+ */
+function projectsRunAs(stack: Stack, pipeline: codepipeline.CfnPipeline, role: string): unknown[] {
+  // L1 property values are in camelCase (`actions`, `roleArn`) until rendered; configuration keeps its keys.
+  type Action = { actionTypeId: { provider: string }; roleArn?: unknown; configuration?: { ProjectName?: unknown } };
+  const stages = stack.resolve(pipeline.stages) as { actions: Action[] }[];
+  const pipelineRole = logicalIdOf(stack.resolve(pipeline.roleArn));
+  return stages.flatMap((stage) => stage.actions)
+    .filter((action) => action.actionTypeId.provider === 'CodeBuild')
+    .filter((action) => (action.roleArn === undefined ? pipelineRole === role : logicalIdOf(action.roleArn) === role))
+    .map((action) => logicalIdOf(action.configuration?.ProjectName))
+    .filter(isString)
+    .map((project) => ({ 'Fn::GetAtt': [project, 'Arn'] }));
+}
+
+function rewrite(statement: Statement, qualifier: string, projectsOfRole: unknown[]): Statement[] {
+  const actions = [statement.Action].flat();
+  if (statement.Resource === '*' && actions.length > 0 && actions.every((a) => isString(a) && RUN_BUILD_ACTIONS.includes(a))) {
+    // Only the projects this role runs (as a CodePipeline action role); none: no statement.
+    return projectsOfRole.length === 0 ? [] : [{ ...statement, Resource: projectsOfRole.length === 1 ? projectsOfRole[0] : projectsOfRole }];
+  }
   const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
   const kept = resources
     .filter((r) => !mentions(r, ':log-group:/aws/codebuild/') && !mentions(r, ':report-group/'))
@@ -78,7 +123,7 @@ function joinToSub(value: Intrinsic): Intrinsic {
 export function useSubInActionConfigurations(pipeline: codepipeline.CfnPipeline): void {
   const original = pipeline.stages;
   const stack = Stack.of(pipeline);
-  pipeline.stages = Lazy.any({
+  pipeline.stages = Lazy.uncachedAny({
     // L1 property values are in camelCase (`actions`, `configuration`) until rendered.
     produce: () => (stack.resolve(original) as { actions: { configuration?: Record<string, Intrinsic> }[] }[]).map((stage) => ({
       ...stage,

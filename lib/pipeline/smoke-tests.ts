@@ -105,6 +105,8 @@ export class SmokeTestStack extends Stack {
   readonly timeouts: SmokeTestTimeouts;
   readonly starterRole: iam.Role;
   readonly securityGroup: ec2.SecurityGroup;
+  /** The runner role's customer managed policy: its logs, its key, attaching builds to the Workloads subnets. */
+  readonly runnerPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: SmokeTestStackProps) {
     super(scope, id, props);
@@ -175,7 +177,7 @@ export class SmokeTestStack extends Stack {
     });
     const subnets = props.vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.workloads });
     const projectArn = this.formatArn({ service: 'codebuild', resource: 'project', resourceName: names.runnerProject });
-    const policy = new iam.ManagedPolicy(this, 'RunnerPolicy', {
+    const policy = this.runnerPolicy = new iam.ManagedPolicy(this, 'RunnerPolicy', {
       description: `${config.name} smoke-test runner: its logs, its key, VPC attachment`,
       statements: [
         new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),

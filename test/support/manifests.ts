@@ -1,86 +1,31 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import {
+  BRACES_PLACEHOLDER,
+  templateHelmReleases,
+  templateKubernetesObjects,
+  type HelmRelease,
+  type KubernetesObject,
+  type TokenPlaceholder,
+} from '../../constructs/compliance/evidence/kubernetes-objects';
 
-/** A Kubernetes object as it will be applied: parsed from the synthesized template. */
-export interface KubernetesObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  readonly [key: string]: any;
-}
-
-/** A Helm release as it will be installed: parsed from the synthesized template. */
-export interface HelmRelease {
-  readonly logicalId: string;
-  readonly chart: string;
-  readonly repository: string;
-  readonly version: string;
-  readonly namespace: string;
-  readonly release: string;
-  readonly createNamespace: boolean;
-  readonly values: Record<string, any>;
-  readonly dependsOn: string[];
-}
-
-const MANIFEST_TYPE = 'Custom::AWSCDK-EKS-KubernetesResource';
-const HELM_TYPE = 'Custom::AWSCDK-EKS-HelmChart';
-
-/** How a deploy-time token is written into rendered text, given its description (`Ref:X`). */
-export type TokenPlaceholder = (description: string) => string;
-
-/** `{{Ref:X}}`: readable in manifests read back by tests. */
-export const BRACES_PLACEHOLDER: TokenPlaceholder = (description) => `{{${description}}}`;
-/** `${Ref:X}`: for Helm values, whose charts may pass strings through `tpl` (which parses `{{`). */
-export const HELM_SAFE_PLACEHOLDER: TokenPlaceholder = (description) => `\${${description}}`;
-
-/**
- * Renders a CloudFormation string value (a literal or an `Fn::Join`) with every deploy-time
- * token replaced by a readable placeholder, e.g. `{{Fn::ImportValue:Dev-data:...}}`.
- */
-export function renderCfnString(value: unknown, placeholder: TokenPlaceholder = BRACES_PLACEHOLDER): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const join = (value as Record<string, unknown>)['Fn::Join'];
-    if (Array.isArray(join)) {
-      const [separator, parts] = join as [string, unknown[]];
-      return parts.map((part) => renderCfnString(part, placeholder)).join(separator);
-    }
-    return placeholder(describeToken(value as Record<string, unknown>, placeholder));
-  }
-  return String(value);
-}
-
-function describeToken(token: Record<string, unknown>, placeholder: TokenPlaceholder): string {
-  const [fn, arg] = Object.entries(token)[0];
-  if (fn === 'Ref') return `Ref:${arg}`;
-  if (fn === 'Fn::GetAtt') return `GetAtt:${(arg as string[]).join('.')}`;
-  if (fn === 'Fn::ImportValue') return `ImportValue:${renderCfnString(arg, placeholder)}`;
-  return `${fn}`;
-}
+// The parsing lives in the library (the evidence pack reads templates with it); tests use the same.
+export {
+  BRACES_PLACEHOLDER,
+  HELM_SAFE_PLACEHOLDER,
+  renderCfnString,
+  type HelmRelease,
+  type KubernetesObject,
+  type TokenPlaceholder,
+} from '../../constructs/compliance/evidence/kubernetes-objects';
 
 /** Every Kubernetes object applied through a KubernetesManifest (addManifest/addCdk8sChart) in the template. */
 export function kubernetesObjects(template: Template): KubernetesObject[] {
-  return Object.values(template.findResources(MANIFEST_TYPE)).flatMap((resource) => {
-    const manifest = JSON.parse(renderCfnString(resource.Properties.Manifest)) as KubernetesObject[];
-    return manifest;
-  });
+  return templateKubernetesObjects(template.toJSON());
 }
 
 /** Every Helm release in the template (tokens in its values written with `placeholder`). */
 export function helmReleases(template: Template, placeholder: TokenPlaceholder = BRACES_PLACEHOLDER): HelmRelease[] {
-  return Object.entries(template.findResources(HELM_TYPE)).map(([logicalId, resource]) => {
-    const p = resource.Properties;
-    return {
-      logicalId,
-      chart: p.Chart,
-      repository: p.Repository,
-      version: p.Version,
-      namespace: p.Namespace,
-      release: p.Release,
-      createNamespace: p.CreateNamespace ?? false,
-      values: p.Values ? JSON.parse(renderCfnString(p.Values, placeholder)) : {},
-      dependsOn: [resource.DependsOn ?? []].flat(),
-    };
-  });
+  return templateHelmReleases(template.toJSON(), placeholder);
 }
 
 /** Objects of one kind (optionally one name). */

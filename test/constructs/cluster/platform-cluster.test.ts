@@ -198,6 +198,61 @@ describe('PlatformCluster', () => {
     });
   });
 
+  test('the control-plane role is assumable only by EKS and holds only AmazonEKSClusterPolicy', () => {
+    const role = template.findResources('AWS::IAM::Role')[built.stack.resolve((built.cluster.cluster.role.node.defaultChild as iam.CfnRole).logicalId)];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' } }]);
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual(['policy/AmazonEKSClusterPolicy']);
+    expect(role.Properties.Policies).toBeUndefined();
+  });
+
+  describe('the kubectl provider aws-eks-v2 builds', () => {
+    const functionIds = () => Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([id]) => id.includes('KubectlProvider'))
+      .map(([id, fn]) => ({ id, role: fn.Properties.Role['Fn::GetAtt'][0] as string }));
+    const policyOf = (roleId: string) => Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+
+    test('both its functions (handler, provider framework) run in the private workload subnets with the kubectl security group, HTTPS out only', () => {
+      expect(functionIds()).toHaveLength(2);
+      for (const { id } of functionIds()) {
+        expect(template.findResources('AWS::Lambda::Function')[id].Properties.VpcConfig).toEqual({
+          SubnetIds: workloadSubnetRefs(),
+          SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/KubectlSecurityGroup/), 'GroupId'] }],
+        });
+      }
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('kubectl handler'),
+        SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })],
+      });
+    });
+
+    test('the handler role: trusted by Lambda only, read-only and logging managed policies, an inline policy that only describes this cluster, cluster-admin through its one access entry', () => {
+      const handler = functionIds().find(({ id }) => id.includes('Handler'))!;
+      const role = template.findResources('AWS::IAM::Role')[handler.role];
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]);
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([
+        'policy/service-role/AWSLambdaBasicExecutionRole', 'policy/service-role/AWSLambdaVPCAccessExecutionRole',
+        'policy/AmazonEC2ContainerRegistryReadOnly', 'policy/AmazonElasticContainerRegistryPublicReadOnly',
+      ]);
+      const [policy] = policyOf(handler.role);
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^PlatformCluster/), 'Arn'] } }]);
+      const entries = Object.values(template.findResources('AWS::EKS::AccessEntry')).filter((e) => JSON.stringify(e.Properties.PrincipalArn) === JSON.stringify({ 'Fn::GetAtt': [handler.role, 'Arn'] }));
+      expect(entries).toHaveLength(1);
+    });
+
+    test('the provider framework role: trusted by Lambda only, logging and ENI managed policies, an inline policy that only invokes the kubectl handler', () => {
+      const handler = functionIds().find(({ id }) => id.includes('Handler'))!;
+      const framework = functionIds().find(({ id }) => id.includes('framework'))!;
+      const role = template.findResources('AWS::IAM::Role')[framework.role];
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]);
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual(['policy/service-role/AWSLambdaBasicExecutionRole', 'policy/service-role/AWSLambdaVPCAccessExecutionRole']);
+      const [policy] = policyOf(framework.role);
+      for (const statement of policy.Properties.PolicyDocument.Statement as { Action: string; Resource: unknown }[]) {
+        expect(['lambda:InvokeFunction', 'lambda:GetFunction']).toContain(statement.Action);
+        for (const resource of ([] as unknown[]).concat(statement.Resource)) expect(JSON.stringify(resource)).toContain(`"Fn::GetAtt":["${handler.id}","Arn"]`);
+      }
+    });
+  });
+
   test('exposes the cluster, its kubectl provider and connections', () => {
     expect(built.cluster.kubectlProvider).toBeDefined();
     expect(built.cluster.connections).toBe(built.cluster.cluster.connections);

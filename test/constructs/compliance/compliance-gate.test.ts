@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -71,7 +72,8 @@ describe('the library compliance gate in a consumer app with its own construct i
   beforeAll(() => {
     app = createTestApp();
     stack = new Stack(app, 'Team');
-    const network = new ZeroTrustVpc(stack, 'TeamNetwork', { cidr: '10.60.0.0/16' });
+    // explicit zones, as a pinned environment gives them (the library acknowledges their literal names on the subnets)
+    const network = new ZeroTrustVpc(stack, 'TeamNetwork', { cidr: '10.60.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'] });
     platform = new PlatformCluster(stack, 'TeamCluster', {
       vpc: network.vpc,
       version: eks.KubernetesVersion.V1_36,
@@ -110,18 +112,26 @@ describe('the library compliance gate in a consumer app with its own construct i
   });
 
   test('the kubectl provider ids are computed from this app\'s logical ids, not the platform app\'s', () => {
+    // GIVEN the handler role and the framework's inline policy of the kubectl provider, each acknowledged on its own
     const provider = platform.cluster.node.findChild('KubectlProvider');
-    const ack = LIBRARY_ACKNOWLEDGMENTS.find((a) => a.appliesTo(provider))!;
-    const ids = acknowledgedIds(ack, provider);
-    const handlerId = stack.resolve((provider.node.findChild('Handler').node.defaultChild as CfnResource).logicalId);
+    const handler = provider.node.findChild('Handler') as lambda.Function;
+    const framework = provider.node.findChild('Provider').node.findChild('framework-onEvent') as lambda.Function;
+    const handlerRole = handler.role!.node.defaultChild!;
+    const frameworkPolicy = framework.role!.node.findChild('DefaultPolicy').node.defaultChild!;
+    const acknowledged = (construct: IConstruct) => LIBRARY_ACKNOWLEDGMENTS.filter((a) => a.appliesTo(construct))
+      .flatMap((a) => acknowledgedIds(a, construct).map((id) => ({ id, reason: a.reason })));
+    const ids = [...acknowledged(handlerRole), ...acknowledged(frameworkPolicy)];
+    const handlerId = stack.resolve((handler.node.defaultChild as CfnResource).logicalId);
     expect(handlerId).toMatch(/^TeamClusterKubectlProviderHandler[0-9A-F]{8}$/);
-    expect(ids).toContain(`AwsSolutions::AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`);
-    expect(ids.find((id) => id.includes('AmazonElasticContainerRegistryPublicReadOnly'))).toMatch(/\{"Fn::If":\["TeamClusterKubectlProviderHandlerHasEcrPublic[0-9A-F]{8}",/);
-    expect(ids.join()).not.toMatch(/PlatformCluster/);
+    expect(acknowledged(frameworkPolicy).map((i) => i.id)).toContain(`AwsSolutions::AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`);
+    expect(acknowledged(handlerRole).map((i) => i.id).find((id) => id.includes('AmazonElasticContainerRegistryPublicReadOnly'))).toMatch(/\{"Fn::If":\["TeamClusterKubectlProviderHandlerHasEcrPublic[0-9A-F]{8}",/);
+    expect(ids.map((i) => i.id).join()).not.toMatch(/PlatformCluster/);
     // ... and those are the ids cdk-nag reports, so they are used.
     const suppressed = suppressedViolations(assemblyDirectory);
-    for (const id of ids.filter((i) => i.includes(handlerId))) {
-      expect(suppressed.filter((s) => s.acknowledgedId === id).map((s) => s.reason)).toContain(ack.reason);
+    const computed = ids.filter((i) => i.id.includes('TeamClusterKubectlProviderHandler'));
+    expect(computed).toHaveLength(2);
+    for (const { id, reason } of computed) {
+      expect(suppressed.filter((s) => s.acknowledgedId === id).map((s) => s.reason)).toContain(reason);
     }
   });
 
@@ -179,7 +189,10 @@ describe('applyComplianceGate', () => {
     new s3.Bucket(stack, 'NotAcked', { enforceSSL: true });
     const reason = 'test reason: access logs of this bucket go to the central log archive of the organization';
     applyComplianceGate(app, {
-      acknowledgments: [{ ids: ['AwsSolutions::AwsSolutions-S1'], scope: 'the bucket of a TeamBucket', appliesTo: childOf(TeamBucket, 'Bucket'), reason }],
+      acknowledgments: [{
+        ids: ['AwsSolutions::AwsSolutions-S1'], scope: 'the bucket of a TeamBucket', appliesTo: childOf(TeamBucket, 'Bucket'), reason,
+        compensatingControl: 'the organization trail records its data events', verifiedBy: 'test/constructs/compliance/compliance-gate.test.ts', owner: 'team', expires: '2027-06-06',
+      }],
     });
     const directory = synthDirectory(app);
     expect(openFindings(directory).filter((f) => f.rule === 'AwsSolutions-S1').flatMap((f) => f.constructPaths)).toEqual(['Scoped/NotAcked/Resource']);
@@ -335,12 +348,12 @@ describe('LIBRARY_ACKNOWLEDGMENTS', () => {
     const network = new ZeroTrustVpc(stack, 'TeamNetwork', { cidr: '10.61.0.0/16' });
     const bootstrap = new DatabaseBootstrap(stack, 'Setup', { database: new PostgresDatabase(stack, 'Db', { vpc: network.vpc }), roleName: 'app' });
     const ack = LIBRARY_ACKNOWLEDGMENTS.find((a) => a.scope.startsWith('the DatabaseBootstrap handler Lambda and its CDK provider framework Lambda'))!;
-    const handler = bootstrap.node.findChild('Handler');
+    const handler = bootstrap.node.findChild('Handler').node.defaultChild!;
     expect(ack.appliesTo(handler)).toBe(true);
     // aws-cdk-lib 2.276.0 knows no runtime newer than nodejs24.x: no finding, no acknowledgment.
     expect(acknowledgedIds(ack, handler)).toEqual([]);
     // An older runtime (as nodejs24.x is once aws-cdk-lib lists nodejs26.x) is what the rule flags.
-    (handler.node.defaultChild as unknown as { runtime: string }).runtime = 'nodejs22.x';
+    (handler as unknown as { runtime: string }).runtime = 'nodejs22.x';
     expect(acknowledgedIds(ack, handler)).toEqual(['AwsSolutions::AwsSolutions-L1']);
     expect(ack.appliesTo(bootstrap.node.findChild('HandlerPolicy'))).toBe(false);
   });

@@ -116,23 +116,20 @@ describe('on the whole platform', () => {
     expect(applicable.length).toBeLessThan(controlTowerRules().length / 2);
   });
 
-  test('cfn-guard with the applicable controls reports exactly what the plugin reports with all of them', () => {
-    expect(guardAllRules.violations.length).toBeGreaterThan(0);
-    expect(plain(new ControlTowerGuardPlugin().validate(context(stacks)))).toEqual(guardAllRules);
-  });
-
   test('keeps the plugin\'s name, version and rule ids', () => {
     const published = new CfnGuardValidator();
     const ours = new ControlTowerGuardPlugin();
     expect({ name: ours.name, version: ours.version, ruleIds: ours.ruleIds }).toEqual({ name: published.name, version: published.version, ruleIds: published.ruleIds });
   });
 
-  test('cfn-guard: a cached run reports what an uncached run reports; a changed resource revalidates its stack only', () => {
+  test('cfn-guard with the applicable controls reports exactly what the plugin reports with all of them; cached runs report the same, and a changed resource revalidates its stack only', () => {
     const copies = copyTemplates(stacks);
     const plugin = new ControlTowerGuardPlugin(new ValidationCache(fs.mkdtempSync(path.join(os.tmpdir(), 'gate-cache-'))));
     const runs = jest.spyOn(plugin as unknown as { run: (s: PolicyValidationStack[]) => unknown }, 'run');
 
+    // cold: an empty cache, so this is the uncached run, with only the applicable controls
     const cold = plain(plugin.validate(context(copies)));
+    expect(guardAllRules.violations.length).toBeGreaterThan(0);
     expect(relocated(cold)).toEqual(relocated(guardAllRules));
     expect(runs).toHaveBeenCalledTimes(1);
     expect(runs.mock.calls[0][0]).toHaveLength(copies.length);

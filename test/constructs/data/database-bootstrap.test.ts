@@ -85,10 +85,39 @@ describe('DatabaseBootstrap', () => {
     ]));
   });
 
-  test('the provider framework role has one customer managed policy: its logs and invoking the handler', () => {
-    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'InvokeHandler', Action: ['lambda:InvokeFunction', 'lambda:GetFunction'], Resource: { 'Fn::GetAtt': [ids.handler, 'Arn'] } })]) },
+  test('the provider framework role has one customer managed policy: its logs, its VPC ENIs and invoking the handler', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('provider framework') } }));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0].Properties.PolicyDocument.Statement as { Sid: string; Action: string[]; Resource: unknown }[];
+    expect(statements.map((s) => s.Sid)).toEqual(['WriteOwnLogs', 'ManageVpcNetworkInterfaces', 'InvokeHandler']);
+    expect(statements.find((s) => s.Sid === 'InvokeHandler')).toMatchObject({ Action: ['lambda:InvokeFunction', 'lambda:GetFunction'], Resource: { 'Fn::GetAtt': [ids.handler, 'Arn'] } });
+    // only the ENI actions, which have no resource-level permissions, are on "*"
+    expect(statements.filter((s) => s.Resource === '*').map((s) => s.Sid)).toEqual(['ManageVpcNetworkInterfaces']);
+    expect(statements.find((s) => s.Sid === 'ManageVpcNetworkInterfaces')!.Action.every((a) => a.startsWith('ec2:'))).toBe(true);
+  });
+
+  test('the provider framework function runs in the handler\'s isolated subnets with its own HTTPS-only security group, one at a time', () => {
+    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('provider framework') } });
+    expect(Object.keys(functions)).toHaveLength(1);
+    const framework = Object.values(functions)[0].Properties;
+    const providerSg = Object.keys(template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('provider framework') } }));
+    expect(providerSg).toHaveLength(1);
+    expect(framework.VpcConfig).toEqual({
+      SubnetIds: ['subnet-0000000000000002a', 'subnet-0000000000000002b', 'subnet-0000000000000002c'],
+      SecurityGroupIds: [{ 'Fn::GetAtt': [providerSg[0], 'GroupId'] }],
     });
+    expect(framework.ReservedConcurrentExecutions).toBe(1);
+    // HTTPS out only: the Lambda API through its VPC endpoint, the CloudFormation response URL through the S3 gateway endpoint
+    expect(template.findResources('AWS::EC2::SecurityGroup')[providerSg[0]].Properties.SecurityGroupEgress).toEqual([
+      { CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: expect.stringContaining('HTTPS') },
+    ]);
+    expect(Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r).includes(providerSg[0]))).toEqual([]);
+    expect(Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).filter((r) => JSON.stringify(r).includes(providerSg[0]))).toEqual([]);
+  });
+
+  test('a lost response fails the deployment after 10 minutes, not after an hour', () => {
+    const [, resource] = Object.entries(template.findResources('Custom::PostgresBootstrap'))[0];
+    expect(resource.Properties.ServiceTimeout).toBe('600');
   });
 
   test.each([

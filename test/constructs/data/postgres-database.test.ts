@@ -119,6 +119,20 @@ describe('PostgresDatabase with defaults', () => {
     }
   });
 
+  test('the monitoring role and the backup-selection role are each assumable only by their service and hold only its AWS managed policy', () => {
+    const roleOf = (logicalIdPrefix: string) => Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => id.startsWith(logicalIdPrefix)).map(([, r]) => r);
+    for (const [prefix, service, policy] of [
+      ['PostgresMonitoringRole', 'monitoring.rds.amazonaws.com', 'policy/service-role/AmazonRDSEnhancedMonitoringRole'],
+      ['PostgresBackupPlanClusterRole', 'backup.amazonaws.com', 'policy/service-role/AWSBackupServiceRolePolicyForBackup'],
+    ]) {
+      const roles = roleOf(prefix);
+      expect({ prefix, roles: roles.length }).toEqual({ prefix, roles: 1 });
+      expect(roles[0].Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: service } }]);
+      expect(JSON.stringify(roles[0].Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([policy]);
+      expect(roles[0].Properties.Policies).toBeUndefined();
+    }
+  });
+
   test('AWS Backup plan selects the cluster into a vault encrypted with the customer key', () => {
     const cluster = stack.getLogicalId(db.cluster.node.defaultChild as never);
     const selection = Object.values(template.findResources('AWS::Backup::BackupSelection'))[0].Properties.BackupSelection;

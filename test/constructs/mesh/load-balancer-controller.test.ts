@@ -76,13 +76,31 @@ describe('AwsLoadBalancerController', () => {
     expect(policy.Properties.Description).toBe('Upstream least-privilege policy of the AWS Load Balancer Controller v3.5.0');
     const statements: { Sid: string; Condition?: unknown; Resource: unknown }[] = policy.Properties.PolicyDocument.Statement;
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    const inRegion = { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } };
     for (const sid of ['ManageOwnSecurityGroups', 'ManageOwnLoadBalancers']) {
-      expect(bySid[sid].Condition).toEqual({ Null: { 'aws:ResourceTag/elbv2.k8s.aws/cluster': 'false' } });
+      expect(bySid[sid].Condition).toEqual({ ...inRegion, Null: { 'aws:ResourceTag/elbv2.k8s.aws/cluster': 'false' } });
     }
-    expect(bySid.CreateTaggedLoadBalancers.Condition).toEqual({ Null: { 'aws:RequestTag/elbv2.k8s.aws/cluster': 'false' } });
+    expect(bySid.CreateTaggedLoadBalancers.Condition).toEqual({ ...inRegion, Null: { 'aws:RequestTag/elbv2.k8s.aws/cluster': 'false' } });
     expect(bySid.CreateElbServiceLinkedRole.Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } });
-    // narrowed to this account and region (upstream allows any)
+    // ARNs narrowed to this account and region (upstream allows any)
     expect(JSON.stringify(bySid.RegisterTargets.Resource)).toContain('"Ref":"AWS::AccountId"');
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('elasticloadbalancing');
+  });
+
+  test('every statement on "*" whose actions are all EC2 or Elastic Load Balancing calls is limited to the stack\'s region; the others are upstream\'s', () => {
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('Load Balancer Controller') } }))[0];
+    const statements: { Sid: string; Action: string | string[]; Condition?: { StringEquals?: Record<string, unknown> }; Resource: unknown }[] = policy.Properties.PolicyDocument.Statement;
+    const onStar = statements.filter((s) => s.Resource === '*');
+    const regional = onStar.filter((s) => ([] as string[]).concat(s.Action).every((a) => /^(ec2|elasticloadbalancing):/.test(a)));
+    expect(regional.map((s) => s.Sid)).toEqual([
+      'DescribeNetworkAndLoadBalancers', 'ManageNodeSecurityGroupIngress', 'CreateSecurityGroup', 'ManageOwnSecurityGroups',
+      'CreateTaggedLoadBalancers', 'ManageListenersAndRules', 'ManageOwnLoadBalancers', 'ModifyListenersAndRules',
+    ]);
+    for (const s of regional) expect({ sid: s.Sid, region: s.Condition?.StringEquals?.['aws:RequestedRegion'] }).toEqual({ sid: s.Sid, region: { Ref: 'AWS::Region' } });
+    // IAM (global) and the certificate, WAF and Shield calls (Shield is global) keep upstream's conditions
+    expect(onStar.filter((s) => !regional.includes(s)).map((s) => [s.Sid, s.Condition])).toEqual([
+      ['CreateElbServiceLinkedRole', { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } }],
+      ['CertificatesWafShield', undefined],
+    ]);
   });
 });

@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ZeroTrustVpc } from '../../../constructs/network';
 import { createTestApp, synthWithGate } from '../../support/test-app';
 
-const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'monitoring', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'kms', 'secretsmanager', 'aps-workspaces'];
+const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'monitoring', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'kms', 'secretsmanager', 'aps-workspaces', 'lambda'];
 
 describe('ZeroTrustVpc', () => {
   let template: Template;
@@ -101,6 +101,17 @@ describe('ZeroTrustVpc', () => {
     template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
   });
 
+  test('the handler that strips them may change rules of the VPC default security group only', () => {
+    const roles = Object.values(template.findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r.Properties.Policies ?? []).includes('SecurityGroup'));
+    expect(roles).toHaveLength(1);
+    const statements = roles[0].Properties.Policies.flatMap((p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement);
+    expect(statements).toEqual([{
+      Effect: 'Allow',
+      Action: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+      Resource: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':security-group/', { 'Fn::GetAtt': [expect.stringMatching(/^NetworkVpc[0-9A-F]{8}$/), 'DefaultSecurityGroup'] }]] }],
+    }]);
+  });
+
   test('S3 is reached through a gateway endpoint', () => {
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcEndpointType: 'Gateway',
@@ -152,7 +163,7 @@ describe('ZeroTrustVpc', () => {
     // WHEN synthesized THEN the assembly asks for no context (the CLI would look it up with credentials)
     const { assemblyDirectory, findings } = synthWithGate(app);
     expect(JSON.parse(fs.readFileSync(path.join(assemblyDirectory, 'manifest.json'), 'utf8')).missing ?? []).toEqual([]);
-    // and the literal zone names (cfn-lint W3010) are acknowledged by the construct, with its reason
+    // and the literal zone names (cfn-lint W3010) are acknowledged on the subnets by the library's registry, with its reason
     expect(findings).toEqual([]);
     expect(app.node.tryGetContext('availability-zones:account=123456789012:region=eu-west-1')).toBeUndefined();
     // and the stack's own availabilityZones property is left as aws-cdk-lib defines it
@@ -167,6 +178,15 @@ describe('ZeroTrustVpc', () => {
     const azs = Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet', { Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: 'Data' }]) } }))
       .map((s) => s.Properties.AvailabilityZone);
     expect(azs).toEqual([0, 1, 2].map((i) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })));
+  });
+
+  test('an additional endpoint the platform list already has (Lambda) is not added twice', () => {
+    const stack = new Stack(createTestApp(), 'Extra');
+    new ZeroTrustVpc(stack, 'Network', { additionalInterfaceEndpoints: [ec2.InterfaceVpcEndpointAwsService.LAMBDA, ec2.InterfaceVpcEndpointAwsService.SSM] });
+    const services = Object.values(Template.fromStack(stack).findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }))
+      .map((e) => JSON.stringify(e.Properties.ServiceName));
+    expect(services.filter((name) => name.endsWith('.lambda"]]}'))).toHaveLength(1);
+    expect(services.filter((name) => name.endsWith('.ssm"]]}'))).toHaveLength(1);
   });
 
   test('exposes the endpoint security group as connections', () => {

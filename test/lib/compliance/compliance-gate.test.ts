@@ -10,8 +10,9 @@ import { createTestApp } from '../../support/test-app';
  */
 describe('the app acknowledgment registry', () => {
   test.each(ACKNOWLEDGMENTS.map((a) => [a.scope, a]))('%s has namespaced ids and a substantive reason', (_scope, ack) => {
-    expect(typeof ack.ids).not.toBe('function');
-    for (const id of ack.ids as readonly string[]) expect(id).toMatch(/^(AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5|PCI\.DSS\.321|cdk-validator-cfnguard|CloudFormation-Validate)::\S+$/);
+    // ids computed from the selected policy are checked where they are computed, on the full app
+    // (test/constructs/compliance/acknowledgments.test.ts)
+    if (typeof ack.ids !== 'function') for (const id of ack.ids) expect(id).toMatch(/^(AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5|PCI\.DSS\.321|cdk-validator-cfnguard|CloudFormation-Validate)::\S+$/);
     expect(ack.reason.length).toBeGreaterThan(80);
     expect(ack.scope.length).toBeGreaterThan(10);
   });
