@@ -347,7 +347,7 @@ describe('LIBRARY_ACKNOWLEDGMENTS', () => {
     const stack = new Stack(createTestApp(), 'Team');
     const network = new ZeroTrustVpc(stack, 'TeamNetwork', { cidr: '10.61.0.0/16' });
     const bootstrap = new DatabaseBootstrap(stack, 'Setup', { database: new PostgresDatabase(stack, 'Db', { vpc: network.vpc }), roleName: 'app' });
-    const ack = LIBRARY_ACKNOWLEDGMENTS.find((a) => a.scope.startsWith('the DatabaseBootstrap handler Lambda and its CDK provider framework Lambda'))!;
+    const ack = LIBRARY_ACKNOWLEDGMENTS.find((a) => a.scope.startsWith('the DatabaseBootstrap handler Lambda, its CDK provider framework Lambda'))!;
     const handler = bootstrap.node.findChild('Handler').node.defaultChild!;
     expect(ack.appliesTo(handler)).toBe(true);
     // aws-cdk-lib 2.276.0 knows no runtime newer than nodejs24.x: no finding, no acknowledgment.
