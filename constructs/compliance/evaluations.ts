@@ -117,6 +117,9 @@ class NagRecorder {
   }
 }
 
+// Four small subclasses rather than one mixin: a class expression exported from the library cannot
+// carry cdk-nag's protected members in its type declarations (TypeScript error TS4094).
+
 /** AwsSolutions, recording every evaluation for the evidence pack. */
 export class RecordingAwsSolutionsChecks extends AwsSolutionsChecks {
   private readonly recorder = new NagRecorder(() => this.readPackName);

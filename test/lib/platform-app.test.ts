@@ -11,6 +11,7 @@ import { namespaceQuotaFit } from '../support/capacity';
 import { cfnLintErrors } from '../support/cfn-lint';
 import { podTemplateSpec, restrictedViolations } from '../support/pod-security';
 import { createTestApp, VALIDATION_CACHE_DIRECTORY } from '../support/test-app';
+import { FULL_PLATFORM } from '../support/platform-contexts';
 
 /**
  * The whole platform as `cdk synth` builds it, with aws-cdk-lib's built-in CloudFormation
@@ -18,26 +19,6 @@ import { createTestApp, VALIDATION_CACHE_DIRECTORY } from '../support/test-app';
  * account, region and AZs), plus the delivery pipeline (a tooling account deploying prod),
  * so every acknowledgment in the registry is exercised.
  */
-const PROD_CONTEXT = {
-  env: 'dev,prod',
-  pipeline: {
-    connectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0b9a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d',
-    repository: 'example-org/zero-trust-platform',
-    environments: ['prod'],
-    account: '111111111111',
-    region: 'eu-west-1',
-    smokeTestBaseUrls: { prod: 'https://orders.prod.internal.example.com' },
-  },
-  platform: {
-    prod: {
-      account: '123456789012',
-      region: 'eu-west-1',
-      network: { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
-      cluster: { adminRoleArns: ['arn:aws:iam::123456789012:role/platform-admins'] },
-    },
-  },
-};
-
 describe('the platform app', () => {
   let app: App;
   let stages: PlatformStage[];
@@ -45,7 +26,7 @@ describe('the platform app', () => {
   let templateFiles: string[];
 
   beforeAll(() => {
-    app = createTestApp({ builtinValidation: true, context: PROD_CONTEXT });
+    app = createTestApp({ builtinValidation: true, context: FULL_PLATFORM });
     stages = buildPlatformApp(app, { validationCacheDirectory: VALIDATION_CACHE_DIRECTORY });
     assemblyDirectory = app.synth().directory; // throws on dependency cycles or failed validation
     templateFiles = fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' })

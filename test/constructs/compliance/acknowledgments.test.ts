@@ -17,30 +17,10 @@ import { ACKNOWLEDGMENTS } from '../../../lib/compliance/acknowledgments';
 import { PipelineStack } from '../../../lib/pipeline';
 import { buildPlatformApp, PIPELINE_STACK_ID } from '../../../lib/platform-app';
 import { createTestApp } from '../../support/test-app';
+import { FULL_PLATFORM } from '../../support/platform-contexts';
 
 /** The repository root: `verifiedBy` paths are relative to it. */
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
-
-/** The full-app context of test/lib/platform-app.test.ts: dev and prod stages, and the pipeline deploying prod. */
-const PROD_CONTEXT = {
-  env: 'dev,prod',
-  pipeline: {
-    connectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0b9a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d',
-    repository: 'example-org/zero-trust-platform',
-    environments: ['prod'],
-    account: '111111111111',
-    region: 'eu-west-1',
-    smokeTestBaseUrls: { prod: 'https://orders.prod.internal.example.com' },
-  },
-  platform: {
-    prod: {
-      account: '123456789012',
-      region: 'eu-west-1',
-      network: { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
-      cluster: { adminRoleArns: ['arn:aws:iam::123456789012:role/platform-admins'] },
-    },
-  },
-};
 
 const REGISTRIES = { library: LIBRARY_ACKNOWLEDGMENTS, app: ACKNOWLEDGMENTS } as const;
 const OWNERS = { library: 'platform-team', app: 'delivery-team' } as const;
@@ -176,7 +156,7 @@ describe('in the full platform app (dev, prod and the pipeline), every acknowled
   let all: IConstruct[];
 
   beforeAll(() => {
-    app = createTestApp({ context: PROD_CONTEXT });
+    app = createTestApp({ context: FULL_PLATFORM });
     buildPlatformApp(app, { complianceGate: false });
     all = app.node.findAll();
   });

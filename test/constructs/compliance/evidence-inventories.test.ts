@@ -15,24 +15,13 @@ import {
 } from '../../../constructs/compliance/evidence/inventories';
 import { buildPlatformApp } from '../../../lib/platform-app';
 import { createTestApp } from '../../support/test-app';
+import { DEV_AND_PROD } from '../../support/platform-contexts';
 
 /**
  * The inventories a security reviewer reads (IAM wildcards, network paths, KMS keys) and the
  * dev-vs-prod differences, on the platform synthesized for dev and prod as the pipeline deploys it
  * (without the gate: these read templates only), plus the edge cases on hand-made templates.
  */
-const DEV_AND_PROD = {
-  env: 'dev,prod',
-  platform: {
-    prod: {
-      account: '123456789012',
-      region: 'eu-west-1',
-      network: { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
-      cluster: { adminRoleArns: ['arn:aws:iam::123456789012:role/platform-admins'] },
-    },
-  },
-};
-
 const LOAD_BALANCER_CONTROLLER_POLICY = 'Prod/Cluster/Mesh/LoadBalancerController/Policy/Resource';
 const REASON = 'The controller creates and tags load balancers and security groups whose ARNs are not known before it runs.';
 

@@ -9,22 +9,12 @@ import { controlIdsOf, FRAMEWORKS } from '../../../constructs/compliance/evidenc
 import { ACKNOWLEDGMENTS } from '../../../lib/compliance/acknowledgments';
 import { buildPlatformApp } from '../../../lib/platform-app';
 import { createTestApp, VALIDATION_CACHE_DIRECTORY } from '../../support/test-app';
+import { DEV_AND_PROD } from '../../support/platform-contexts';
 
 /**
  * The evidence pack a reviewer signs, on the platform as `cdk synth` builds it for dev and prod
  * (gate on, built-in validation on), and the ways it must refuse to look complete.
  */
-const DEV_AND_PROD = {
-  env: 'dev,prod',
-  platform: {
-    prod: {
-      account: '123456789012',
-      region: 'eu-west-1',
-      network: { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
-      cluster: { adminRoleArns: ['arn:aws:iam::123456789012:role/platform-admins'] },
-    },
-  },
-};
 const REGISTRY = [...LIBRARY_ACKNOWLEDGMENTS, ...ACKNOWLEDGMENTS];
 const TODAY = new Date('2026-12-06T00:00:00Z');
 

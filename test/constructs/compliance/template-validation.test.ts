@@ -14,31 +14,13 @@ import { applicableRules, controlTowerRules, ControlTowerGuardPlugin, resourceTy
 import { validatePerTemplate, ValidationCache } from '../../../constructs/compliance/validation-cache';
 import { buildPlatformApp } from '../../../lib/platform-app';
 import { createTestApp } from '../../support/test-app';
+import { FULL_PLATFORM } from '../../support/platform-contexts';
 
-/**
+/*
  * The gate's template-based checks at the cost of what they check: cfn-guard with only the
  * controls that apply, and findings cached per template. Each is compared with the plugin as
  * published (all rules, no cache) on the whole platform: dev, prod and the delivery pipeline.
  */
-const FULL_PLATFORM = {
-  env: 'dev,prod',
-  pipeline: {
-    connectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0b9a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d',
-    repository: 'example-org/zero-trust-platform',
-    environments: ['prod'],
-    account: '111111111111',
-    region: 'eu-west-1',
-    smokeTestBaseUrls: { prod: 'https://orders.prod.internal.example.com' },
-  },
-  platform: {
-    prod: {
-      account: '123456789012',
-      region: 'eu-west-1',
-      network: { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
-      cluster: { adminRoleArns: ['arn:aws:iam::123456789012:role/platform-admins'] },
-    },
-  },
-};
 
 /** The whole platform's templates (no gate: the plugins are run by hand below), as CDK hands them to a plugin. */
 function platformTemplates(): PolicyValidationStack[] {
