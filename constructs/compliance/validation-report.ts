@@ -14,24 +14,53 @@ export interface OpenFinding {
   readonly constructPaths: string[];
 }
 
-interface ReportViolation {
+/** A finding of `validation-report.json` as CDK writes it (open, or acknowledged in `suppressedViolations`). */
+export interface ReportViolation {
   readonly ruleName: string;
+  readonly description?: string;
   readonly severity?: string;
-  readonly violatingConstructs?: { readonly constructPath?: string }[];
+  readonly violatingConstructs?: {
+    readonly constructPath?: string;
+    readonly cloudFormationResource?: { readonly templatePath?: string; readonly logicalId?: string };
+  }[];
+  readonly acknowledgedId?: string;
+  readonly reason?: string;
+  readonly acknowledgedAt?: string;
 }
 
 interface PluginReport {
   readonly pluginName: string;
+  readonly pluginVersion?: string;
   readonly conclusion?: string;
   readonly metadata?: { readonly error?: string };
   readonly violations?: ReportViolation[];
+  readonly suppressedViolations?: ReportViolation[];
 }
 
-interface ValidationReport {
+/** CDK's `validation-report.json`. */
+export interface ValidationReport {
   readonly pluginReports: PluginReport[];
 }
 
 const REPORT_FILE = 'validation-report.json';
+
+/** The validation report of a cloud assembly, or undefined when there is none. */
+export function readValidationReport(assemblyDirectory: string): ValidationReport | undefined {
+  const file = path.join(assemblyDirectory, REPORT_FILE);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as ValidationReport) : undefined;
+}
+
+/** Stack artifact metadata, by construct path: CDK writes it inline in `manifest.json` or in the artifact's `additionalMetadataFile`. */
+export type ArtifactMetadata = Record<string, readonly { readonly type: string; readonly data?: unknown }[]>;
+
+/** The metadata of one artifact of the manifest in `directory`, inline and from its additional metadata file. */
+export function artifactMetadata(directory: string, artifact: { readonly metadata?: ArtifactMetadata; readonly additionalMetadataFile?: string }): ArtifactMetadata {
+  const metadata: ArtifactMetadata = { ...artifact.metadata };
+  if (artifact.additionalMetadataFile) {
+    Object.assign(metadata, JSON.parse(fs.readFileSync(path.join(directory, artifact.additionalMetadataFile), 'utf8')) as ArtifactMetadata);
+  }
+  return metadata;
+}
 
 /**
  * Reads the validation report of a cloud assembly and returns every finding that is not
@@ -42,11 +71,10 @@ const REPORT_FILE = 'validation-report.json';
  * and some plugins (cfn-guard) report "success" next to open error findings.
  */
 export function openFindings(assemblyDirectory: string): OpenFinding[] {
-  const file = path.join(assemblyDirectory, REPORT_FILE);
-  if (!fs.existsSync(file)) {
+  const report = readValidationReport(assemblyDirectory);
+  if (!report) {
     return [{ plugin: 'compliance gate', rule: `no ${REPORT_FILE}: were the plugins registered (applyComplianceGate)?`, severity: 'error', constructPaths: [] }];
   }
-  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as ValidationReport;
   return report.pluginReports.flatMap((plugin) => [
     ...(plugin.conclusion === 'failure' && (plugin.violations ?? []).length === 0
       ? [{ plugin: plugin.pluginName, rule: plugin.metadata?.error ?? 'the plugin failed without a finding', severity: 'error', constructPaths: [] }]
@@ -76,20 +104,15 @@ export function reportedPlugins(assemblyDirectory: string): string[] {
  * (Exported for the library's tests only; not part of the package API.)
  */
 export function libraryConstructs(assemblyDirectory: string): Map<string, string> {
-  type Metadata = Record<string, { type: string; data?: unknown }[]>;
   const constructs = new Map<string, string>();
   const manifests = fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f) === 'manifest.json');
   for (const manifest of manifests) {
     const directory = path.dirname(path.join(assemblyDirectory, manifest));
     const artifacts = (JSON.parse(fs.readFileSync(path.join(assemblyDirectory, manifest), 'utf8')) as {
-      artifacts?: Record<string, { metadata?: Metadata; additionalMetadataFile?: string }>;
+      artifacts?: Record<string, { metadata?: ArtifactMetadata; additionalMetadataFile?: string }>;
     }).artifacts ?? {};
     for (const artifact of Object.values(artifacts)) {
-      const metadata: Metadata = { ...artifact.metadata };
-      if (artifact.additionalMetadataFile) {
-        Object.assign(metadata, JSON.parse(fs.readFileSync(path.join(directory, artifact.additionalMetadataFile), 'utf8')) as Metadata);
-      }
-      for (const [constructPath, entries] of Object.entries(metadata)) {
+      for (const [constructPath, entries] of Object.entries(artifactMetadata(directory, artifact))) {
         const entry = entries.find((e) => e.type === LIBRARY_CONSTRUCT_METADATA);
         if (entry) constructs.set(constructPath.replace(/^\//, ''), String(entry.data));
       }

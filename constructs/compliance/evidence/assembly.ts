@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { artifactMetadata, type ArtifactMetadata } from '../validation-report';
 
 /** A CloudFormation resource as the evidence pack names it. */
 export interface EvidenceResource {
@@ -36,8 +37,6 @@ export interface EvidenceEnvironment {
   readonly stacks: readonly EvidenceStack[];
 }
 
-type Metadata = Record<string, readonly { readonly type: string; readonly data?: unknown }[]>;
-
 interface Manifest {
   readonly artifacts?: Record<string, {
     readonly type: string;
@@ -45,7 +44,7 @@ interface Manifest {
     readonly properties?: { readonly templateFile?: string; readonly stackName?: string; readonly directoryName?: string };
     readonly displayName?: string;
     readonly additionalMetadataFile?: string;
-    readonly metadata?: Metadata;
+    readonly metadata?: ArtifactMetadata;
   }>;
 }
 
@@ -59,9 +58,7 @@ export function readEnvironments(assemblyDirectory: string): EvidenceEnvironment
       if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
         visit(path.join(directory, artifact.properties.directoryName), (artifact.displayName ?? artifactId).replace(/^assembly-/, ''));
       } else if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
-        const metadata: Metadata = { ...artifact.metadata };
-        if (artifact.additionalMetadataFile) Object.assign(metadata, JSON.parse(fs.readFileSync(path.join(directory, artifact.additionalMetadataFile), 'utf8')) as Metadata);
-        stacks.push(readStack(assemblyDirectory, directory, artifactId, artifact.properties.templateFile, artifact.properties.stackName ?? artifactId, artifact.environment, metadata));
+        stacks.push(readStack(assemblyDirectory, directory, artifactId, artifact.properties.templateFile, artifact.properties.stackName ?? artifactId, artifact.environment, artifactMetadata(directory, artifact)));
       }
     }
     if (stacks.length > 0) environments.push({ name, stacks });
@@ -70,7 +67,7 @@ export function readEnvironments(assemblyDirectory: string): EvidenceEnvironment
   return environments.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-function readStack(root: string, directory: string, artifactId: string, templateFileName: string, stackName: string, environment: string | undefined, metadata: Metadata): EvidenceStack {
+function readStack(root: string, directory: string, artifactId: string, templateFileName: string, stackName: string, environment: string | undefined, metadata: ArtifactMetadata): EvidenceStack {
   // the construct path of each resource, from the artifact's metadata (templates carry it only when the CLI asks for path metadata)
   const pathOf = new Map<string, string>();
   for (const [constructPath, entries] of Object.entries(metadata)) {

@@ -1,6 +1,6 @@
 import type { PluginEvaluations } from '../evaluations';
 import type { EvidenceEnvironment, EvidenceResource } from './assembly';
-import type { ReportedFinding } from './report';
+import { findingIsOn, type ReportedFinding } from './report';
 
 export type CoverageStatus = 'pass' | 'fail' | 'acknowledged';
 
@@ -154,8 +154,6 @@ function identify(resource: EvidenceResource, plugin: string, pluginVersion: str
  * rule on the resource is acknowledged, fail otherwise (including a finding the report lacks).
  */
 function statusOf(findings: readonly ReportedFinding[], plugin: string, rule: string, resource: EvidenceResource): CoverageStatus {
-  const own = findings.filter((f) => f.plugin === plugin && (f.rule === rule || f.rule.startsWith(`${rule}[`)) &&
-    ((f.constructPath !== undefined && f.constructPath === resource.constructPath) ||
-      (f.templateFile === resource.templateFile && f.logicalId === resource.logicalId)));
+  const own = findings.filter((f) => f.plugin === plugin && (f.rule === rule || f.rule.startsWith(`${rule}[`)) && findingIsOn(f, resource));
   return own.length > 0 && own.every((f) => f.acknowledgment) ? 'acknowledged' : 'fail';
 }

@@ -1,6 +1,6 @@
 import type { ComplianceAcknowledgment } from '../acknowledgment';
 import type { EvidenceEnvironment } from './assembly';
-import type { ReportedFinding } from './report';
+import { findingIsOn, type ReportedFinding } from './report';
 
 /** One acknowledged finding on one resource. */
 export interface ExceptionRow {
@@ -36,9 +36,7 @@ export function exceptionsRegister(
   const rows: ExceptionRow[] = [];
   for (const finding of findings) {
     if (!finding.acknowledgment) continue;
-    const resource = resources.find((r) =>
-      (finding.constructPath !== undefined && r.constructPath === finding.constructPath) ||
-      (finding.templateFile !== undefined && r.templateFile === finding.templateFile && r.logicalId === finding.logicalId));
+    const resource = resources.find((r) => findingIsOn(finding, r));
     if (!resource) continue;
     const entry = registry.find((a) => a.reason === finding.acknowledgment!.reason && (typeof a.ids === 'function' || a.ids.includes(finding.acknowledgment!.id)));
     rows.push({

@@ -12,7 +12,7 @@ import { controlMatrix, LANDING_ZONE_CONTROLS, type ControlRow } from './control
 import { exceptionsRegister, type ExceptionRow } from './exceptions';
 import { table } from './markdown';
 import { provenance, type Provenance } from './provenance';
-import { reportedFindings, type ReportedFinding } from './report';
+import { findingIsOn, reportedFindings, type ReportedFinding } from './report';
 
 /** Options of `writeEvidencePack`. */
 export interface EvidencePackOptions {
@@ -76,7 +76,8 @@ export function writeEvidence(assemblyDirectory: string, options: EvidencePackOp
   const evaluations = readEvaluations(assemblyDirectory);
   const renders = options.renderedChartsDirectory ?? path.join(assemblyDirectory, 'rendered-charts');
   const findings = reportedFindings(assemblyDirectory);
-  const packs = readEnvironments(assemblyDirectory).map((environment) => {
+  const environments = readEnvironments(assemblyDirectory);
+  const packs = environments.map((environment) => {
     const covered = coverage(environment, evaluations, findings);
     const stageFolder = path.dirname(environment.stacks[0].templateFile);
     const renderedChartsDirectory = path.join(renders, stageFolder === '.' ? 'root' : stageFolder);
@@ -93,7 +94,7 @@ export function writeEvidence(assemblyDirectory: string, options: EvidencePackOp
     for (const [file, content] of Object.entries(options.attachments ?? {})) fs.writeFileSync(path.join(pack.directory, path.basename(file)), content);
     return pack;
   });
-  writeDifferences(outputDirectory, readEnvironments(assemblyDirectory));
+  writeDifferences(outputDirectory, environments);
   return packs;
 }
 
@@ -102,8 +103,7 @@ function justificationsOf(environment: EvidenceEnvironment, findings: readonly R
   const resources = environment.stacks.flatMap((s) => s.resources);
   return findings.flatMap((f) => {
     if (!f.acknowledgment) return [];
-    const resource = resources.find((r) => (f.constructPath !== undefined && r.constructPath === f.constructPath) ||
-      (f.templateFile !== undefined && r.templateFile === f.templateFile && r.logicalId === f.logicalId));
+    const resource = resources.find((r) => findingIsOn(f, r));
     return resource ? [{ templateFile: resource.templateFile, logicalId: resource.logicalId, ruleId: f.rule, reason: f.acknowledgment.reason }] : [];
   });
 }

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { readValidationReport, type ReportViolation } from '../validation-report';
+import type { EvidenceResource } from './assembly';
 
 /** A finding of CDK's `validation-report.json`, open or acknowledged, on one resource. */
 export interface ReportedFinding {
@@ -17,30 +17,10 @@ export interface ReportedFinding {
   readonly acknowledgment?: { readonly id: string; readonly reason: string; readonly attachedTo: string };
 }
 
-interface ReportConstruct {
-  readonly constructPath?: string;
-  readonly cloudFormationResource?: { readonly templatePath?: string; readonly logicalId?: string };
-}
-
-interface ReportViolation {
-  readonly ruleName: string;
-  readonly description?: string;
-  readonly severity?: string;
-  readonly violatingConstructs?: ReportConstruct[];
-  readonly acknowledgedId?: string;
-  readonly reason?: string;
-  readonly acknowledgedAt?: string;
-}
-
-interface ValidationReport {
-  readonly pluginReports: { pluginName: string; pluginVersion?: string; violations?: ReportViolation[]; suppressedViolations?: ReportViolation[] }[];
-}
-
 /** Every finding of the assembly's validation report, one per resource, open and acknowledged. */
 export function reportedFindings(assemblyDirectory: string): ReportedFinding[] {
-  const file = path.join(assemblyDirectory, 'validation-report.json');
-  if (!fs.existsSync(file)) return [];
-  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as ValidationReport;
+  const report = readValidationReport(assemblyDirectory);
+  if (!report) return [];
   return report.pluginReports.flatMap((plugin) => {
     const expand = (violation: ReportViolation, acknowledged: boolean): ReportedFinding[] =>
       (violation.violatingConstructs ?? [{}]).map((c) => ({
@@ -56,4 +36,10 @@ export function reportedFindings(assemblyDirectory: string): ReportedFinding[] {
       }));
     return [...(plugin.violations ?? []).flatMap((v) => expand(v, false)), ...(plugin.suppressedViolations ?? []).flatMap((v) => expand(v, true))];
   });
+}
+
+/** Whether a finding is on this resource: by construct path (cdk-nag), or by template and logical id (template plugins). */
+export function findingIsOn(finding: ReportedFinding, resource: EvidenceResource): boolean {
+  return (finding.constructPath !== undefined && finding.constructPath === resource.constructPath) ||
+    (finding.templateFile !== undefined && finding.templateFile === resource.templateFile && finding.logicalId === resource.logicalId);
 }
