@@ -24,13 +24,14 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       cache: { nodeType: 'cache.t4g.small', replicas: 1, snapshotRetentionDays: 15 },
     },
     workloads: {
-      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.dev.internal.example.com', minReplicas: 2, maxReplicas: 4, delivery: 'rolling' },
+      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.dev.internal.example.com', minReplicas: 2, maxReplicas: 4, delivery: 'rolling', slo: { availabilityPercent: 99.9, latencyThresholdMs: 300, latencyPercent: 99 } },
     },
     mesh: {
       ingress: { scheme: 'internal', allowedCidrs: [], hosts: ['*'] },
       gatewayReplicas: { min: 2, max: 3 },
       istiodReplicas: { min: 2, max: 3 },
     },
+    observability: { logRetentionDays: 365, traceSamplingRatio: 0.1, alarmEmails: [] },
     removalPolicy: 'destroy',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-dev', dataClassification: 'internal' },
   },
@@ -53,13 +54,14 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       cache: { nodeType: 'cache.r7g.large', replicas: 1, snapshotRetentionDays: 15 },
     },
     workloads: {
-      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.staging.internal.example.com', minReplicas: 2, maxReplicas: 6, delivery: 'canary' },
+      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.staging.internal.example.com', minReplicas: 2, maxReplicas: 6, delivery: 'canary', slo: { availabilityPercent: 99.9, latencyThresholdMs: 300, latencyPercent: 99 } },
     },
     mesh: {
       ingress: { scheme: 'internal', allowedCidrs: [], hosts: ['*'] },
       gatewayReplicas: { min: 2, max: 5 },
       istiodReplicas: { min: 2, max: 5 },
     },
+    observability: { logRetentionDays: 365, traceSamplingRatio: 0.1, alarmEmails: [] },
     removalPolicy: 'snapshot',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-staging', dataClassification: 'confidential' },
   },
@@ -82,13 +84,14 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       cache: { nodeType: 'cache.r7g.large', replicas: 2, snapshotRetentionDays: 35 },
     },
     workloads: {
-      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.prod.internal.example.com', minReplicas: 3, maxReplicas: 12, delivery: 'canary' },
+      sample: { image: { tag: '1.0.0' }, namespace: 'orders', hostname: 'orders.prod.internal.example.com', minReplicas: 3, maxReplicas: 12, delivery: 'canary', slo: { availabilityPercent: 99.9, latencyThresholdMs: 300, latencyPercent: 99 } },
     },
     mesh: {
       ingress: { scheme: 'internal', allowedCidrs: [], hosts: ['*'] },
       gatewayReplicas: { min: 3, max: 10 },
       istiodReplicas: { min: 3, max: 10 },
     },
+    observability: { logRetentionDays: 731, traceSamplingRatio: 0.05, alarmEmails: [] },
     removalPolicy: 'retain',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-prod', dataClassification: 'restricted' },
   },

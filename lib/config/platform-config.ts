@@ -141,6 +141,19 @@ export interface ServiceImageConfig {
 }
 
 /** The sample orders service (services/sample) as deployed by the Workloads stack. */
+/**
+ * Service level objectives of a service: the burn-rate alarms page when the error budget is spent
+ * too fast (multi-window, multi-burn-rate), not on every failed request.
+ */
+export interface ServiceSloConfig {
+  /** Share of requests that must not fail with a 5xx, in percent (90 to 99.99), e.g. 99.9. */
+  readonly availabilityPercent: number;
+  /** A request slower than this is "slow" for the latency objective (10 to 60000 ms). */
+  readonly latencyThresholdMs: number;
+  /** Share of requests that must be faster than `latencyThresholdMs`, in percent (90 to 99.99). */
+  readonly latencyPercent: number;
+}
+
 export interface SampleServiceConfig {
   readonly image: ServiceImageConfig;
   /** Application namespace it runs in; must be one of `cluster.namespaces`. */
@@ -152,10 +165,25 @@ export interface SampleServiceConfig {
   readonly maxReplicas: number;
   /** `rolling` (Deployment), `canary` or `blue-green` (Argo Rollouts with automatic rollback). */
   readonly delivery: DeliveryStrategy;
+  /** Its service level objectives (burn-rate alarms, dashboard). */
+  readonly slo: ServiceSloConfig;
 }
 
 export interface WorkloadsConfig {
   readonly sample: SampleServiceConfig;
+}
+
+/** Logs, traces, metrics, dashboards and alarms of the environment. */
+export interface ObservabilityConfig {
+  /** Days container logs are kept (application, mesh access, platform): a CloudWatch Logs value of at least 365. */
+  readonly logRetentionDays: number;
+  /**
+   * Share of requests that start a sampled trace at the edge (0 to 1): the ingress gateway decides,
+   * sidecars and services follow the caller's `traceparent`.
+   */
+  readonly traceSamplingRatio: number;
+  /** E-mail addresses subscribed to the environment's alarm topic (confirmed by each recipient). */
+  readonly alarmEmails: string[];
 }
 
 export interface PlatformTags {
@@ -181,6 +209,8 @@ export interface PlatformConfig {
   readonly mesh: MeshConfig;
   /** Services deployed onto the platform (Workloads stack). */
   readonly workloads: WorkloadsConfig;
+  /** Logs, traces, metrics, dashboards and alarms. */
+  readonly observability: ObservabilityConfig;
   /** Removal policy of stateful resources; prod must retain. */
   readonly removalPolicy: StatefulRemovalPolicy;
   readonly tags: PlatformTags;

@@ -37,3 +37,9 @@ export const PROD_MIN_POSTGRES_READERS = 2;
 
 /** prod: cache replicas at least, so a failover still leaves a replica. */
 export const PROD_MIN_CACHE_REPLICAS = 2;
+
+/** Service level objectives, in percent: below 90 is no objective, 100 leaves no error budget. */
+export const SLO_PERCENT = { min: 90, max: 99.99 } as const;
+
+/** Latency objective threshold in milliseconds. */
+export const SLO_LATENCY_THRESHOLD_MS = { min: 10, max: 60_000 } as const;

@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { AURORA_MAX_CAPACITY_ACU, AURORA_MIN_CAPACITY_ACU, DELIVERY_STRATEGIES, describeValue, ELASTICACHE_NODE_TYPE, INGRESS_MIN_CIDR_PREFIX, isDns1123Label, isImageDigest, isImmutableImageTag, isIntBetween, isReservedNamespaceName, isRfc1918, MESH_MIN_REPLICAS, NAMESPACE_QUOTA_CPU, NAMESPACE_QUOTA_MEMORY_GIB, NAMESPACE_QUOTA_PODS, NODE_POOL_MIN_SIZE, parseIpv4Cidr, POSTGRES_BACKUP_RETENTION_DAYS, POSTGRES_READERS, PUBLIC_ENDPOINT_MIN_CIDR_PREFIX, REDIS_REPLICAS, REDIS_SNAPSHOT_RETENTION_DAYS, RESERVED_NAMESPACE_NAMES, RESERVED_NAMESPACE_PREFIXES, SERVICE_MIN_REPLICAS, VPC_AZ_COUNT, VPC_CIDR_PREFIX, VPC_MIN_NAT_GATEWAYS } from '@zero-trust/platform-constructs';
 import { API_ENDPOINT_ACCESS, DATA_CLASSIFICATIONS, INGRESS_SCHEMES, REMOVAL_POLICIES, type PipelineConfig, type PlatformConfig } from './platform-config';
-import { MAX_MESH_REPLICAS, MAX_NODE_POOL_SIZE, MAX_SERVICE_REPLICAS, MIN_CACHE_SNAPSHOT_RETENTION_DAYS, MIN_LOG_RETENTION_DAYS, NODE_DISK_SIZE_GIB } from './policy';
+import { MAX_MESH_REPLICAS, MAX_NODE_POOL_SIZE, MAX_SERVICE_REPLICAS, MIN_CACHE_SNAPSHOT_RETENTION_DAYS, MIN_LOG_RETENTION_DAYS, NODE_DISK_SIZE_GIB, SLO_LATENCY_THRESHOLD_MS, SLO_PERCENT } from './policy';
 import { nearestName } from './suggest';
 
 /** Kubernetes versions this app can deploy: each needs a matching kubectl layer package. */
@@ -72,6 +72,13 @@ const logRetention = () =>
     expected: `must be a CloudWatch Logs retention value of at least ${MIN_LOG_RETENTION_DAYS} (${LOG_RETENTION_DAYS.filter((d) => d >= MIN_LOG_RETENTION_DAYS).join(', ')})`,
     fix: 'set it to e.g. 365',
   });
+
+/** A percentage objective in `range` (an SLO of 100% leaves no error budget to alert on). */
+const percentIn = (range: { readonly min: number; readonly max: number }, fix: string) =>
+  rule(z.number(), (n) => (Number.isFinite(n) && n >= range.min && n <= range.max ? undefined : {
+    expected: `must be a percentage from ${range.min} to ${range.max} (100 leaves no error budget)`,
+    fix,
+  }));
 
 /** An IPv4 CIDR no wider than /`minPrefix`. */
 const cidrNoWiderThan = (minPrefix: number, tooWide: string, tooWideFix: string) =>
@@ -252,6 +259,11 @@ const sample = z.strictObject({
   minReplicas: z.number(),
   maxReplicas: z.number(),
   delivery: oneOf(DELIVERY_STRATEGIES, 'set it to "canary" (or "blue-green"; "rolling" outside prod)'),
+  slo: z.strictObject({
+    availabilityPercent: percentIn(SLO_PERCENT, 'set it to e.g. 99.9'),
+    latencyThresholdMs: wholeIn(SLO_LATENCY_THRESHOLD_MS, `must be a whole number of milliseconds from ${SLO_LATENCY_THRESHOLD_MS.min} to ${SLO_LATENCY_THRESHOLD_MS.max}`, 'set it to e.g. 300'),
+    latencyPercent: percentIn(SLO_PERCENT, 'set it to e.g. 99'),
+  }),
 }).superRefine(({ minReplicas, maxReplicas }, ctx) => {
   if (!isIntBetween(minReplicas, SERVICE_MIN_REPLICAS.min, SERVICE_MIN_REPLICAS.max) || !isIntBetween(maxReplicas, minReplicas, MAX_SERVICE_REPLICAS)) {
     ctx.addIssue({
@@ -263,6 +275,17 @@ const sample = z.strictObject({
       }),
     });
   }
+});
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const observability = z.strictObject({
+  logRetentionDays: logRetention(),
+  traceSamplingRatio: rule(z.number(), (n) => (Number.isFinite(n) && n >= 0 && n <= 1 ? undefined : {
+    expected: 'must be a ratio from 0 (no new traces; callers\' sampled traces are still followed) to 1 (every request)',
+    fix: 'set it to e.g. 0.1',
+  })),
+  alarmEmails: z.array(matching(EMAIL, 'must be an e-mail address', 'set it to e.g. "oncall@example.com"')),
 });
 
 const tagValue = (key: string) =>
@@ -279,6 +302,7 @@ export const platformConfigSchema = z.strictObject({
   data: z.strictObject({ postgres, cache }),
   mesh,
   workloads: z.strictObject({ sample }),
+  observability,
   removalPolicy: oneOf(REMOVAL_POLICIES, 'set removalPolicy to "retain"'),
   tags: z.strictObject({
     owner: tagValue('owner'),

@@ -1,0 +1,19 @@
+/**
+ * Collector charts and images, pinned in code so a synth never resolves "latest" (bump them
+ * through a reviewed change; the chart render tests read each pinned version's upstream source).
+ */
+
+/** `opentelemetry-collector` chart of the OpenTelemetry Helm repository (collector 0.158.0). */
+export const OTEL_COLLECTOR_CHART_VERSION = '0.170.0';
+
+/** Official OpenTelemetry Helm repository. */
+export const OTEL_HELM_REPOSITORY = 'https://open-telemetry.github.io/opentelemetry-helm-charts';
+
+/**
+ * The collector distribution the charts run: the contrib build carries the AWS X-Ray, EMF and
+ * Prometheus remote-write exporters and the SigV4 extension; tag = the chart's `appVersion`.
+ */
+export const OTEL_COLLECTOR_IMAGE = { repository: 'otel/opentelemetry-collector-contrib', tag: '0.158.0' } as const;
+
+/** `aws-for-fluent-bit` chart of the AWS EKS charts repository (Fluent Bit image 3.2.1). */
+export const FLUENT_BIT_CHART_VERSION = '0.2.0';
