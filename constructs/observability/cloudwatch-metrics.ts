@@ -13,3 +13,9 @@ export const SERVICE_METRIC_DIMENSIONS = ['ClusterName', 'Namespace', 'Service']
 
 /** Dimensions of cluster-wide metrics (node readiness). */
 export const CLUSTER_METRIC_DIMENSIONS = ['ClusterName'] as const;
+
+/**
+ * Node readiness per node (1 ready, 0 not), published with `CLUSTER_METRIC_DIMENSIONS` only, so
+ * its Minimum over a period is 0 when any node was not ready.
+ */
+export const NODE_READY_METRIC = 'node_ready';
