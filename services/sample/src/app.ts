@@ -171,6 +171,7 @@ export function createService(config: Config, logger: Logger, telemetry?: Pick<T
   const db = new Db(config, logger, metrics);
   const redis = new RedisClient(config, logger, metrics);
   const relay = new OutboxRelay(db, redis, config.outbox, logger, metrics);
+  metrics.observeOutbox(() => relay.backlog());
   const state = { draining: false };
   const app = buildApp(config, logger, { db, redis, metrics }, state);
   return {

@@ -10,6 +10,15 @@ import type { SpanCounts } from './telemetry';
 export function createMetrics(spans: Readonly<SpanCounts> = { exported: 0, failed: 0 }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Where the outbox gauges read from at scrape time (set once the relay exists: `observeOutbox`).
+  let outbox: (() => Promise<OutboxBacklog>) | undefined;
+  let lastBacklog: OutboxBacklog | undefined;
+  const readOutbox = async (): Promise<OutboxBacklog | undefined> => {
+    // A failed read (database down) keeps the last value rather than failing the whole scrape;
+    // the dependency error counter and the probes report the outage itself.
+    if (outbox) lastBacklog = await outbox().catch(() => lastBacklog);
+    return lastBacklog;
+  };
   return {
     registry,
     httpDuration: new Histogram({
@@ -61,6 +70,28 @@ export function createMetrics(spans: Readonly<SpanCounts> = { exported: 0, faile
       labelNames: ['dependency'] as const,
       registers: [registry],
     }),
+    /** Sets where `outbox_backlog` and `outbox_oldest_event_age_seconds` are read from at scrape time. */
+    observeOutbox(source: () => Promise<OutboxBacklog>): void {
+      outbox = source;
+    },
+    outboxBacklog: new Gauge({
+      name: 'outbox_backlog',
+      help: 'Outbox events written and not yet published (counted up to a cap), read at scrape time',
+      registers: [registry],
+      async collect() {
+        const backlog = await readOutbox();
+        if (backlog) this.set(backlog.events);
+      },
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'outbox_oldest_event_age_seconds',
+      help: 'Age of the oldest unpublished outbox event in seconds (0 when the outbox is empty), read at scrape time',
+      registers: [registry],
+      async collect() {
+        const backlog = await readOutbox();
+        if (backlog) this.set(backlog.oldestAgeSeconds);
+      },
+    }),
     outboxPublished: new Counter({
       name: 'outbox_events_published_total',
       help: 'Outbox events published to the Redis stream',
@@ -79,6 +110,12 @@ export function createMetrics(spans: Readonly<SpanCounts> = { exported: 0, faile
       },
     }),
   };
+}
+
+/** What the outbox holds that the relay has not published yet. */
+export interface OutboxBacklog {
+  readonly events: number;
+  readonly oldestAgeSeconds: number;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -340,4 +340,30 @@ describe('outbox relay', () => {
       redis.disconnect();
     }
   });
+
+  test('the backlog gauges count unpublished events and the oldest one\'s age at scrape time, and drop to zero once published', async () => {
+    const gauge = async (name: string) => {
+      const line = (await get('/metrics')).body.split('\n').find((l) => l.startsWith(`${name} `));
+      return Number(line!.split(' ')[1]);
+    };
+    while ((await t.service.relay.publishBatch()) > 0);
+    expect(await gauge('outbox_backlog')).toBe(0);
+    expect(await gauge('outbox_oldest_event_age_seconds')).toBe(0);
+
+    await post(orderBody());
+    await post(orderBody());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await gauge('outbox_backlog')).toBe(await count('SELECT count(*) AS n FROM outbox'));
+    expect(await gauge('outbox_backlog')).toBeGreaterThanOrEqual(2);
+    expect(await gauge('outbox_oldest_event_age_seconds')).toBeGreaterThan(0.04);
+
+    while ((await t.service.relay.publishBatch()) > 0);
+    expect(await gauge('outbox_backlog')).toBe(0);
+    const redis = new Redis(REDIS_URL);
+    try {
+      await redis.del(t.config.outbox.stream);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
