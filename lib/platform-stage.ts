@@ -1,7 +1,7 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config';
-import { ClusterStack, DataStack, NetworkStack, WorkloadsStack } from './stacks';
+import { ClusterStack, DataStack, NetworkStack, ObservabilityStack, WorkloadsStack } from './stacks';
 
 export interface PlatformStageProps extends StageProps {
   readonly config: PlatformConfig;
@@ -10,7 +10,8 @@ export interface PlatformStageProps extends StageProps {
 /**
  * One environment of the platform, split by lifecycle and blast radius: Network (long-lived),
  * Data (stateful: database and cache), Cluster (churns with Kubernetes upgrades: nodes,
- * add-ons, mesh, guardrails) and Workloads (churns with every release: the services).
+ * add-ons, mesh, guardrails), Workloads (churns with every release: the services) and
+ * Observability (dashboards and alarms, deployed after the workloads they watch).
  */
 export class PlatformStage extends Stage {
   readonly config: PlatformConfig;
@@ -18,6 +19,7 @@ export class PlatformStage extends Stage {
   readonly data: DataStack;
   readonly cluster: ClusterStack;
   readonly workloads: WorkloadsStack;
+  readonly observability: ObservabilityStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -56,6 +58,17 @@ export class PlatformStage extends Stage {
       description: `Zero-trust platform ${config.envName}: services (Kubernetes objects through cdk8s), their images and identities`,
       terminationProtection: config.envName === 'prod',
     });
+    this.observability = new ObservabilityStack(this, 'Observability', {
+      config,
+      cluster: this.cluster,
+      data: this.data,
+      workloads: this.workloads,
+      stackName: `${prefix}-observability`,
+      description: `Zero-trust platform ${config.envName}: alarm topic, service SLO alarms, dashboard and resource alarms`,
+      terminationProtection: config.envName === 'prod',
+    });
+    // Watches what the workloads deploy: after them, so its first evaluation sees them running.
+    this.observability.addStackDependency(this.workloads);
 
     Tags.of(this).add('platform:environment', config.envName);
     Tags.of(this).add('owner', config.tags.owner);

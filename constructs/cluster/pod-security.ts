@@ -24,3 +24,24 @@ export const RESTRICTED_CONTAINER_SECURITY_CONTEXT = Object.freeze({
   capabilities: Object.freeze({ drop: Object.freeze(['ALL']) }),
   seccompProfile: Object.freeze({ type: 'RuntimeDefault' }),
 });
+
+/**
+ * Namespace annotation that records why a namespace enforces Pod Security "privileged" (an
+ * exception to the platform's "restricted"): the evidence pack's Kubernetes report shows the
+ * reason, and reports a privileged namespace the platform manages without one as a failure.
+ */
+export const POD_SECURITY_EXCEPTION_ANNOTATION = 'platform.zero-trust/pod-security-exception';
+
+/**
+ * The annotations recording a Pod Security exception of a namespace (see
+ * {@link POD_SECURITY_EXCEPTION_ANNOTATION}).
+ *
+ * @param reason why the namespace's pods cannot run under a stricter level, in a reviewer's words
+ *   (what they need from the host, and why)
+ */
+export function podSecurityException(reason: string): Record<string, string> {
+  if (reason.trim().length === 0) {
+    throw new Error('podSecurityException: the reason is empty. Fix: say what the namespace\'s pods need from the host that a stricter Pod Security level forbids.');
+  }
+  return { [POD_SECURITY_EXCEPTION_ANNOTATION]: reason.trim() };
+}

@@ -12,6 +12,8 @@ import { PostgresDatabase } from '../data/postgres-database';
 import { RedisCache } from '../data/redis-cache';
 import { AwsLoadBalancerController } from '../mesh/load-balancer-controller';
 import { ZeroTrustVpc } from '../network/zero-trust-vpc';
+import { ServiceMonitoring } from '../observability/service-monitoring';
+import { TraceCollector } from '../observability/trace-collector';
 import { enclosing, resourceOf, type ComplianceAcknowledgment } from './acknowledgment';
 
 const PACKS_WITH_NO_INLINE_POLICY = ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
@@ -389,6 +391,32 @@ export const LIBRARY_ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
       'The policy is compared statement by statement with upstream\'s file and may only be narrower; every statement on "*" whose actions are EC2 and Elastic Load Balancing calls is limited to the stack\'s region (aws:RequestedRegion); EC2 and Elastic Load Balancing have no resource policies, so "*" reaches only this account. ' +
       'The role is assumable only by pods.eks.amazonaws.com, bound to the one service account kube-system/aws-load-balancer-controller.',
     verifiedBy: 'test/constructs/mesh/load-balancer-controller-policy.test.ts',
+    owner: OWNER,
+    expires: LIBRARY_EXPIRES,
+  },
+  // --- Observability -------------------------------------------------------------------------
+  {
+    ids: ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+    scope: 'the customer managed policy of a TraceCollector (bound to tracing/trace-collector by Pod Identity)',
+    appliesTo: resourceOf(TraceCollector, (collector) => child(collector, 'Policy')),
+    reason:
+      'Its one statement allows xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray does not authorize per resource: the service authorization reference lists no resource type for them, so "*" is the only resource they can be granted on.',
+    compensatingControl:
+      'Only those two write actions (no read, no sampling-rule or group management), only in the stack\'s region (aws:RequestedRegion); the role is assumable only by pods.eks.amazonaws.com, bound to the one service account tracing/trace-collector, whose pods the mesh admits traffic to only from the listed senders.',
+    verifiedBy: 'test/constructs/observability/trace-collector.test.ts',
+    owner: OWNER,
+    expires: LIBRARY_EXPIRES,
+  },
+  {
+    ids: ['cdk-validator-cfnguard::cloudwatch_alarm_action_check', 'HIPAA.Security::HIPAA.Security-CloudWatchAlarmAction', 'NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction'],
+    scope: 'the per-window burn-rate alarms of a ServiceMonitoring (the long and short window of each pair its composite SLO alarms combine)',
+    appliesTo: (c) => CfnResource.isCfnResource(c) && (enclosing(ServiceMonitoring, c)?.burnRateWindowAlarms.some((alarm) => alarm.node.defaultChild === c) ?? false),
+    reason:
+      'They are the inputs of the multiwindow, multi-burn-rate pages: one window alone is noise by design (a 5-minute spike, or an hour-long burn that has already stopped), and notifying on each would page up to four times per incident. ' +
+      'CloudWatch composite alarms exist for this: the composite alarm over them carries the actions.',
+    compensatingControl:
+      'The composite alarm of each objective (availability, latency) notifies the environment\'s KMS-encrypted alarm topic on ALARM and on OK when the long and the short window of any pair are both in ALARM; the tests check every window alarm is in a composite rule and both composites notify.',
+    verifiedBy: 'test/constructs/observability/service-monitoring.test.ts',
     owner: OWNER,
     expires: LIBRARY_EXPIRES,
   },

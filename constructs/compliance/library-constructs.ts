@@ -8,8 +8,14 @@ import { ArgoRollouts } from '../delivery/argo-rollouts';
 import { IstioMesh } from '../mesh/istio-mesh';
 import { AwsLoadBalancerController } from '../mesh/load-balancer-controller';
 import { ZeroTrustVpc } from '../network/zero-trust-vpc';
+import { AlarmTopic } from '../observability/alarm-topic';
 import { ClusterMetricsScraper } from '../observability/cluster-metrics-scraper';
+import { MetricsCollector } from '../observability/metrics-collector';
 import { MetricsWorkspace } from '../observability/metrics-workspace';
+import { PlatformMonitoring } from '../observability/platform-monitoring';
+import { ServiceMonitoring } from '../observability/service-monitoring';
+import { TraceCollector } from '../observability/trace-collector';
+import { ContainerLogs } from '../observability/container-logs';
 import { StatelessService } from '../workload/stateless-service';
 import { ServiceRepository } from '../workload/service-repository';
 import { PlatformKey } from './platform-key';
@@ -31,6 +37,12 @@ export const LIBRARY_CONSTRUCT_CLASSES: ReadonlyArray<abstract new (...args: nev
   ArgoRollouts,
   MetricsWorkspace,
   ClusterMetricsScraper,
+  MetricsCollector,
+  TraceCollector,
+  ContainerLogs,
+  AlarmTopic,
+  ServiceMonitoring,
+  PlatformMonitoring,
   StatelessService,
   ServiceRepository,
 ];

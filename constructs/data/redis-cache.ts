@@ -206,6 +206,8 @@ export class RedisCache extends Construct implements IRedisCache {
   readonly logGroup: logs.ILogGroup;
   /** The subnets the cache lives in. */
   readonly subnets: ec2.ISubnet[];
+  /** Nodes of the replication group: the primary and its replicas. */
+  readonly nodeCount: number;
 
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
     super(scope, id);
@@ -220,6 +222,7 @@ export class RedisCache extends Construct implements IRedisCache {
     const subnets = props.vpc.selectSubnets(vpcSubnets);
     validateRedisProps(this, props, { replicas, port, snapshotRetention, cacheNodeType, engineVersion, appUserName: this.appUserName, subnets });
     this.subnets = subnets.subnets;
+    this.nodeCount = 1 + replicas;
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const keyRemovalPolicy = supportingRemovalPolicy(removalPolicy);
@@ -279,7 +282,7 @@ export class RedisCache extends Construct implements IRedisCache {
       engine: CACHE_ENGINE,
       engineVersion,
       cacheNodeType,
-      numCacheClusters: 1 + replicas,
+      numCacheClusters: this.nodeCount,
       multiAzEnabled: true,
       automaticFailoverEnabled: true,
       transitEncryptionEnabled: true,
@@ -334,9 +337,17 @@ export class RedisCache extends Construct implements IRedisCache {
     return new cloudwatch.Metric({
       namespace: 'AWS/ElastiCache',
       metricName,
-      dimensionsMap: { CacheClusterId: `${this.replicationGroupId}-${String(node).padStart(3, '0')}` },
+      dimensionsMap: { CacheClusterId: this.cacheClusterId(node) },
       ...props,
     });
+  }
+
+  /**
+   * The id of one node (`CacheClusterId`, `<replication group id>-00N`), numbered from 1 to
+   * `nodeCount` in creation order; the primary role moves between them on failover.
+   */
+  cacheClusterId(node = 1): string {
+    return `${this.replicationGroupId}-${String(node).padStart(3, '0')}`;
   }
 
   /** CPU used by the engine thread, percent (average). */

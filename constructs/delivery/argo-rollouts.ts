@@ -6,6 +6,7 @@ import { podSecurityLabels, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../clu
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
 import { isIntBetween, validationFailure } from '../core/validation';
 import type { IMetricsWorkspace } from '../observability/metrics-workspace';
+import { scrapeSourcePeer, validateScrapeSources, type MetricsScrapeSource } from '../observability/scrape-source';
 import { ARGO_HELM_REPOSITORY, ARGO_ROLLOUTS_CHART_VERSION } from './versions';
 import { baselineNetworkPolicies, networkPolicy, POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
 
@@ -25,6 +26,13 @@ export interface ArgoRolloutsProps {
    * @default - the controller is not scraped
    */
   readonly scrapeSourceCidrs?: string[];
+  /**
+   * Pods in the cluster that scrape metrics (`MetricsCollector.scrapeSource`): the controller's
+   * NetworkPolicy admits exactly them on its metrics port, and its pods carry the
+   * `prometheus.io/*` annotations. Narrower than `scrapeSourceCidrs`; both may be given.
+   * @default - no scraper pods admitted
+   */
+  readonly scrapeSources?: MetricsScrapeSource[];
   /**
    * Version of the argo-rollouts Helm chart to install.
    * @default ARGO_ROLLOUTS_CHART_VERSION
@@ -81,7 +89,9 @@ export class ArgoRollouts extends Construct {
     const replicas = props.replicas ?? 2;
     if (!isIntBetween(replicas, 2, 5)) fail(`replicas ${replicas} must be between 2 and 5: one replica makes rollbacks wait for a reschedule.`);
     const ns = ArgoRollouts.NAMESPACE;
-    const scrapeSources = props.scrapeSourceCidrs ?? [];
+    const scrapeSources: ScrapeSources = { cidrs: props.scrapeSourceCidrs ?? [], pods: props.scrapeSources ?? [] };
+    validateScrapeSources(fail, 'scrapeSources', scrapeSources.pods);
+    const scraped = scrapeSources.cidrs.length > 0 || scrapeSources.pods.length > 0;
 
     const namespace = new eks.KubernetesManifest(this, 'Namespace', {
       cluster: props.cluster,
@@ -139,7 +149,7 @@ export class ArgoRollouts extends Construct {
           logging: { format: 'json', level: 'info' },
           // SigV4 signing of analysis queries; credentials come from Pod Identity.
           extraEnv: [{ name: 'AWS_REGION', value: Stack.of(this).region }],
-          podAnnotations: scrapeSources.length > 0
+          podAnnotations: scraped
             ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(CONTROLLER_METRICS_PORT), 'prometheus.io/path': '/metrics' }
             : {},
         },
@@ -157,8 +167,14 @@ export class ArgoRollouts extends Construct {
   }
 }
 
+/** Who may scrape the controller: CIDRs (a scraper outside the cluster) and scraper pods. */
+interface ScrapeSources {
+  readonly cidrs: string[];
+  readonly pods: MetricsScrapeSource[];
+}
+
 /** Default deny, then exactly what the controller needs. */
-function networkPolicies(ns: string, scrapeSources: string[]): Record<string, unknown>[] {
+function networkPolicies(ns: string, scrapeSources: ScrapeSources): Record<string, unknown>[] {
   const policies = [
     ...baselineNetworkPolicies(ns),
     // The API server (through the `kubernetes` Service address) and the metrics workspace's query
@@ -166,11 +182,12 @@ function networkPolicies(ns: string, scrapeSources: string[]): Record<string, un
     networkPolicy(ns, 'allow-https-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ protocol: 'TCP', port: 443 }] }] }),
     networkPolicy(ns, 'allow-pod-identity-agent', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }] }] }),
   ];
-  if (scrapeSources.length > 0) {
+  const from = [...scrapeSources.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ...scrapeSources.pods.map(scrapeSourcePeer)];
+  if (from.length > 0) {
     policies.push(networkPolicy(ns, 'allow-metrics-scraper', {
       podSelector: {},
       policyTypes: ['Ingress'],
-      ingress: [{ from: scrapeSources.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: CONTROLLER_METRICS_PORT }] }],
+      ingress: [{ from, ports: [{ protocol: 'TCP', port: CONTROLLER_METRICS_PORT }] }],
     }));
   }
   return policies;

@@ -1135,6 +1135,77 @@ export class Sidecar extends ApiObject {
   }
 }
 
+// --- telemetry.istio.io/v1 Telemetry -------------------------------------------------------
+
+/** A telemetry provider, by its name in the mesh config's `extensionProviders`. */
+export interface TelemetryProviderRef {
+  /** Name of the extension provider. */
+  readonly name: string;
+}
+
+/** Which side of a call a telemetry setting applies to. */
+export type TelemetryWorkloadMode = 'CLIENT_AND_SERVER' | 'CLIENT' | 'SERVER';
+
+/** How the selected workloads report spans. */
+export interface TracingTelemetry {
+  /**
+   * Tracing providers spans are reported to (one is supported by Envoy at a time).
+   * @default - the parent scope's providers (mesh-wide: the mesh config's default tracing provider)
+   */
+  readonly providers?: TelemetryProviderRef[];
+  /**
+   * Percentage (0 to 100, precision 0.01) of requests without an incoming sampling decision that
+   * start a sampled trace; an incoming `traceparent` keeps its caller's decision.
+   * @default - the parent scope's percentage (Istio's own default is 1)
+   */
+  readonly randomSamplingPercentage?: number;
+  /**
+   * Stop reporting spans from the selected workloads (trace context is still propagated).
+   * @default - the parent scope's setting (spans reported)
+   */
+  readonly disableSpanReporting?: boolean;
+  /**
+   * Side of the calls the setting applies to.
+   * @default - CLIENT_AND_SERVER
+   */
+  readonly match?: { readonly mode: TelemetryWorkloadMode };
+}
+
+/** Spec of an Istio `Telemetry`. */
+export interface TelemetrySpec {
+  /**
+   * Workloads the configuration applies to.
+   * @default - every workload of the namespace (mesh-wide in the root namespace)
+   */
+  readonly selector?: WorkloadSelector;
+  /**
+   * Tracing settings.
+   * @default - the parent scope's tracing settings
+   */
+  readonly tracing?: TracingTelemetry[];
+}
+
+/** Properties of a `Telemetry`. */
+export interface TelemetryProps {
+  /** Metadata of the Telemetry. */
+  readonly metadata: IstioObjectMetadata;
+  /** Spec of the Telemetry. */
+  readonly spec: TelemetrySpec;
+}
+
+/**
+ * How workloads report telemetry (here: traces). One selector-less Telemetry per namespace at
+ * most; the one in the root namespace applies mesh-wide.
+ */
+export class Telemetry extends ApiObject {
+  /** API version and kind of the Telemetry resource. */
+  static readonly GVK: GroupVersionKind = { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry' };
+
+  constructor(scope: Construct, id: string, props: TelemetryProps) {
+    super(scope, id, { ...Telemetry.GVK, metadata: props.metadata, spec: props.spec });
+  }
+}
+
 // --- helpers --------------------------------------------------------------------------------
 
 /** The mesh identity of a Kubernetes service account: `cluster.local/ns/<ns>/sa/<sa>`. */

@@ -5,13 +5,13 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { App, Chart } from 'cdk8s';
 import { Construct, DependencyGroup, type IDependable } from 'constructs';
 import { POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
-import { podSecurityLabels, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
+import { podSecurityException, podSecurityLabels, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
 import { clusterCapacity } from '../core/composition';
 import { describeValue, validationFailure } from '../core/validation';
 import { parseIpv4Cidr } from '../network/cidr';
 import { ExternalServiceEntry, type ExternalServiceOptions } from './external-service-entry';
 import { INGRESS_MIN_CIDR_PREFIX, MESH_MIN_REPLICAS } from './limits';
-import { AuthorizationPolicy, Gateway, PeerAuthentication, serviceAccountPrincipal } from './istio-api';
+import { AuthorizationPolicy, Gateway, PeerAuthentication, serviceAccountPrincipal, Telemetry } from './istio-api';
 import type { GatewayExposure } from '../workload/stateless-service';
 import { AwsLoadBalancerController, zoneSpread } from './load-balancer-controller';
 import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from './versions';
@@ -87,7 +87,52 @@ export interface IstioMeshProps {
    * @default true
    */
   readonly installLoadBalancerController?: boolean;
+  /**
+   * Distributed tracing by the proxies: every sidecar and the ingress gateway report spans over
+   * OTLP/gRPC to an OpenTelemetry collector (e.g. `TraceCollector`), sampling at the edge.
+   * @default - the proxies report no spans (trace context is still propagated)
+   */
+  readonly tracing?: MeshTracingOptions;
 }
+
+/** Where the mesh's proxies report spans, and how many requests they trace. */
+export interface MeshTracingOptions {
+  /**
+   * Fully qualified name of the collector's Kubernetes Service, e.g.
+   * `trace-collector.tracing.svc.cluster.local` (`TraceCollector.SERVICE_HOST`).
+   */
+  readonly collectorHost: string;
+  /**
+   * The collector's OTLP/gRPC port.
+   * @default 4317
+   */
+  readonly port?: number;
+  /**
+   * Percentage of requests (0 to 100, precision 0.01) that start a sampled trace where they
+   * arrive without a sampling decision, i.e. at the ingress gateway. Every proxy after it follows
+   * the incoming W3C `traceparent`, and so should the services' SDKs (parent-based sampling with
+   * the same ratio, `samplingPercentage / 100`).
+   */
+  readonly samplingPercentage: number;
+}
+
+/** The mesh's tracing as configured: the extension provider istiod knows and the mesh-wide sampling. */
+export interface MeshTracing {
+  /** Name of the OpenTelemetry extension provider in the mesh config (`MESH_TRACING_PROVIDER`). */
+  readonly providerName: string;
+  /** Fully qualified name of the collector's Service. */
+  readonly collectorHost: string;
+  /** The collector's OTLP/gRPC port. */
+  readonly port: number;
+  /** Percentage of requests without a sampling decision that are traced. */
+  readonly samplingPercentage: number;
+}
+
+/** Name of the OpenTelemetry tracing provider in the mesh config's `extensionProviders`. */
+export const MESH_TRACING_PROVIDER = 'otel-tracing';
+/** OTLP/gRPC, the port the proxies export spans to unless told otherwise. */
+const OTLP_GRPC_PORT = 4317;
+const FQDN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 
 const ISTIO_MESH_BRAND = Symbol.for('@zero-trust/platform-constructs.IstioMesh');
 
@@ -108,7 +153,10 @@ const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
  * - istiod and the ingress gateway highly available: HPA min >= 2, PDB, spread over zones;
  * - the gateway behind an NLB (AWS Load Balancer Controller), internal by default, 443 only;
  * - a ServiceEntry for the EKS Pod Identity agent, exported to every namespace, so pods get their
- *   AWS credentials under REGISTRY_ONLY.
+ *   AWS credentials under REGISTRY_ONLY;
+ * - with `tracing`, an OpenTelemetry extension provider in istiod's mesh config and a mesh-wide
+ *   `Telemetry`: every proxy reports its spans to the collector over OTLP/gRPC (mTLS, its own
+ *   identity) and propagates W3C trace context; the gateway samples, the rest follow `traceparent`.
  *
  * Deploy ordering is wired here: everything waits for the cluster's node groups made in the same
  * app (wherever they are), and `ready` is what namespaces and workloads wait for
@@ -151,6 +199,8 @@ export class IstioMesh extends Construct {
   readonly charts: { readonly base: eks.HelmChart; readonly cni: eks.HelmChart; readonly istiod: eks.HelmChart; readonly gateway: eks.HelmChart };
   /** The AWS Load Balancer Controller, when installed here. */
   readonly loadBalancerController?: AwsLoadBalancerController;
+  /** Where the proxies report spans, when tracing is on. */
+  readonly tracing?: MeshTracing;
 
   private readonly policies: eks.KubernetesManifest;
   /** istiod and the mesh-wide policies: what a ServiceEntry waits for. */
@@ -165,6 +215,13 @@ export class IstioMesh extends Construct {
     this.istioVersion = props.istioVersion ?? ISTIO_VERSION;
     validateMeshProps(this, props, gatewayReplicas, istiodReplicas, this.istioVersion);
     this.cluster = props.cluster;
+    this.tracing = props.tracing && {
+      providerName: MESH_TRACING_PROVIDER,
+      collectorHost: props.tracing.collectorHost,
+      port: props.tracing.port ?? OTLP_GRPC_PORT,
+      // Two decimals, Istio's precision (10 from 0.1 * 100, not 10.000000000000002).
+      samplingPercentage: Math.round(props.tracing.samplingPercentage * 100) / 100,
+    };
     // Charts and manifests are applied once the cluster's nodes are up (node groups of this app).
     this.node.addDependency(clusterCapacity(this, props.cluster));
     const root = IstioMesh.ROOT_NAMESPACE;
@@ -178,7 +235,7 @@ export class IstioMesh extends Construct {
       cluster: props.cluster,
       overwrite: true,
       manifest: [
-        namespace(root, 'privileged', {}),
+        namespace(root, 'privileged', {}, podSecurityException(ISTIO_SYSTEM_POD_SECURITY_EXCEPTION)),
         namespace(this.gatewayNamespace, 'restricted', { 'istio-injection': 'enabled' }),
       ],
     });
@@ -233,6 +290,12 @@ export class IstioMesh extends Construct {
         accessLogFile: '/dev/stdout',
         accessLogEncoding: 'JSON',
         defaultConfig: { holdApplicationUntilProxyStarts: true },
+        // Envoy's OpenTelemetry tracer: W3C trace context (`traceparent`/`tracestate`) in and out,
+        // spans over OTLP/gRPC to the collector through the proxy's own mTLS identity.
+        ...(this.tracing ? {
+          enableTracing: true,
+          extensionProviders: [{ name: this.tracing.providerName, opentelemetry: { service: this.tracing.collectorHost, port: this.tracing.port } }],
+        } : {}),
       },
     }, true);
     istiod.node.addDependency(cni);
@@ -262,6 +325,14 @@ export class IstioMesh extends Construct {
         }],
       },
     });
+    if (this.tracing) {
+      // The one selector-less Telemetry of the root namespace: mesh-wide span reporting to the
+      // provider, sampled at the edge (proxies keep an incoming sampling decision).
+      new Telemetry(policyChart, 'MeshTelemetry', {
+        metadata: { name: 'mesh-default', namespace: root },
+        spec: { tracing: [{ providers: [{ name: this.tracing.providerName }], randomSamplingPercentage: this.tracing.samplingPercentage }] },
+      });
+    }
     this.policies = new eks.KubernetesManifest(this, 'Policies', { cluster: props.cluster, manifest: policyChart.toJson() });
     this.policies.node.addDependency(istiod);
 
@@ -339,11 +410,16 @@ export class IstioMesh extends Construct {
   }
 }
 
-function namespace(name: string, podSecurity: 'privileged' | 'restricted', labels: Record<string, string>): Record<string, unknown> {
+/** Why istio-system enforces Pod Security "privileged" (recorded on the namespace for the evidence pack). */
+const ISTIO_SYSTEM_POD_SECURITY_EXCEPTION = 'The istio-cni node agent (DaemonSet istio-cni-node) installs the Istio CNI plugin, which sets up '
+  + 'each pod\'s traffic redirection, into host paths (/opt/cni/bin, /etc/cni/net.d): it needs hostPath volumes, host networking and the '
+  + 'NET_ADMIN and SYS_ADMIN capabilities. In exchange, application pods need no istio-init container and their namespaces enforce "restricted".';
+
+function namespace(name: string, podSecurity: 'privileged' | 'restricted', labels: Record<string, string>, annotations: Record<string, string> = {}): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: { name, labels: { ...podSecurityLabels(podSecurity), ...labels } },
+    metadata: { name, labels: { ...podSecurityLabels(podSecurity), ...labels }, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
   };
 }
 
@@ -407,10 +483,22 @@ function validateMeshProps(scope: Construct, props: IstioMeshProps, gateway: Rep
   if (!ingress.internetFacing && cidrs.length > 0) {
     fail('ingress.allowedSourceCidrs is set on an internal NLB, which admits the VPC CIDR only. Fix: remove it, or set internetFacing.');
   }
+  if (props.tracing) validateTracing(fail, scope, props.tracing);
   for (const cidr of cidrs) {
     if (Token.isUnresolved(cidr)) continue;
     const parsed = parseIpv4Cidr(cidr);
     if (!parsed) fail(`ingress.allowedSourceCidrs has ${describeValue(cidr)}, which is not an IPv4 CIDR. Fix: use a.b.c.d/n.`);
     if (parsed!.prefix < INGRESS_MIN_CIDR_PREFIX) fail(`ingress.allowedSourceCidrs has ${describeValue(cidr)}, which opens the gateway to too wide a range (wider than /${INGRESS_MIN_CIDR_PREFIX}). Fix: list only your clients' CIDRs.`);
+  }
+}
+
+function validateTracing(fail: (message: string) => never, scope: Construct, tracing: MeshTracingOptions): void {
+  const { collectorHost, port = OTLP_GRPC_PORT, samplingPercentage } = tracing;
+  if (Token.isUnresolved(collectorHost) || !FQDN.test(collectorHost)) {
+    fail(`tracing.collectorHost ${describeValue(collectorHost, scope)} is not the DNS name of a Service, known at synth. Fix: give the collector Service's fully qualified name, e.g. "trace-collector.tracing.svc.cluster.local".`);
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`tracing.port ${describeValue(port, scope)} is not a TCP port (1-65535). Fix: give the collector's OTLP/gRPC port, normally ${OTLP_GRPC_PORT}.`);
+  if (!(Number.isFinite(samplingPercentage) && samplingPercentage >= 0 && samplingPercentage <= 100 && Math.abs(samplingPercentage * 100 - Math.round(samplingPercentage * 100)) < 1e-9)) {
+    fail(`tracing.samplingPercentage ${describeValue(samplingPercentage, scope)} must be a percentage from 0 to 100 with at most two decimals (Istio's precision is 0.01). Fix: e.g. 10 to trace one request in ten.`);
   }
 }

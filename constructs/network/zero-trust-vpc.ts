@@ -13,9 +13,10 @@ import { VPC_AZ_COUNT, VPC_CIDR_PREFIX, VPC_MIN_NAT_GATEWAYS } from './limits';
  * The interface endpoints every platform VPC gets, so nodes and pods reach the AWS APIs they
  * need without the internet: image pulls (ECR + S3 gateway), identity (STS, EKS Auth for Pod
  * Identity), the cluster API (EKS), VPC CNI (EC2), load balancers (ELB), logs and metrics
- * (CloudWatch, and Amazon Managed Prometheus queries for rollout analysis), secrets and keys
- * (Secrets Manager, KMS), and the Lambda API for custom-resource provider functions in the isolated
- * subnets (DatabaseBootstrap's provider framework invokes its handler through it).
+ * (CloudWatch, and Amazon Managed Prometheus queries for rollout analysis), traces (X-Ray, for the
+ * trace collector), secrets and keys (Secrets Manager, KMS), and the Lambda API for
+ * custom-resource provider functions in the isolated subnets (DatabaseBootstrap's provider
+ * framework invokes its handler through it).
  */
 export const PLATFORM_INTERFACE_ENDPOINTS: ReadonlyArray<{ readonly id: string; readonly service: ec2.InterfaceVpcEndpointAwsService }> = [
   { id: 'EcrApi', service: ec2.InterfaceVpcEndpointAwsService.ECR },
@@ -31,6 +32,7 @@ export const PLATFORM_INTERFACE_ENDPOINTS: ReadonlyArray<{ readonly id: string; 
   { id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER },
   { id: 'PrometheusWorkspaces', service: ec2.InterfaceVpcEndpointAwsService.PROMETHEUS_WORKSPACES },
   { id: 'Lambda', service: ec2.InterfaceVpcEndpointAwsService.LAMBDA },
+  { id: 'XRay', service: ec2.InterfaceVpcEndpointAwsService.XRAY },
 ];
 
 /** Properties of a `ZeroTrustVpc`. */

@@ -69,6 +69,13 @@ export interface ClusterMetricsScraperProps {
  * - Customer managed key: the workspace is encrypted with one, so the scraper writes through a
  *   source/target role pair in this account (RoleConfiguration), the target holding only
  *   `aps:RemoteWrite` on that workspace.
+ *
+ * Caveat: AWS has documented that workspaces encrypted with a customer managed key could not be
+ * used with AWS managed collectors; whether a given region and account accept this pairing cannot
+ * be settled at synth. The platform therefore collects with the in-cluster `MetricsCollector`
+ * (scrape on each node, remote write signed with SigV4 under EKS Pod Identity), which works either
+ * way and writes the same series and labels (the same `annotatedPodsScrapeConfiguration`). This
+ * construct stays for workspaces with an AWS owned key, or once AWS supports the pairing.
  */
 export class ClusterMetricsScraper extends Construct {
   /** The L1 scraper. */
@@ -130,7 +137,7 @@ export class ClusterMetricsScraper extends Construct {
     targetPolicy.addStatements(new iam.PolicyStatement({ actions: ['aps:RemoteWrite'], resources: [props.workspace.workspaceArn] }));
 
     const logGroup = vendedLogGroup(this, 'Logs', props.workspace.encryptionKey, props.logRetention, removalPolicy);
-    this.scrapeConfiguration = scrapeConfiguration(interval.toSeconds());
+    this.scrapeConfiguration = annotatedPodsScrapeConfiguration(interval.toSeconds());
     this.resource = new aps.CfnScraper(this, 'Resource', {
       alias: `${Stack.of(this).stackName}-pods`.replace(/[^-.0-9A-Z_a-z]/g, '-').slice(0, 100),
       source: {
@@ -153,13 +160,25 @@ export class ClusterMetricsScraper extends Construct {
   }
 }
 
-/** Pods that opt in with `prometheus.io/*` annotations, labelled so versions can be told apart. */
-function scrapeConfiguration(intervalSeconds: number): Record<string, unknown> {
+/** Name of the scrape job of annotated pods: the `job` label of every series it collects. */
+export const ANNOTATED_PODS_JOB = 'annotated-pods';
+
+/**
+ * The Prometheus scrape configuration of the platform (one job, `annotated-pods`): pods that opt
+ * in with `prometheus.io/scrape|port|path` annotations, labelled with `namespace`, `pod`, `app`
+ * (`app.kubernetes.io/name`), `version` (`app.kubernetes.io/version`) and
+ * `rollouts_pod_template_hash`, so rollout analysis can tell a canary from the stable version.
+ * Shared by the AWS managed scraper and the in-cluster `MetricsCollector`: one home for the labels
+ * the analysis queries.
+ *
+ * @param intervalSeconds seconds between scrapes of a target
+ */
+export function annotatedPodsScrapeConfiguration(intervalSeconds: number): Record<string, unknown> {
   const copy = (label: string, target: string) => ({ source_labels: [`__meta_kubernetes_pod_label_${label}`], target_label: target, action: 'replace' });
   return {
     global: { scrape_interval: `${intervalSeconds}s`, scrape_timeout: '10s' },
     scrape_configs: [{
-      job_name: 'annotated-pods',
+      job_name: ANNOTATED_PODS_JOB,
       kubernetes_sd_configs: [{ role: 'pod' }],
       relabel_configs: [
         { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], regex: 'true', action: 'keep' },

@@ -17,3 +17,9 @@ export const OTEL_COLLECTOR_IMAGE = { repository: 'otel/opentelemetry-collector-
 
 /** `aws-for-fluent-bit` chart of the AWS EKS charts repository (Fluent Bit image 3.2.1). */
 export const FLUENT_BIT_CHART_VERSION = '0.2.0';
+
+/**
+ * The AWS for Fluent Bit image the chart runs: tag = the chart's `appVersion` (3.2.1 is Fluent Bit
+ * 4.2.2, whose AWS credential chain includes EKS Pod Identity).
+ */
+export const FLUENT_BIT_IMAGE = { repository: 'public.ecr.aws/aws-observability/aws-for-fluent-bit', tag: '3.2.1' } as const;

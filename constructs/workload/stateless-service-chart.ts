@@ -5,6 +5,7 @@ import { AnalysisTemplate, Rollout, type PodTemplateJson, type RolloutAnalysis, 
 import { POD_TEMPLATE_HASH_ARG, canarySteps, serviceAnalysisTemplateSpec, type ProgressiveDeliverySettings } from '../delivery/service-analysis';
 import { AuthorizationPolicy, DestinationRule, ExternalServiceEntry, VirtualService, type AuthorizationRule, type HttpRoute, type HttpRouteDestination, type TrafficPolicy } from '../mesh';
 import { POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
+import type { MetricsScrapeSource } from '../observability/scrape-source';
 
 /** A destination outside the cluster the service may reach (a database, a cache, an AWS API). */
 export interface EgressDestination {
@@ -125,6 +126,22 @@ export interface StatelessServiceChartProps extends ChartProps {
    * @default - not scraped
    */
   readonly metricsScrape?: MetricsScrape;
+  /**
+   * Let the pods reach a trace collector on its OTLP ports (the app's SDK and the sidecar's
+   * own span export both leave from the pod).
+   * @default - no egress to a collector
+   */
+  readonly traceEgress?: TraceEgress;
+}
+
+/** Where the pods send spans. */
+export interface TraceEgress {
+  /** Namespace of the collector's pods. */
+  readonly namespace: string;
+  /** Labels of the collector's pods. */
+  readonly podLabels: Record<string, string>;
+  /** The collector's OTLP ports. */
+  readonly ports: number[];
 }
 
 /** How the pods' metrics are collected. */
@@ -133,7 +150,9 @@ export interface MetricsScrape {
   readonly path: string;
   /** Port the scraper connects to on the pod (the Istio sidecar's merged metrics port, 15020). */
   readonly scrapePort: number;
-  /** CIDRs the scraper connects from. */
+  /** Scraper pods in the cluster, admitted by namespace and labels. */
+  readonly sources: MetricsScrapeSource[];
+  /** CIDRs a scraper outside the cluster connects from. */
   readonly sourceCidrs: string[];
 }
 
@@ -458,6 +477,21 @@ export class StatelessServiceChart extends Chart {
       const block = kplus.NetworkPolicyIpBlock.ipv4(this, `MetricsScraperCidr${i}`, cidr);
       this.deployment.connections.allowFrom(block, { isolation, ports: [kplus.NetworkPolicyPort.tcp(props.metricsScrape!.scrapePort)] });
     });
+    // Scraper pods in the cluster (outside the mesh), by namespace and labels, on the same port.
+    props.metricsScrape?.sources.forEach((source, i) => {
+      const scraper = kplus.Pods.select(this, `MetricsScraperPods${i}`, {
+        labels: { ...source.podLabels },
+        namespaces: kplus.Namespaces.select(this, `MetricsScraperNamespace${i}`, { names: [source.namespace] }),
+      });
+      this.deployment.connections.allowFrom(scraper, { isolation, ports: [kplus.NetworkPolicyPort.tcp(props.metricsScrape!.scrapePort)] });
+    });
+    if (props.traceEgress) {
+      const collector = kplus.Pods.select(this, 'TraceCollectorPods', {
+        labels: props.traceEgress.podLabels,
+        namespaces: kplus.Namespaces.select(this, 'TraceCollectorNamespace', { names: [props.traceEgress.namespace] }),
+      });
+      this.deployment.connections.allowTo(collector, { isolation, ports: props.traceEgress.ports.map((port) => kplus.NetworkPolicyPort.tcp(port)) });
+    }
     // EKS Pod Identity: the agent on each node serves credentials at a link-local address.
     const agent = kplus.NetworkPolicyIpBlock.ipv4(this, 'PodIdentityAgent', POD_IDENTITY_AGENT.cidr);
     this.deployment.connections.allowTo(agent, { isolation, ports: [kplus.NetworkPolicyPort.tcp(POD_IDENTITY_AGENT.port)] });

@@ -13,10 +13,17 @@ import type { IPostgresDatabase, IRedisCache } from '../data';
 import { subnetCidrs } from '../data/placement';
 import { DEFAULT_CANARY_STEPS, DELIVERY_STRATEGIES, type CanaryStepSettings, type DeliveryStrategy, type ProgressiveDeliverySettings, type ServiceAnalysisSettings } from '../delivery/service-analysis';
 import type { IMetricsWorkspace } from '../observability/metrics-workspace';
+import { validateScrapeSources, type MetricsScrapeSource } from '../observability/scrape-source';
+import type { TraceExport } from '../observability/trace-collector';
 import { ISTIO_MERGED_METRICS_PORT } from '../observability/cluster-metrics-scraper';
 import { SERVICE_MAX_REPLICAS, SERVICE_MIN_REPLICAS } from './limits';
 import type { ServiceImage } from './service-image';
-import { StatelessServiceChart, type EgressDestination, type GatewayRoute, type MetricsScrape, type ServiceTrafficPolicy } from './stateless-service-chart';
+import { StatelessServiceChart, type EgressDestination, type GatewayRoute, type MetricsScrape, type ServiceTrafficPolicy, type TraceEgress } from './stateless-service-chart';
+
+/** Probe paths of a StatelessService unless `probes` says otherwise (monitoring leaves them out of user traffic). */
+export const DEFAULT_PROBE_PATHS = { startup: '/livez', readiness: '/readyz', liveness: '/livez' } as const;
+/** Path of the service's Prometheus endpoint unless `delivery.metrics.path` says otherwise. */
+export const DEFAULT_METRICS_PATH = '/metrics';
 
 /**
  * Postgres the service uses: it logs in as `user` with IAM tokens over TLS. The NetworkPolicy and
@@ -92,8 +99,18 @@ export interface GatewayExposure {
 export interface DeliveryMetrics {
   /** The workspace the scraper writes to and analysis queries (SigV4, Argo's own credentials). */
   readonly workspace: IMetricsWorkspace;
-  /** CIDRs the metrics scraper connects from (`ClusterMetricsScraper.sourceCidrs`). */
-  readonly scrapeSourceCidrs: string[];
+  /**
+   * Pods in the cluster that scrape the service (`MetricsCollector.scrapeSource`): the pods'
+   * NetworkPolicy admits exactly them, by namespace and labels, on the metrics port.
+   * @default - none; then `scrapeSourceCidrs` must be given
+   */
+  readonly scrapeSources?: MetricsScrapeSource[];
+  /**
+   * CIDRs a scraper outside the cluster connects from (`ClusterMetricsScraper.sourceCidrs`).
+   * Prefer `scrapeSources` for a scraper in the cluster: it admits its pods, not whole subnets.
+   * @default - none; then `scrapeSources` must be given
+   */
+  readonly scrapeSourceCidrs?: string[];
   /**
    * Path of the service's Prometheus endpoint on its HTTP port.
    * @default '/metrics'
@@ -287,7 +304,19 @@ export interface StatelessServiceProps {
    * @default - rolling update of a Deployment, pods not scraped
    */
   readonly delivery?: ServiceDelivery;
+  /**
+   * Send the service's spans to a trace collector (`TraceCollector.exportFor(namespace)`): the
+   * pods get the OpenTelemetry SDK's standard variables (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+   * `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_TRACES_SAMPLER=parentbased_traceidratio` and
+   * `OTEL_TRACES_SAMPLER_ARG` = the mesh's sampling) and a NetworkPolicy to the collector's OTLP
+   * ports, which their sidecar's own spans use too.
+   * @default - no collector: the SDK gets no endpoint, and the pods cannot reach one
+   */
+  readonly tracing?: TraceExport;
 }
+
+/** The OpenTelemetry SDK variables `tracing` sets (the `environment` prop cannot set them too). */
+export const TRACING_ENVIRONMENT_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG'] as const;
 
 /** Mesh traffic policy defaults: bounded, and only idempotent-safe retries. */
 export const DEFAULT_TRAFFIC_POLICY: ServiceTrafficPolicy = {
@@ -318,6 +347,8 @@ export const DEFAULT_TRAFFIC_POLICY: ServiceTrafficPolicy = {
  *   DestinationRule (ISTIO_MUTUAL, outlier detection, connection-pool limits), an
  *   AuthorizationPolicy allowing only the gateway principal on the declared methods and paths,
  *   and ServiceEntries for the database and cache (the mesh is REGISTRY_ONLY);
+ * - with `tracing`, the SDK's OTLP endpoint and parent-based sampler in the environment, and
+ *   egress to the trace collector's OTLP ports (the app's spans and its sidecar's);
  * - AWS side: the database and cache security groups admit the cluster's pods on their ports.
  */
 export class StatelessService extends Construct {
@@ -408,15 +439,15 @@ export class StatelessService extends Construct {
       port: settings.port,
       args: props.args ?? [],
       migrationArgs: props.migrationArgs,
-      environment: { AWS_REGION: stack.region, ...props.environment },
+      environment: { AWS_REGION: stack.region, ...settings.tracing?.environment, ...props.environment },
       serviceAccountName: this.serviceAccountName,
       minReplicas: settings.minReplicas,
       maxReplicas: settings.maxReplicas,
       targetCpuUtilizationPercent: settings.targetCpuUtilizationPercent,
       ...settings.resources,
-      startupProbePath: props.probes?.startupPath ?? '/livez',
-      readinessProbePath: props.probes?.readinessPath ?? '/readyz',
-      livenessProbePath: props.probes?.livenessPath ?? '/livez',
+      startupProbePath: props.probes?.startupPath ?? DEFAULT_PROBE_PATHS.startup,
+      readinessProbePath: props.probes?.readinessPath ?? DEFAULT_PROBE_PATHS.readiness,
+      livenessProbePath: props.probes?.livenessPath ?? DEFAULT_PROBE_PATHS.liveness,
       preStopSleep: cdk8s.Duration.seconds(settings.preStopSleep.toSeconds()),
       terminationGracePeriod: cdk8s.Duration.seconds(settings.terminationGracePeriod.toSeconds()),
       egress,
@@ -425,6 +456,7 @@ export class StatelessService extends Construct {
       traffic: { ...DEFAULT_TRAFFIC_POLICY, ...props.traffic },
       delivery: settings.delivery,
       metricsScrape: settings.metricsScrape,
+      traceEgress: settings.tracing?.egress,
     });
 
     // Apply from this construct's stack through an imported handle of the cluster: the
@@ -461,6 +493,7 @@ interface ResolvedSettings {
   readonly terminationGracePeriod: CdkDuration;
   readonly delivery?: ProgressiveDeliverySettings;
   readonly metricsScrape?: MetricsScrape;
+  readonly tracing?: { readonly environment: Record<string, string>; readonly egress: TraceEgress };
 }
 
 function resolveSettings(scope: Construct, props: StatelessServiceProps): ResolvedSettings {
@@ -500,7 +533,32 @@ function resolveSettings(scope: Construct, props: StatelessServiceProps): Resolv
   if (terminationGracePeriod.toSeconds() <= minimumGrace) {
     fail(`terminationGracePeriod ${terminationGracePeriod.toSeconds()}s must be longer than preStopSleep + drainTimeout (${minimumGrace}s), or in-flight requests are killed. Fix: raise it above ${minimumGrace}s or leave it unset.`);
   }
-  return { port, minReplicas, maxReplicas, targetCpuUtilizationPercent, resources, preStopSleep, terminationGracePeriod, ...resolveDelivery(fail, props.delivery) };
+  return { port, minReplicas, maxReplicas, targetCpuUtilizationPercent, resources, preStopSleep, terminationGracePeriod, ...resolveDelivery(fail, props.delivery), tracing: resolveTracing(fail, scope, props) };
+}
+
+/** The SDK's standard variables and the pods' egress to the collector. */
+function resolveTracing(fail: (message: string) => never, scope: Construct, props: StatelessServiceProps): ResolvedSettings['tracing'] {
+  const tracing = props.tracing;
+  if (!tracing) return undefined;
+  const endpoint = tracing.otlpHttpEndpoint;
+  if (!Token.isUnresolved(endpoint) && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) {
+    fail(`tracing.otlpHttpEndpoint ${describeValue(endpoint)} is not an OTLP/HTTP base URL. Fix: pass TraceCollector.exportFor(namespace), or a URL such as "http://trace-collector.tracing.svc.cluster.local:4318".`);
+  }
+  const ratio = tracing.samplingRatio;
+  if (!(Number.isFinite(ratio) && ratio >= 0 && ratio <= 1)) fail(`tracing.samplingRatio ${describeValue(ratio, scope)} must be a ratio from 0 to 1. Fix: pass TraceCollector.exportFor(namespace), which follows the mesh's sampling.`);
+  if (tracing.ports.length === 0 || tracing.ports.some((p) => !isIntBetween(p, 1, 65535))) fail(`tracing.ports ${describeValue(tracing.ports, scope)} must list the collector's TCP ports. Fix: pass TraceCollector.exportFor(namespace).`);
+  const clash = TRACING_ENVIRONMENT_VARIABLES.filter((name) => props.environment?.[name] !== undefined);
+  if (clash.length > 0) fail(`environment sets ${clash.join(', ')}, which tracing sets. Fix: remove ${clash.length > 1 ? 'them' : 'it'} from environment (tracing follows the collector and the mesh's sampling).`);
+  return {
+    environment: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      // A caller's (the gateway's, a sidecar's) sampling decision wins; the ratio only starts traces.
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: String(ratio),
+    },
+    egress: { namespace: tracing.collectorNamespace, podLabels: { ...tracing.collectorPodLabels }, ports: [...tracing.ports] },
+  };
 }
 
 const STATELESS_SERVICE_BRAND = Symbol.for('@zero-trust/platform-constructs.StatelessService');
@@ -560,10 +618,13 @@ function resolveDelivery(fail: (message: string) => never, delivery: ServiceDeli
   const strategy = delivery.strategy ?? 'rolling';
   if (!STRATEGIES.includes(strategy)) fail(`delivery.strategy ${describeValue(strategy)} is not one of ${STRATEGIES.join(', ')}.`);
   const metrics = delivery.metrics;
-  if (metrics && metrics.scrapeSourceCidrs.length === 0) fail('delivery.metrics.scrapeSourceCidrs is empty: the pods\' NetworkPolicy must admit the scraper. Fix: pass ClusterMetricsScraper.sourceCidrs.');
-  const metricsScrape: MetricsScrape | undefined = metrics && { path: metrics.path ?? '/metrics', scrapePort: ISTIO_MERGED_METRICS_PORT, sourceCidrs: metrics.scrapeSourceCidrs };
+  const scrapeSources = metrics?.scrapeSources ?? [];
+  const scrapeSourceCidrs = metrics?.scrapeSourceCidrs ?? [];
+  validateScrapeSources(fail, 'delivery.metrics.scrapeSources', scrapeSources);
+  if (metrics && scrapeSources.length === 0 && scrapeSourceCidrs.length === 0) fail('delivery.metrics has no scrapeSources and no scrapeSourceCidrs: the pods\' NetworkPolicy must admit the scraper. Fix: pass MetricsCollector.scrapeSource in scrapeSources (or ClusterMetricsScraper.sourceCidrs in scrapeSourceCidrs).');
+  const metricsScrape: MetricsScrape | undefined = metrics && { path: metrics.path ?? DEFAULT_METRICS_PATH, scrapePort: ISTIO_MERGED_METRICS_PORT, sources: scrapeSources, sourceCidrs: scrapeSourceCidrs };
   if (strategy === 'rolling') return { metricsScrape };
-  if (!metrics) fail(`delivery.strategy ${describeValue(strategy)} needs delivery.metrics: the analysis that rolls a bad version back reads the service's metrics. Fix: pass the metrics workspace and the scraper's source CIDRs.`);
+  if (!metrics) fail(`delivery.strategy ${describeValue(strategy)} needs delivery.metrics: the analysis that rolls a bad version back reads the service's metrics. Fix: pass the metrics workspace and the scraper (scrapeSources: MetricsCollector.scrapeSource).`);
 
   const a = delivery.analysis ?? {};
   const interval = a.interval ?? CdkDuration.minutes(1);

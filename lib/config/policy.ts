@@ -1,3 +1,5 @@
+import { SLO_OBJECTIVE_PERCENT } from '@zero-trust/platform-constructs';
+
 /**
  * Product policy: what this platform asks of its configuration beyond what the constructs
  * accept. The constructs own their ranges and enums (`constructs/<area>/limits.ts`); the schema
@@ -38,8 +40,12 @@ export const PROD_MIN_POSTGRES_READERS = 2;
 /** prod: cache replicas at least, so a failover still leaves a replica. */
 export const PROD_MIN_CACHE_REPLICAS = 2;
 
-/** Service level objectives, in percent: below 90 is no objective, 100 leaves no error budget. */
-export const SLO_PERCENT = { min: 90, max: 99.99 } as const;
+/**
+ * Service level objectives, in percent: the range `ServiceMonitoring`'s burn-rate pages work with
+ * (below it, failing every request burns the budget slower than the fast page's 14.4x; 100 leaves
+ * no error budget).
+ */
+export const SLO_PERCENT = SLO_OBJECTIVE_PERCENT;
 
 /** Latency objective threshold in milliseconds. */
 export const SLO_LATENCY_THRESHOLD_MS = { min: 10, max: 60_000 } as const;

@@ -6,7 +6,8 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { ApplicationNamespace, ARGO_ROLLOUTS_METRICS_PORT, ArgoRollouts, ClusterMetricsScraper, ISTIO_MERGED_METRICS_PORT, IstioMesh, MetricsWorkspace, PlatformCluster } from '@zero-trust/platform-constructs';
+import { ApplicationNamespace, ARGO_ROLLOUTS_METRICS_PORT, ArgoRollouts, ISTIO_MERGED_METRICS_PORT, IstioMesh, MetricsCollector, MetricsWorkspace, PlatformCluster, TraceCollector } from '@zero-trust/platform-constructs';
+import { ContainerLogs } from '@zero-trust/platform-constructs';
 import type { PlatformConfig } from '../config';
 import { removalPolicyOf, retentionOf } from './config-mapping';
 
@@ -14,6 +15,13 @@ import { removalPolicyOf, retentionOf } from './config-mapping';
 const KUBECTL_LAYERS: Readonly<Record<string, (scope: Construct, id: string) => lambda.ILayerVersion>> = {
   '1.36': (scope, id) => new KubectlV36Layer(scope, id),
 };
+
+/**
+ * The sample service's business metrics (services/sample/src/metrics.ts) the collector also
+ * publishes to CloudWatch, by the names dashboards read (`cloudWatchMetricName`): orders created and
+ * idempotent replays as per-period increases (statistic Sum), the outbox backlog as a gauge.
+ */
+export const SAMPLE_CLOUDWATCH_METRICS = ['orders_created_total', 'idempotent_replays_total', 'outbox_backlog'] as const;
 
 export interface ClusterStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -29,10 +37,22 @@ export class ClusterStack extends Stack {
   readonly namespaces: Readonly<Record<string, ApplicationNamespace>>;
   /** Amazon Managed Service for Prometheus workspace of the environment (analysis queries it). */
   readonly metricsWorkspace: MetricsWorkspace;
-  /** AWS managed collector scraping the cluster's annotated pods into `metricsWorkspace`. */
-  readonly metricsScraper: ClusterMetricsScraper;
+  /**
+   * In-cluster metrics collection (per-node agents and one cluster-state collector) into
+   * `metricsWorkspace`, and the selected service metrics and node readiness to CloudWatch.
+   * (The AWS managed collector, ClusterMetricsScraper, cannot be relied on with the workspace's
+   * customer managed key.)
+   */
+  readonly metricsCollector: MetricsCollector;
   /** Argo Rollouts (canary and blue-green delivery with analysis), installed after the mesh. */
   readonly argoRollouts: ArgoRollouts;
+  /**
+   * Every container's stdout/stderr in CloudWatch Logs (Fluent Bit): `applicationLogGroup`,
+   * `meshAccessLogGroup` (Envoy access logs) and `platformLogGroup`, named `/<environment>/containers/<kind>`.
+   */
+  readonly containerLogs: ContainerLogs;
+  /** The trace gateway (OpenTelemetry collector to X-Ray): the mesh's proxies report to it; services get `exportFor(namespace)`. */
+  readonly traceCollector: TraceCollector;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
@@ -70,6 +90,9 @@ export class ClusterStack extends Stack {
         hosts: ingress.hosts,
         replicas: mesh.gatewayReplicas,
       },
+      // The gateway samples observability.traceSamplingRatio of the requests; everything after it
+      // (sidecars, the services' SDKs) follows the incoming traceparent.
+      tracing: TraceCollector.meshTracing(props.config.observability.traceSamplingRatio * 100),
     });
     // The constructs order themselves: the mesh waits for the node group, each namespace for the
     // mesh's `ready` (which includes the Pod Identity agent's ServiceEntry the mesh adds).
@@ -78,25 +101,44 @@ export class ClusterStack extends Stack {
       namespaces[ns.name] = new ApplicationNamespace(this, `Namespace-${ns.name}`, { cluster: eksCluster, name: ns.name, quota: ns.quota });
     }
     this.namespaces = namespaces;
+    // Spans of every application namespace and of the gateway leave the cluster through it.
+    this.traceCollector = new TraceCollector(this, 'Traces', {
+      cluster: eksCluster,
+      vpc: props.vpc,
+      mesh: this.mesh,
+      senders: Object.values(namespaces).map((namespace) => ({ namespace })),
+    });
 
     // Progressive delivery: metrics collection and Argo Rollouts, after the mesh.
     this.metricsWorkspace = new MetricsWorkspace(this, 'Metrics', {
       logRetention: retentionOf(cluster.controlPlaneLogRetentionDays),
       removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
     });
-    this.metricsScraper = new ClusterMetricsScraper(this, 'MetricsScraper', {
+    this.metricsCollector = new MetricsCollector(this, 'MetricsCollector', {
       cluster: eksCluster,
       vpc: props.vpc,
       workspace: this.metricsWorkspace,
       metricsPorts: [ISTIO_MERGED_METRICS_PORT, ARGO_ROLLOUTS_METRICS_PORT],
-      logRetention: retentionOf(cluster.controlPlaneLogRetentionDays),
+      cloudWatchMetrics: [...SAMPLE_CLOUDWATCH_METRICS],
+      logGroupPrefix: props.config.name,
+      logRetention: retentionOf(props.config.observability.logRetentionDays),
       removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
     });
     this.argoRollouts = new ArgoRollouts(this, 'ArgoRollouts', {
       cluster: eksCluster,
       metricsWorkspace: this.metricsWorkspace,
-      scrapeSourceCidrs: this.metricsScraper.sourceCidrs,
+      scrapeSources: [this.metricsCollector.scrapeSource],
     });
     this.argoRollouts.node.addDependency(this.mesh.ready);
+
+    // Container logs to CloudWatch: the application namespaces above are the `application` log group's.
+    this.containerLogs = new ContainerLogs(this, 'ContainerLogs', {
+      cluster: eksCluster,
+      logGroupPrefix: props.config.name,
+      vpcCidr: props.config.network.vpcCidr,
+      applicationNamespaces: Object.values(namespaces),
+      retention: retentionOf(props.config.observability.logRetentionDays),
+      removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
+    });
   }
 }

@@ -14,6 +14,12 @@ export interface WorkloadsStackProps extends StackProps {
   readonly data: DataStack;
 }
 
+/**
+ * Name of the sample service: its Kubernetes name, and the `service.name` of its traces and the
+ * `service` field of its log lines (OTEL_SERVICE_NAME), so logs, traces and metrics agree.
+ */
+export const SAMPLE_SERVICE_NAME = 'orders';
+
 /** Where the sample service's image keeps the Amazon RDS certificate authorities (services/sample/build.ts). */
 export const SAMPLE_RDS_CA_FILE = '/app/rds-ca-bundle.pem';
 
@@ -61,7 +67,7 @@ export class WorkloadsStack extends Stack {
     this.sample = new StatelessService(this, 'Sample', {
       cluster: props.cluster.platformCluster.cluster,
       namespace,
-      serviceName: 'orders',
+      serviceName: SAMPLE_SERVICE_NAME,
       image,
       migrationArgs: ['migrate'],
       drainTimeout,
@@ -78,17 +84,19 @@ export class WorkloadsStack extends Stack {
         REDIS_IAM_AUTH: 'true',
         REDIS_IAM_USER: cache.appUserName,
         REDIS_IAM_CACHE_NAME: cache.replicationGroupId,
-        OTEL_SERVICE_NAME: 'orders',
+        OTEL_SERVICE_NAME: SAMPLE_SERVICE_NAME,
         SHUTDOWN_DELAY_MS: '0',
         SHUTDOWN_TIMEOUT_MS: String(drainTimeout.toMilliseconds()),
       },
       postgres: { database: postgres, user: dbUser },
       cache: { cache },
       gateway: mesh.gatewayExposure({ hosts: [sample.hostname], pathPrefixes: ['/v1/'], methods: ['GET', 'POST'] }),
+      // Spans to the trace collector over OTLP/HTTP; the sampler follows the gateway's decision.
+      tracing: props.cluster.traceCollector.exportFor(namespace),
       // rolling (dev), canary or blue-green (Argo Rollouts, analysis on the service's metrics).
       delivery: {
         strategy: sample.delivery,
-        metrics: { workspace: props.cluster.metricsWorkspace, scrapeSourceCidrs: props.cluster.metricsScraper.sourceCidrs },
+        metrics: { workspace: props.cluster.metricsWorkspace, scrapeSources: [props.cluster.metricsCollector.scrapeSource] },
       },
     });
   }

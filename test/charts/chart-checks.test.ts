@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { podSecurityViolations } from '../support/pod-security';
 import { imagePinProblem, renderAssemblyCharts, type RenderedChart } from '../support/charts/render-charts';
 import { loadUpstreamCharts, publishedChart, upstreamSkipReason, UPSTREAM_DIR } from '../support/charts/upstream';
-import { passThroughPaths, unknownValueKeys } from '../support/charts/values-keys';
+import { passThroughPaths, templateValuePaths, unknownValueKeys } from '../support/charts/values-keys';
 
 /**
  * The chart checks are only as good as their ability to fail: each mistake they exist for, made
@@ -117,6 +117,16 @@ async function renderReleases(releases: Record<string, ReleaseSpec>, namespaces:
     // Istio's wrapped defaults count as top-level keys; its values.schema.json keys too.
     expect(unknownValueKeys({ autoscaleMin: 2, meshConfig: { anything: true } }, chartDirectory('istio-1.31/istiod'))).toEqual([]);
     expect(unknownValueKeys({ autoscaling: { enabled: true, minReplica: 2 } }, chartDirectory('istio-1.31/gateway'))).toEqual(['autoscaling.minReplica']);
+    // Keys a template reads are known even where values.yaml only mentions them in a comment; a typo of one is not.
+    const fluentBit = chartDirectory('aws-for-fluent-bit-0.2.0');
+    expect(templateValuePaths(fluentBit)).toEqual(expect.arrayContaining(['priorityClassName', 'additionalOutputs', 'cloudWatchLogs.extraOutputs']));
+    expect(unknownValueKeys({ priorityClassName: 'system-node-critical', additionalOutputs: '', cloudWatchLogs: { extraOutputs: '' } }, fluentBit)).toEqual([]);
+    expect(unknownValueKeys({ priorityClassNam: 'system-node-critical', cloudWatchLogs: { extraOutput: '' } }, fluentBit)).toEqual(['priorityClassNam', 'cloudWatchLogs.extraOutput']);
+  });
+
+  test('values keys: a key the schema declares by pattern is known, and checked against that pattern\'s schema', () => {
+    const collector = chartDirectory('opentelemetry-collector-0.170.0');
+    expect(unknownValueKeys({ ports: { 'otlp-http': { enabled: true, appProtocol: 'http' }, 'otlp': { enabled: true, appProtocl: 'grpc' } } }, collector)).toEqual(['ports.otlp.appProtocl']);
   });
 
   test.each([

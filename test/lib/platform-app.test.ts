@@ -44,6 +44,8 @@ describe('the platform app', () => {
       expect(stage.data.dependencies).toContain(stage.network);
       expect(stage.workloads.stackName).toBe(`${stage.config.name}-workloads`);
       expect(stage.workloads.dependencies).toEqual(expect.arrayContaining([stage.data, stage.cluster]));
+      expect(stage.observability.stackName).toBe(`${stage.config.name}-observability`);
+      expect(stage.observability.dependencies).toEqual(expect.arrayContaining([stage.workloads, stage.data, stage.cluster]));
     }
   });
 
@@ -219,7 +221,9 @@ describe('the platform app', () => {
         LaunchTemplateData: Match.objectLike({ BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: diskSizeGiB }) })] }),
       });
       for (const [id, group] of Object.entries(clusterTemplate.findResources('AWS::Logs::LogGroup'))) {
-        expect({ id, retention: group.Properties.RetentionInDays }).toEqual({ id, retention: cluster.controlPlaneLogRetentionDays });
+        // Container logs keep observability.logRetentionDays; the cluster's own, the control plane's.
+        const retention = id.startsWith('ContainerLogs') ? stage.config.observability.logRetentionDays : cluster.controlPlaneLogRetentionDays;
+        expect({ id, retention: group.Properties.RetentionInDays }).toEqual({ id, retention });
       }
       const objects = kubernetesObjects(clusterTemplate);
       for (const { name, quota } of cluster.namespaces) {
@@ -261,7 +265,7 @@ describe('the platform app', () => {
       clusterKeys: ids(dev.cluster, 'AWS::KMS::Key'),
       clusterLogGroups: ids(dev.cluster, 'AWS::Logs::LogGroup'),
       metricsWorkspace: ids(dev.cluster, 'AWS::APS::Workspace'),
-      metricsScraper: ids(dev.cluster, 'AWS::APS::Scraper'),
+      emfLogGroupName: Template.fromStack(dev.cluster).findResources('AWS::Logs::LogGroup').MetricsCollectorEmfLogs7A1D0F6C?.Properties.LogGroupName,
     }).toEqual({
       vpc: ['NetworkVpc7FB7348F'],
       subnets: [
@@ -273,10 +277,13 @@ describe('the platform app', () => {
       networkLogGroups: ['NetworkFlowLogGroup4F8CEEEF'],
       cluster: ['PlatformCluster6842C9C4'],
       nodegroup: ['PlatformClusterNodegroupNodesE3A2E09A'],
-      clusterKeys: ['MetricsKeyF8490DEA', 'PlatformNodeVolumeKey9EF22B68', 'PlatformSecretsKey34DD3095'],
-      clusterLogGroups: ['MetricsLogs8AE94F62', 'MetricsScraperLogs889EFAFB', 'PlatformControlPlaneLogs39CE629E'],
+      clusterKeys: ['ContainerLogsKey37722B9E', 'MetricsCollectorKey54D80A64', 'MetricsKeyF8490DEA', 'PlatformNodeVolumeKey9EF22B68', 'PlatformSecretsKey34DD3095'],
+      clusterLogGroups: [
+        'ContainerLogsApplicationLogGroupA393ED94', 'ContainerLogsMeshAccessLogGroup7809E016', 'ContainerLogsPlatformLogGroupA3C66FD7',
+        'MetricsCollectorEmfLogs7A1D0F6C', 'MetricsLogs8AE94F62', 'PlatformControlPlaneLogs39CE629E',
+      ],
       metricsWorkspace: ['Metrics6DBDA108'],
-      metricsScraper: ['MetricsScraper926E93D8'],
+      emfLogGroupName: '/ztp-dev/metrics/emf',
     });
     Template.fromStack(dev.cluster).hasResourceProperties('AWS::EKS::Cluster', { Name: 'ztpdevcluster-platform-64331cfb' });
     Template.fromStack(dev.cluster).hasResourceProperties('AWS::APS::Workspace', { Alias: 'ztpdevcluster-Metrics-7D06D4E0' });

@@ -98,6 +98,13 @@ export const UNEVALUATED_TYPES: Readonly<Record<string, { readonly why: string; 
   'AWS::APS::Workspace': { why: 'The Amazon Managed Service for Prometheus workspace; the packs have no rule for it.', checkedBy: 'test/constructs/observability/metrics.test.ts (customer-managed key)' },
   'AWS::APS::Scraper': { why: 'The managed collector scraping the cluster into the workspace.', checkedBy: 'test/constructs/observability/metrics.test.ts' },
   'AWS::Logs::LogGroup': { why: 'No rule of the packs applies to a log group in this template set beyond retention and encryption, which the library sets.', checkedBy: 'test/constructs (retention and KMS key of each log group)' },
+  'AWS::Logs::MetricFilter': { why: 'Turns log events into CloudWatch metrics (a service\'s requests, 5xx and response times); it grants nothing and reads only its log group.', checkedBy: 'test/lib/stacks/observability-stack.test.ts (the filters against the sample service\'s own access lines)' },
+  'AWS::SNS::TopicPolicy': {
+    why: 'The resource policy of the alarm topic; the packs evaluate the topic (encryption, TLS-only) and read its policy from there.',
+    checkedBy: 'test/constructs/observability/alarm-topic.test.ts (deny without TLS, publish by this account\'s CloudWatch alarms only)',
+  },
+  'AWS::CloudWatch::CompositeAlarm': { why: 'An SLO page combining burn-rate window alarms; the packs check alarm actions on metric alarms only.', checkedBy: 'test/constructs/observability/service-monitoring.test.ts (its rule and its actions on ALARM and OK)' },
+  'AWS::CloudWatch::Dashboard': { why: 'A dashboard: graphs of metrics, no data of its own and no permissions.', checkedBy: 'test/constructs/observability/platform-monitoring.test.ts' },
 };
 
 /** Builds the coverage matrix of one environment from the plugins' evaluations and the report. */

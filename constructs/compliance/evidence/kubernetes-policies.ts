@@ -1,4 +1,4 @@
-import type { PodSecurityLevel } from '../../cluster/pod-security';
+import { POD_SECURITY_EXCEPTION_ANNOTATION, type PodSecurityLevel } from '../../cluster/pod-security';
 import type { KubernetesObject } from './kubernetes-objects';
 import { enforcedControls, POD_SECURITY_CONTROLS, podSecurityControlResults, podTemplateMetadata, podTemplateSpec } from './pod-security';
 
@@ -55,8 +55,17 @@ export interface NamespaceEvidence {
   readonly audit?: string;
   readonly warn?: string;
   readonly istioInjection?: string;
+  /**
+   * Why the namespace is an exception to Pod Security "restricted", as its Namespace object records it
+   * (annotation `platform.zero-trust/pod-security-exception`).
+   */
+  readonly podSecurityException?: string;
   readonly podTemplates: number;
-  /** `fail` when a pod template in it breaks an enforced control; `not applicable` when it enforces nothing (privileged) or is not managed here. */
+  /**
+   * `fail` when a pod template in it breaks an enforced control, or when it is managed here and enforces
+   * "privileged" without a recorded reason; `not applicable` when it enforces nothing (privileged, with its
+   * reason) or is not managed here.
+   */
   readonly status: Extract<KubernetesEvidenceStatus, 'pass' | 'fail' | 'not applicable'>;
   readonly source?: string;
 }
@@ -329,6 +338,18 @@ export function classifyKubernetesObjects(objects: readonly SourcedKubernetesObj
     const ns = namespaceObjects.get(name);
     return ns ? (ns.object.metadata.labels?.[ENFORCE_LABEL] ?? 'privileged') as PodSecurityLevel : 'not managed here';
   };
+  const exceptionOf = (name: string): string | undefined => {
+    const reason = namespaceObjects.get(name)?.object.metadata.annotations?.[POD_SECURITY_EXCEPTION_ANNOTATION];
+    return typeof reason === 'string' && reason.trim().length > 0 ? reason.trim() : undefined;
+  };
+  // A namespace managed here that enforces nothing is an exception to "restricted": its reason must be on record.
+  for (const [name, ns] of namespaceObjects) {
+    if (levelOf(name) !== 'privileged') continue;
+    ns.checked = true;
+    if (!exceptionOf(name)) {
+      ns.findings.push(`Pod Security "privileged" (enforces nothing) without a recorded reason: annotate the namespace with ${POD_SECURITY_EXCEPTION_ANNOTATION}, or enforce "restricted"`);
+    }
+  }
 
   // Workloads and their pod labels, to name what a selector selects.
   const workloads = items.filter((i) => WORKLOAD_KINDS.has(i.object.kind) && podTemplateSpec(i.object));
@@ -384,7 +405,9 @@ export function classifyKubernetesObjects(objects: readonly SourcedKubernetesObj
       ...optional('warn', labels['pod-security.kubernetes.io/warn']),
       ...optional('istioInjection', labels['istio-injection']),
       podTemplates: templates.length,
-      status: !ns || levelOf(name) === 'privileged' ? 'not applicable' : templates.some((p) => p.status === 'fail') ? 'fail' : 'pass',
+      ...optional('podSecurityException', exceptionOf(name)),
+      status: ns && levelOf(name) === 'privileged' && !exceptionOf(name) ? 'fail'
+        : !ns || levelOf(name) === 'privileged' ? 'not applicable' : templates.some((p) => p.status === 'fail') ? 'fail' : 'pass',
       ...optional('source', ns?.source.label),
     };
   });

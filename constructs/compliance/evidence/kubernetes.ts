@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { POD_SECURITY_VERSION } from '../../cluster/pod-security';
+import { POD_SECURITY_EXCEPTION_ANNOTATION, POD_SECURITY_VERSION } from '../../cluster/pod-security';
 import type { EvidenceEnvironment, EvidenceResource } from './assembly';
 import { HELM_CHART_TYPE, helmReleaseOf, KUBERNETES_MANIFEST_TYPE, manifestObjects, parseKubernetesYaml, renderCfnString, type HelmRelease } from './kubernetes-objects';
 import { table } from './markdown';
@@ -298,8 +298,11 @@ export function kubernetesMarkdown(report: KubernetesReport): string {
     + '(label `pod-security.kubernetes.io/enforce`). A namespace without a Namespace object here is **not managed here**: its labels are set outside these templates '
     + '(EKS leaves them unset, which enforces nothing).',
     '### Namespaces',
-    table(['Namespace', 'Level enforced', 'Version', 'Status', 'Pod templates', 'Source'],
-      report.namespaces.map((n) => [n.name, n.enforce, n.enforceVersion ?? '', n.status, String(n.podTemplates), n.source ?? ''])),
+    'A managed namespace that enforces "privileged" is an exception to "restricted": its Namespace object must record why '
+    + `(annotation \`${POD_SECURITY_EXCEPTION_ANNOTATION}\`), or it **fails**.`,
+    table(['Namespace', 'Level enforced', 'Version', 'Status', 'Pod templates', 'Exception (reason)', 'Source'],
+      report.namespaces.map((n) => [n.name, n.enforce, n.enforceVersion ?? '', n.status, String(n.podTemplates),
+        n.podSecurityException ?? (n.managed && n.enforce === 'privileged' ? '**none recorded**' : ''), n.source ?? ''])),
     '### Pod templates',
     `Each workload's pod template checked against every control; a control is enforced when the namespace's level includes it. ${counts(report.podTemplates)}.`,
     table(['Kind', 'Namespace', 'Name', 'Source', 'Level enforced', 'Status', 'Failing controls (enforced)', 'Would also fail (not enforced here)'],

@@ -51,12 +51,16 @@ function traceFields(): Record<string, string> {
   return { trace_id: span.traceId, span_id: span.spanId, trace_flags: span.traceFlags.toString(16).padStart(2, '0') };
 }
 
-/** The service's logger: to stdout (pino's default destination, written synchronously) or to `destination`. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * The service's logger: to stdout (pino's default destination, written synchronously) or to `destination`.
+ * `service` is the name on every line: the same as the traces' `service.name` (OTEL_SERVICE_NAME), so logs,
+ * traces and the platform's log-based metrics agree on one name.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream, service: string = SERVICE): Logger {
   return pino(
     {
       level,
-      base: { service: SERVICE },
+      base: { service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers,

@@ -26,7 +26,7 @@ function readConfig(): Config {
 }
 
 async function runMigrate(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.telemetry.serviceName);
   const [{ default: pg }, { poolConfig }, { migrate }] = await Promise.all([import('pg'), import('./db.js'), import('./migrate.js')]);
   const pool = new pg.Pool({ ...poolConfig(config.database, config.awsRegion), max: 1, statement_timeout: 0, query_timeout: 0, lock_timeout: 0 });
   try {
@@ -37,7 +37,7 @@ async function runMigrate(config: Config): Promise<void> {
 }
 
 async function serve(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.telemetry.serviceName);
   const telemetry = startTelemetry(config.telemetry, logger);
   const { createService } = await import('./app.js');
   const service = createService(config, logger, telemetry);

@@ -164,7 +164,7 @@ describe('serving from the bundle, traced', () => {
     const started = performance.now();
     // The draining window (SHUTDOWN_DELAY_MS) is long enough that the requests the SIGTERM test sends
     // while draining land in it on a loaded two-core machine, before the listener closes.
-    server = new Server(await freePort(), { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_TRACES_SAMPLER_ARG: '1', SHUTDOWN_DELAY_MS: '1500', OUTBOX_POLL_MS: '50' });
+    server = new Server(await freePort(), { ...env, OTEL_SERVICE_NAME: 'orders', OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_TRACES_SAMPLER_ARG: '1', SHUTDOWN_DELAY_MS: '1500', OUTBOX_POLL_MS: '50' });
     await server.ready();
     startToReadyMs = performance.now() - started;
   });
@@ -201,7 +201,7 @@ describe('serving from the bundle, traced', () => {
       parentSpanId: caller.spanId,
       scope: '@fastify/otel',
       attributes: { 'http.request.method': 'POST', 'http.route': '/v1/orders', 'http.response.status_code': 201 },
-      resource: { 'service.name': 'sample-service', 'service.version': '1.0.0' },
+      resource: { 'service.name': 'orders', 'service.version': '1.0.0' },
     });
     // The transaction's statements and the cache write are children of the server span.
     const queries = spans.filter((s) => isPg(s) && /^(BEGIN|INSERT|UPDATE|COMMIT)/.test(String(s.attributes['db.query.text'] ?? '').trim()));
@@ -229,7 +229,8 @@ describe('serving from the bundle, traced', () => {
     // The request's log lines carry the trace.
     await waitFor(() => server.stdout.includes(`"trace_id":"${caller.traceId}"`), 5_000); // flushed every 500 ms
     const access = server.lines().find((l) => l['trace_id'] === caller.traceId && l['msg'] === 'request completed')!;
-    expect(access).toMatchObject({ span_id: serverSpan.spanId, trace_flags: '01', res: { statusCode: 201 }, req: { method: 'POST', route: '/v1/orders' } });
+    // Logged under the service name its traces carry (the platform's log-based metrics select on it).
+    expect(access).toMatchObject({ service: 'orders', span_id: serverSpan.spanId, trace_flags: '01', res: { statusCode: 201 }, req: { method: 'POST', route: '/v1/orders' } });
 
     // The export is counted once the collector has answered.
     const exported = async () => Number(/^trace_spans_total\{outcome="exported"\} (\d+)/m.exec((await request(server.port, 'GET', '/metrics')).body)?.[1] ?? 0);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -32,6 +32,12 @@ import {
   ServiceRepository,
   StatelessService,
   ZeroTrustVpc,
+  AlarmTopic,
+  ContainerLogs,
+  MetricsCollector,
+  PlatformMonitoring,
+  ServiceMonitoring,
+  TraceCollector,
 } from '@zero-trust/platform-constructs';
 import {
   assertSingleAwsCdkLib,
@@ -80,7 +86,7 @@ describe('the library compliance gate in a consumer app with its own construct i
       kubectlLayer: new KubectlV36Layer(stack, 'TeamKubectl'),
     });
     const cluster = platform.cluster;
-    const mesh = new IstioMesh(stack, 'TeamMesh', { cluster, vpc: network.vpc });
+    const mesh = new IstioMesh(stack, 'TeamMesh', { cluster, vpc: network.vpc, tracing: TraceCollector.meshTracing(10) });
     const namespace = new ApplicationNamespace(stack, 'OrdersNamespace', { cluster, name: 'orders', quota: { cpu: 4, memoryGiB: 8, pods: 20 } });
     const database = new PostgresDatabase(stack, 'OrdersDb', { vpc: network.vpc });
     const bootstrap = new DatabaseBootstrap(stack, 'OrdersDbSetup', { database, roleName: 'orders' });
@@ -88,8 +94,12 @@ describe('the library compliance gate in a consumer app with its own construct i
     const workspace = new MetricsWorkspace(stack, 'TeamMetrics');
     const scraper = new ClusterMetricsScraper(stack, 'TeamScraper', { cluster, vpc: network.vpc, workspace });
     new ArgoRollouts(stack, 'TeamRollouts', { cluster, metricsWorkspace: workspace, scrapeSourceCidrs: scraper.sourceCidrs }).node.addDependency(mesh.ready);
+    // Observability as a team composes it: logs, traces, metrics, alarms and a dashboard.
+    const logs = new ContainerLogs(stack, 'TeamLogs', { cluster, logGroupPrefix: 'team', vpcCidr: '10.60.0.0/16', applicationNamespaces: [namespace] });
+    const traces = new TraceCollector(stack, 'TeamTraces', { cluster, vpc: network.vpc, mesh, senders: [{ namespace }] });
+    const metrics = new MetricsCollector(stack, 'TeamMetricsCollector', { cluster, vpc: network.vpc, workspace, logGroupPrefix: 'team' });
     const { repository } = new ServiceRepository(stack, 'OrdersRepo');
-    new StatelessService(stack, 'OrdersService', {
+    const service = new StatelessService(stack, 'OrdersService', {
       cluster,
       namespace,
       serviceName: 'orders',
@@ -97,7 +107,16 @@ describe('the library compliance gate in a consumer app with its own construct i
       postgres: { database, user: bootstrap.roleName },
       cache: { cache },
       gateway: mesh.gatewayExposure({ hosts: ['orders.team.example.com'] }),
+      tracing: traces.exportFor(namespace),
     });
+    const { topic } = new AlarmTopic(stack, 'TeamAlarms', { emailAddresses: ['oncall@team.example.com'] });
+    const orders = new ServiceMonitoring(stack, 'OrdersMonitoring', {
+      serviceName: service.serviceName,
+      logGroup: logs.applicationLogGroup,
+      slo: { availabilityPercent: 99.9, latencyThreshold: Duration.millis(300), latencyPercent: 99 },
+      topic,
+    });
+    new PlatformMonitoring(stack, 'TeamMonitoring', { topic, nodeReadiness: metrics.metricNodeReady(), services: [orders], database: { database }, cache: { cache } });
     applyComplianceGate(app);
     assemblyDirectory = synthDirectory(app);
   });

@@ -212,7 +212,7 @@ describe('the inventories of the platform (dev and prod)', () => {
     });
 
     test('prod is pinned to its account and region; dev is environment-agnostic', () => {
-      expect(differences.stacks.length).toBe(4);
+      expect(differences.stacks.length).toBe(5);
       for (const stack of differences.stacks) {
         expect(stack.a).toMatchObject({ account: 'not pinned (environment-agnostic)', region: 'not pinned (environment-agnostic)' });
         expect(stack.b).toMatchObject({ account: '123456789012', region: 'eu-west-1' });

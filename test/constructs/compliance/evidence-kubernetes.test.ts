@@ -13,6 +13,7 @@ import {
   type ObjectEvidence,
   type SourcedKubernetesObject,
 } from '../../../constructs/compliance/evidence/kubernetes';
+import { POD_SECURITY_EXCEPTION_ANNOTATION } from '../../../constructs/cluster/pod-security';
 import { buildPlatformApp } from '../../../lib/platform-app';
 import { renderAssemblyCharts, writeRenderedCharts, type RenderedChart } from '../../support/charts/render-charts';
 import { upstreamSkipReason } from '../../support/charts/upstream';
@@ -80,6 +81,18 @@ describe('Kubernetes policy report of the dev platform', () => {
         expect(pod.controls.map((c) => c.status)).toEqual(pod.controls.map(() => 'pass'));
       }
     }
+  });
+
+  test('the privileged namespaces the platform manages (Istio CNI, Fluent Bit) are exceptions with their recorded reasons', () => {
+    const privileged = report.namespaces.filter((n) => n.managed && n.enforce === 'privileged');
+    expect(privileged.map((n) => [n.name, n.status])).toEqual([['istio-system', 'not applicable'], ['logging', 'not applicable']]);
+    expect(privileged.find((n) => n.name === 'istio-system')!.podSecurityException).toMatch(/istio-cni.*hostPath/s);
+    expect(privileged.find((n) => n.name === 'logging')!.podSecurityException).toMatch(/Fluent Bit.*hostPath.*root/s);
+    for (const name of ['istio-system', 'logging']) {
+      expect(report.objects.find((o) => o.kind === 'Namespace' && o.name === name)).toMatchObject({ status: 'pass', findings: [] });
+      expect(markdown).toMatch(new RegExp(`^\\| ${name} \\| privileged \\| v1\\.36 \\| not applicable \\| \\d+ \\| [^|*]{40,} \\|`, 'm'));
+    }
+    expect(markdown).not.toContain('**none recorded**');
   });
 
   test('namespaces without a Namespace object here are "not managed here" (kube-system)', () => {
@@ -178,6 +191,29 @@ describe('a deliberately bad workload', () => {
     expect(result.images).toEqual([expect.objectContaining({ image: 'nginx:latest', pin: 'not pinned', status: 'fail', container: 'nginx' })]);
     expect(result.objects.find((o) => o.kind === 'Deployment')).toMatchObject({ status: 'fail', findings: expect.arrayContaining([expect.stringMatching(/^image nginx:latest \(container nginx\) not pinned/)]) });
     expect(result.network.namespaces).toEqual([expect.objectContaining({ namespace: 'shop', defaultDenyIngress: 'fail', defaultDenyEgress: 'fail' })]);
+  });
+
+  test('a privileged namespace managed here without a recorded reason fails; with one, it is an exception shown with its reason', () => {
+    const withReason: SourcedKubernetesObject = {
+      source,
+      object: {
+        apiVersion: 'v1', kind: 'Namespace',
+        metadata: { name: 'agents', labels: { 'pod-security.kubernetes.io/enforce': 'privileged' }, annotations: { [POD_SECURITY_EXCEPTION_ANNOTATION]: 'reads host logs' } },
+      },
+    };
+    const unlabelled: SourcedKubernetesObject = { source, object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bare' } } };
+    const result = classifyKubernetesObjects([namespace('shop', 'privileged'), withReason, unlabelled, namespace('safe', 'restricted')]);
+    expect(result.namespaces.map((n) => [n.name, n.enforce, n.status, n.podSecurityException])).toEqual([
+      ['agents', 'privileged', 'not applicable', 'reads host logs'],
+      // No enforce label: Pod Security admission enforces nothing there either.
+      ['bare', 'privileged', 'fail', undefined],
+      ['safe', 'restricted', 'pass', undefined],
+      ['shop', 'privileged', 'fail', undefined],
+    ]);
+    const finding = 'Pod Security "privileged" (enforces nothing) without a recorded reason: annotate the namespace with platform.zero-trust/pod-security-exception, or enforce "restricted"';
+    expect(result.objects.filter((o) => o.kind === 'Namespace').map((o) => [o.name, o.status, o.findings])).toEqual([
+      ['shop', 'fail', [finding]], ['agents', 'pass', []], ['bare', 'fail', [finding]], ['safe', 'not applicable', []],
+    ]);
   });
 
   test.each([

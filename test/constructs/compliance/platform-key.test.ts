@@ -1,6 +1,6 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { PlatformKey } from '../../../constructs/compliance';
+import { cloudWatchLogsKeyStatement, PlatformKey } from '../../../constructs/compliance';
 
 describe('PlatformKey', () => {
   const build = (props: Partial<ConstructorParameters<typeof PlatformKey>[2]> = {}) => {
@@ -44,5 +44,15 @@ describe('PlatformKey', () => {
         Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
       })]) },
     });
+  });
+
+  test('or only for the log groups given, by their exact ARNs', () => {
+    const stack = new Stack();
+    new PlatformKey(stack, 'Key', { description: 'logs' }).allowCloudWatchLogs(['arn:aws:logs:eu-west-1:111111111111:log-group:/a']);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement as Record<string, unknown>[];
+    expect(statements.filter((s) => JSON.stringify(s.Principal).includes('logs.'))).toEqual([expect.objectContaining({
+      Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': ['arn:aws:logs:eu-west-1:111111111111:log-group:/a'] } },
+    })]);
+    expect(() => cloudWatchLogsKeyStatement(stack, [])).toThrow('cloudWatchLogsKeyStatement: logGroupArns is empty. Fix: list the log groups the key encrypts, or omit it for every log group of the account.');
   });
 });

@@ -65,6 +65,20 @@ describe('ArgoRollouts', () => {
     expect(release.values.controller.podAnnotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8090', 'prometheus.io/path': '/metrics' });
   });
 
+  test('scrapeSources admit the in-cluster collector\'s pods by namespace and labels on 8090, not CIDRs', () => {
+    // GIVEN the collector's scrape source; WHEN Argo Rollouts takes it instead of CIDRs
+    const b = meshTestCluster('Pods');
+    new ArgoRollouts(b.stack, 'Argo', { cluster: b.cluster, scrapeSources: [{ namespace: 'metrics', podLabels: { 'app.kubernetes.io/instance': 'metrics-agent' } }] });
+    const pods = kubernetesObjects(Template.fromStack(b.stack));
+    // THEN the policy's only peer is those pods, and the controller is annotated for scraping
+    expect(objectOf(pods, 'NetworkPolicy', 'allow-metrics-scraper').spec.ingress).toEqual([{
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metrics' } }, podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'metrics-agent' } } }],
+      ports: [{ protocol: 'TCP', port: 8090 }],
+    }]);
+    validateAgainstSchema(objectOf(pods, 'NetworkPolicy', 'allow-metrics-scraper'));
+    expect(helmReleases(Template.fromStack(b.stack))[0].values.controller.podAnnotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8090' });
+  });
+
   test('the controller may only read the metrics workspace, through Pod Identity bound to its service account', () => {
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'argo-rollouts', ServiceAccount: 'argo-rollouts' });
     const argoPolicies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith('Argo'));
@@ -84,6 +98,7 @@ describe('ArgoRollouts', () => {
   test.each([
     ['a version range', { chartVersion: '~2.41' }, 'chartVersion "~2.41" is not an exact version. Fix: pin a release such as "2.41.0" (no ranges).'],
     ['a single replica', { replicas: 1 }, 'replicas 1 must be between 2 and 5: one replica makes rollbacks wait for a reschedule.'],
+    ['a scrape source without pod labels', { scrapeSources: [{ namespace: 'metrics', podLabels: {} }] }, 'scrapeSources[0].podLabels is empty: it would admit every pod of namespace "metrics". Fix: give the labels of the scraper pods (MetricsCollector.scrapeSource).'],
   ])('refuses %s', (_, overrides, message) => {
     const b = meshTestCluster('Bad');
     expect(() => new ArgoRollouts(b.stack, 'Argo', { cluster: b.cluster, ...overrides })).toThrow(`ArgoRollouts Bad/Argo: ${message}`);

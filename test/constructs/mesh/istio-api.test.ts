@@ -6,6 +6,7 @@ import {
   PeerAuthentication,
   ServiceEntry,
   Sidecar,
+  Telemetry,
   VirtualService,
   serviceAccountPrincipal,
 } from '../../../constructs/mesh';
@@ -89,6 +90,11 @@ function everyKind(): KubernetesObject[] {
     },
   });
   new Sidecar(chart, 'Sc', { metadata: metadata('default'), spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } });
+  new Telemetry(chart, 'TelMesh', { metadata: { name: 'mesh-default', namespace: 'istio-system' }, spec: { tracing: [{ providers: [{ name: 'otel-tracing' }], randomSamplingPercentage: 12.5 }] } });
+  new Telemetry(chart, 'TelWorkload', {
+    metadata: metadata('no-span-reporting'),
+    spec: { selector: { matchLabels: { app: 'orders' } }, tracing: [{ disableSpanReporting: true, match: { mode: 'SERVER' } }] },
+  });
   return chart.toJson() as KubernetesObject[];
 }
 
@@ -106,6 +112,8 @@ describe('typed Istio objects', () => {
       'security.istio.io/v1/AuthorizationPolicy',
       'security.istio.io/v1/AuthorizationPolicy',
       'security.istio.io/v1/PeerAuthentication',
+      'telemetry.istio.io/v1/Telemetry',
+      'telemetry.istio.io/v1/Telemetry',
     ]);
   });
 

@@ -2,8 +2,8 @@ import { CfnResource, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Dependable } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { IstioMesh, type IstioMeshProps } from '../../../constructs/mesh';
-import { helmReleases, kubernetesObjects, objectOf, validateAgainstSchema, type HelmRelease, type KubernetesObject } from '../../support/manifests';
+import { IstioMesh, MESH_TRACING_PROVIDER, type IstioMeshProps, type MeshTracingOptions } from '../../../constructs/mesh';
+import { helmReleases, kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type HelmRelease, type KubernetesObject } from '../../support/manifests';
 import { synthWithGate } from '../../support/test-app';
 import { meshTestCluster } from './mesh-test-cluster';
 
@@ -254,5 +254,68 @@ describe('IstioMesh ingress options', () => {
     ['a version range', { istioVersion: '^1.31.0' }, 'istioVersion "^1.31.0" is not an exact version. Fix: pin a release such as "1.31.0" (no ranges).'],
   ])('rejects %s', (_name, props, message) => {
     expect(() => meshStack(props, 'Bad')).toThrow(`IstioMesh Bad/Mesh: ${message}`);
+  });
+});
+
+describe('IstioMesh tracing', () => {
+  const COLLECTOR = 'trace-collector.tracing.svc.cluster.local';
+  let built: ReturnType<typeof meshStack>;
+  let istiod: HelmRelease;
+  let objects: KubernetesObject[];
+  let template: Template;
+
+  beforeAll(() => {
+    // GIVEN a cluster; WHEN the mesh traces to a collector, 7% sampled (0.07 * 100 is 7.000000000000001 in floating point)
+    built = meshStack({ tracing: { collectorHost: COLLECTOR, samplingPercentage: 0.07 * 100 } }, 'Traced');
+    template = Template.fromStack(built.stack);
+    istiod = helmReleases(template).find((r) => r.chart === 'istiod')!;
+    objects = kubernetesObjects(template);
+  });
+
+  test('istiod\'s mesh config has one OpenTelemetry extension provider: the collector\'s Service over OTLP/gRPC', () => {
+    expect(istiod.values.meshConfig).toMatchObject({
+      enableTracing: true,
+      extensionProviders: [{ name: 'otel-tracing', opentelemetry: { service: COLLECTOR, port: 4317 } }],
+      // Tracing changes nothing else of the mesh config.
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+      enableAutoMtls: true,
+    });
+    // No legacy tracer in the proxies' default config: the Telemetry API selects the provider.
+    expect(istiod.values.meshConfig.defaultConfig).toEqual({ holdApplicationUntilProxyStarts: true });
+  });
+
+  test('a mesh-wide Telemetry in the root namespace reports every proxy\'s spans to that provider, sampling 7% (Istio\'s two decimals)', () => {
+    const telemetry = objectOf(objects, 'Telemetry', 'mesh-default');
+    validateAgainstSchema(telemetry);
+    expect(telemetry).toMatchObject({ apiVersion: 'telemetry.istio.io/v1', metadata: { namespace: 'istio-system' } });
+    expect(telemetry.spec).toEqual({ tracing: [{ providers: [{ name: 'otel-tracing' }], randomSamplingPercentage: 7 }] });
+    // The only selector-less Telemetry of the root namespace, applied with the mesh policies once istiod validates it.
+    expect(objectsOfKind(objects, 'Telemetry').filter((t) => t.metadata.namespace === 'istio-system')).toHaveLength(1);
+    const policies = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).find((r) => JSON.stringify(r.Properties.Manifest).includes('mesh-default'))!;
+    expect(JSON.stringify(policies.Properties.Manifest)).toContain('allow-nothing');
+    expect(policies.DependsOn).toContain(istiod.logicalId);
+  });
+
+  test('exposes the tracing it configured, for collectors and services to follow', () => {
+    expect(built.mesh.tracing).toEqual({ providerName: MESH_TRACING_PROVIDER, collectorHost: COLLECTOR, port: 4317, samplingPercentage: 7 });
+  });
+
+  test('without tracing: no provider, no Telemetry (proxies report nothing)', () => {
+    const untraced = meshStack({}, 'Untraced');
+    const t = Template.fromStack(untraced.stack);
+    expect(helmReleases(t).find((r) => r.chart === 'istiod')!.values.meshConfig.extensionProviders).toBeUndefined();
+    expect(objectsOfKind(kubernetesObjects(t), 'Telemetry')).toEqual([]);
+    expect(untraced.mesh.tracing).toBeUndefined();
+  });
+
+  test.each<[string, MeshTracingOptions, string]>([
+    ['a short host name', { collectorHost: 'trace-collector', samplingPercentage: 10 }, 'tracing.collectorHost "trace-collector" is not the DNS name of a Service, known at synth. Fix: give the collector Service\'s fully qualified name, e.g. "trace-collector.tracing.svc.cluster.local".'],
+    ['a URL for a host', { collectorHost: 'http://trace-collector.tracing:4317', samplingPercentage: 10 }, 'tracing.collectorHost "http://trace-collector.tracing:4317" is not the DNS name of a Service, known at synth. Fix: give the collector Service\'s fully qualified name, e.g. "trace-collector.tracing.svc.cluster.local".'],
+    ['port 0', { collectorHost: 'trace-collector.tracing.svc.cluster.local', port: 0, samplingPercentage: 10 }, 'tracing.port 0 is not a TCP port (1-65535). Fix: give the collector\'s OTLP/gRPC port, normally 4317.'],
+    ['a ratio for a percentage above 100', { collectorHost: 'trace-collector.tracing.svc.cluster.local', samplingPercentage: 150 }, 'tracing.samplingPercentage 150 must be a percentage from 0 to 100 with at most two decimals (Istio\'s precision is 0.01). Fix: e.g. 10 to trace one request in ten.'],
+    ['three decimals', { collectorHost: 'trace-collector.tracing.svc.cluster.local', samplingPercentage: 12.345 }, 'tracing.samplingPercentage 12.345 must be a percentage from 0 to 100 with at most two decimals (Istio\'s precision is 0.01). Fix: e.g. 10 to trace one request in ten.'],
+    ['not a number', { collectorHost: 'trace-collector.tracing.svc.cluster.local', samplingPercentage: Number.NaN }, 'tracing.samplingPercentage NaN must be a percentage from 0 to 100 with at most two decimals (Istio\'s precision is 0.01). Fix: e.g. 10 to trace one request in ten.'],
+  ])('rejects %s', (_name, tracing, message) => {
+    expect(() => meshStack({ tracing }, 'Bad')).toThrow(`IstioMesh Bad/Mesh: ${message}`);
   });
 });

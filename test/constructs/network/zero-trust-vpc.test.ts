@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ZeroTrustVpc } from '../../../constructs/network';
 import { createTestApp, synthWithGate } from '../../support/test-app';
 
-const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'monitoring', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'kms', 'secretsmanager', 'aps-workspaces', 'lambda'];
+const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'monitoring', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'kms', 'secretsmanager', 'aps-workspaces', 'lambda', 'xray'];
 
 describe('ZeroTrustVpc', () => {
   let template: Template;
@@ -124,6 +124,22 @@ describe('ZeroTrustVpc', () => {
     const match = endpoints.filter((e) => JSON.stringify(e.Properties.ServiceName).endsWith(`.${service}"]]}`));
     expect(match).toHaveLength(1);
     expect(match[0].Properties.PrivateDnsEnabled).toBe(true);
+  });
+
+  test('X-Ray (the trace collector\'s exporter) is reached through an interface endpoint: private DNS, workload subnets, the endpoint security group', () => {
+    const stack = new Stack(createTestApp(), 'Traces');
+    const network = new ZeroTrustVpc(stack, 'Network');
+    const xray = network.interfaceEndpoints.XRay;
+    expect(xray).toBeDefined();
+    const endpoint = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(xray.node.defaultChild as ec2.CfnVPCEndpoint)];
+    expect(endpoint.Properties).toMatchObject({
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.xray']] },
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+      SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^NetworkEndpointSecurityGroup/), 'GroupId'] }],
+    });
+    const workloadSubnets = network.vpc.selectSubnets({ subnetGroupName: 'Workloads' }).subnetIds.map((id) => stack.resolve(id));
+    expect(endpoint.Properties.SubnetIds).toEqual(workloadSubnets);
   });
 
   test('endpoint security group admits HTTPS from the VPC CIDR only, and nothing leaves it', () => {

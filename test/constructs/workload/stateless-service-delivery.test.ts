@@ -8,6 +8,8 @@ import { createTestApp, synthWithGate } from '../../support/test-app';
 import { workloadFixture } from './workload-fixture';
 
 const SCRAPER_CIDRS = ['10.50.64.0/20', '10.50.80.0/20'];
+/** The in-cluster collector's agents (MetricsCollector.scrapeSource). */
+const SCRAPER_PODS = { namespace: 'metrics', podLabels: { 'app.kubernetes.io/name': 'opentelemetry-collector', 'app.kubernetes.io/instance': 'metrics-agent' } };
 
 /** The orders service of the workload fixture, with a metrics workspace and the given delivery. */
 function deliveryFixture(delivery: (workspace: MetricsWorkspace) => ServiceDelivery | undefined) {
@@ -149,7 +151,16 @@ describe('StatelessService blue-green delivery', () => {
 
   beforeAll(() => {
     // GIVEN blue-green with a 15 minute rollback window; WHEN synthesized
-    ({ objects } = synthObjects(deliveryFixture((workspace) => ({ strategy: 'blue-green', rollbackWindow: Duration.minutes(15), metrics: { workspace, scrapeSourceCidrs: SCRAPER_CIDRS } }))));
+    ({ objects } = synthObjects(deliveryFixture((workspace) => ({ strategy: 'blue-green', rollbackWindow: Duration.minutes(15), metrics: { workspace, scrapeSources: [SCRAPER_PODS] } }))));
+  });
+
+  test('scrapeSources: the collector\'s agent pods, by namespace and labels, are the only scrapers admitted, on 15020 only', () => {
+    const scrape = objectsOfKind(objects, 'NetworkPolicy').flatMap((p) => p.spec.ingress ?? []).filter((rule: any) => rule.ports?.some((port: any) => port.port === 15020));
+    expect(scrape).toEqual([{
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metrics' } }, podSelector: { matchLabels: SCRAPER_PODS.podLabels } }],
+      ports: [{ port: 15020, protocol: 'TCP' }],
+    }]);
+    expect(objectsOfKind(objects, 'NetworkPolicy').flatMap((p) => p.spec.ingress ?? []).filter((rule: any) => rule.from?.some((peer: any) => peer.ipBlock))).toEqual([]);
   });
 
   test('every object is schema-valid and no Deployment is applied', () => {
@@ -196,13 +207,14 @@ describe('StatelessService rolling delivery', () => {
 
 describe('StatelessService delivery validation', () => {
   test.each<[string, (w: MetricsWorkspace) => ServiceDelivery, string]>([
-    ['canary without metrics', () => ({ strategy: 'canary' }), 'delivery.strategy "canary" needs delivery.metrics: the analysis that rolls a bad version back reads the service\'s metrics. Fix: pass the metrics workspace and the scraper\'s source CIDRs.'],
+    ['canary without metrics', () => ({ strategy: 'canary' }), 'delivery.strategy "canary" needs delivery.metrics: the analysis that rolls a bad version back reads the service\'s metrics. Fix: pass the metrics workspace and the scraper (scrapeSources: MetricsCollector.scrapeSource).'],
     ['an error ratio of 1', (workspace) => ({ strategy: 'canary', metrics: { workspace, scrapeSourceCidrs: SCRAPER_CIDRS }, analysis: { maxErrorRatio: 1 } }), 'delivery.analysis.maxErrorRatio 1 must be between 0 and 1 (exclusive), e.g. 0.01 for 1%.'],
     ['an interval below the scrape interval', (workspace) => ({ strategy: 'canary', metrics: { workspace, scrapeSourceCidrs: SCRAPER_CIDRS }, analysis: { interval: Duration.seconds(10) } }), 'delivery.analysis.interval 10s must be 30s to 1h: metrics are scraped every 30s.'],
     ['weights that do not increase', (workspace) => ({ strategy: 'canary', metrics: { workspace, scrapeSourceCidrs: SCRAPER_CIDRS }, canarySteps: [{ weight: 50, pause: Duration.minutes(2) }, { weight: 20, pause: Duration.minutes(2) }, { weight: 100 }] }), 'delivery.canarySteps weights [50,20,100] must increase step by step.'],
     ['weights that stop short of 100', (workspace) => ({ strategy: 'canary', metrics: { workspace, scrapeSourceCidrs: SCRAPER_CIDRS }, canarySteps: [{ weight: 10, pause: Duration.minutes(2) }, { weight: 50, pause: Duration.minutes(2) }] }), 'delivery.canarySteps weights [10,50] must end at 100.'],
     ['a pause shorter than the interval', (workspace) => ({ strategy: 'canary', metrics: { workspace, scrapeSourceCidrs: SCRAPER_CIDRS }, canarySteps: [{ weight: 10, pause: Duration.seconds(30) }, { weight: 100 }] }), 'delivery.canarySteps pause of 30s after 10% is shorter than the analysis interval (60s): the step would pass unmeasured.'],
-    ['no scraper CIDRs', (workspace) => ({ strategy: 'rolling', metrics: { workspace, scrapeSourceCidrs: [] } }), 'delivery.metrics.scrapeSourceCidrs is empty: the pods\' NetworkPolicy must admit the scraper. Fix: pass ClusterMetricsScraper.sourceCidrs.'],
+    ['no scraper', (workspace) => ({ strategy: 'rolling', metrics: { workspace, scrapeSourceCidrs: [] } }), 'delivery.metrics has no scrapeSources and no scrapeSourceCidrs: the pods\' NetworkPolicy must admit the scraper. Fix: pass MetricsCollector.scrapeSource in scrapeSources (or ClusterMetricsScraper.sourceCidrs in scrapeSourceCidrs).'],
+    ['a scraper in no namespace', (workspace) => ({ strategy: 'rolling', metrics: { workspace, scrapeSources: [{ namespace: '', podLabels: { app: 'x' } }] } }), 'delivery.metrics.scrapeSources[0].namespace is empty. Fix: give the namespace the scraper pods run in (MetricsCollector.scrapeSource).'],
   ])('refuses %s', (_, delivery, message) => {
     expect(() => deliveryFixture(delivery)).toThrow(`StatelessService Workloads/Orders: ${message}`);
   });

@@ -2,6 +2,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { ApplicationNamespace } from '../../../constructs/cluster';
+import { IstioMesh } from '../../../constructs/mesh';
+import { TraceCollector } from '../../../constructs/observability';
 import { ServiceImage } from '../../../constructs/workload';
 import { kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type KubernetesObject } from '../../support/manifests';
 import { podTemplateSpec, restrictedViolations } from '../../support/pod-security';
@@ -256,5 +258,52 @@ describe('StatelessService validation', () => {
     const repository = new ecr.Repository(new Stack(), 'Repo');
     expect(() => ServiceImage.fromEcrDigest(repository, 'sha256:abc')).toThrow('ServiceImage: digest "sha256:abc" is not an image digest.');
     expect(ServiceImage.fromEcrTag(repository, '3f2c1a9').version).toBe('3f2c1a9');
+  });
+});
+
+describe('StatelessService tracing', () => {
+  const collectorPods = { 'app.kubernetes.io/name': 'trace-collector', 'app.kubernetes.io/instance': 'trace-collector' };
+  let objects: KubernetesObject[];
+
+  beforeAll(() => {
+    // GIVEN the platform's composition: a mesh tracing to a TraceCollector in the cluster stack, the service in the workloads stack
+    const built = workloadFixture(({ clusterStack, platform, network, namespace }) => {
+      const mesh = new IstioMesh(clusterStack, 'Mesh', { cluster: platform.cluster, vpc: network.vpc, tracing: TraceCollector.meshTracing(5) });
+      const collector = new TraceCollector(clusterStack, 'Traces', { cluster: platform.cluster, vpc: network.vpc, mesh, senders: [{ namespace }] });
+      // WHEN the service exports to it
+      return { tracing: collector.exportFor(namespace) };
+    });
+    // THEN the app synthesizes across stacks (no cycle) and the service's objects carry the export
+    built.app.synth();
+    objects = kubernetesObjects(Template.fromStack(built.stack));
+  });
+
+  test('the pods get the SDK\'s standard OTLP/HTTP endpoint and a parent-based sampler at the mesh\'s ratio', () => {
+    const env = Object.fromEntries(podTemplateSpec(objectOf(objects, 'Deployment', 'orders'))!.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://trace-collector.tracing.svc.cluster.local:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.05',
+    });
+  });
+
+  test('the pods (the app and its sidecar) may reach the collector\'s pods on the OTLP ports, and nothing more of the tracing namespace', () => {
+    const policies = objectsOfKind(objects, 'NetworkPolicy');
+    for (const policy of policies) validateAgainstSchema(policy);
+    const toCollector = policies.flatMap((p) => p.spec.egress ?? []).filter((e: any) => e.to.some((peer: any) => peer.namespaceSelector));
+    expect(toCollector).toEqual([{
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'tracing' } }, podSelector: { matchLabels: collectorPods } }],
+      ports: [{ port: 4317, protocol: 'TCP' }, { port: 4318, protocol: 'TCP' }],
+    }]);
+  });
+
+  const collectorExport = { otlpHttpEndpoint: 'http://trace-collector.tracing.svc.cluster.local:4318', samplingRatio: 0.1, collectorNamespace: 'tracing', collectorPodLabels: collectorPods, ports: [4317, 4318] };
+  test.each<[string, Parameters<typeof workloadFixture>[0], string]>([
+    ['an SDK variable set twice', { tracing: collectorExport, environment: { OTEL_TRACES_SAMPLER_ARG: '1' } }, 'environment sets OTEL_TRACES_SAMPLER_ARG, which tracing sets. Fix: remove it from environment (tracing follows the collector and the mesh\'s sampling).'],
+    ['a sampling ratio above 1', { tracing: { ...collectorExport, samplingRatio: 10 } }, 'tracing.samplingRatio 10 must be a ratio from 0 to 1. Fix: pass TraceCollector.exportFor(namespace), which follows the mesh\'s sampling.'],
+    ['an endpoint with the signal path', { tracing: { ...collectorExport, otlpHttpEndpoint: 'http://trace-collector.tracing:4318/v1/traces' } }, 'tracing.otlpHttpEndpoint "http://trace-collector.tracing:4318/v1/traces" is not an OTLP/HTTP base URL. Fix: pass TraceCollector.exportFor(namespace), or a URL such as "http://trace-collector.tracing.svc.cluster.local:4318".'],
+  ])('refuses %s', (_, overrides, message) => {
+    expect(() => workloadFixture(overrides)).toThrow(`StatelessService Workloads/Orders: ${message}`);
   });
 });

@@ -96,6 +96,8 @@ describe('types and ranges', () => {
       `platform.dev.data.cache.snapshotRetentionDays is 36: must be 15 to 35 days (the compliance packs ask for 15). Fix: set it to 15 ${DEV}`],
     ['namespace pods (ApplicationNamespace)', { cluster: { namespaces: [{ name: 'orders', quota: { cpu: 4, memoryGiB: 8, pods: 1001 } }] } },
       `platform.dev.cluster.namespaces["orders"].quota.pods is 1001: must be a whole number from 1 to 1000. Fix: set it to e.g. 20 ${DEV}`],
+    ['an objective the burn-rate pages cannot fire on (ServiceMonitoring)', { workloads: { sample: { slo: { availabilityPercent: 93, latencyThresholdMs: 300, latencyPercent: 99 } } } },
+      `platform.dev.workloads.sample.slo.availabilityPercent is 93: must be a percentage from 93.1 to 99.99 (100 leaves no error budget). Fix: set it to e.g. 99.9 ${DEV}`],
     ['service replicas (product policy: 100)', { workloads: { sample: { minReplicas: 2, maxReplicas: 101 } } },
       `platform.dev.workloads.sample is {"minReplicas":2,"maxReplicas":101}: needs whole numbers with 2 <= minReplicas <= maxReplicas <= 100 (one replica is a single point of failure). Fix: set minReplicas and maxReplicas within those bounds ${DEV}`],
   ])('%s', (_name, overrides, expected) => {

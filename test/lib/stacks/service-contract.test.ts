@@ -385,6 +385,19 @@ function egressProblems(d: Deployed): string[] {
     else if (!entry.spec.ports.some((p: { number: number }) => p.number === port)) problems.push(`${name} port ${port} is not a port of ServiceEntry ${entry.metadata.name}`);
     if (!egressPorts.includes(port)) problems.push(`${name} port ${port}: no NetworkPolicy allows egress to it`);
   }
+  // Spans go to a Service of the cluster (`<name>.<namespace>.svc.cluster.local`): a NetworkPolicy
+  // must let the pods reach that namespace on the endpoint's port.
+  if (config.telemetry.otlpEndpoint === undefined) {
+    problems.push('OTEL_EXPORTER_OTLP_ENDPOINT is not set: the service would record no spans');
+  } else {
+    const url = new URL(config.telemetry.otlpEndpoint);
+    const [, namespace] = url.hostname.split('.');
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const reaches = objectsOfKind(d.objects, 'NetworkPolicy').some((np) => (np.spec.egress ?? []).some((rule: any) =>
+      (rule.to ?? []).some((peer: any) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === namespace) && (rule.ports ?? []).some((p: any) => p.port === port)));
+    if (!url.hostname.endsWith('.svc.cluster.local')) problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT host ${url.hostname} is not a Service of the cluster`);
+    else if (!reaches) problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT ${url.host}: no NetworkPolicy allows egress to namespace ${namespace} on port ${port}`);
+  }
   return problems;
 }
 
@@ -521,6 +534,16 @@ describe('the contract checks fail on a broken contract', () => {
       'migrate: loadConfig: REDIS_IAM_USER is required when REDIS_IAM_AUTH is true',
       'migrate: REDIS_USER is set but the service never reads it (renamed or misspelt?)',
     ]);
+  });
+
+  test('spans with no way out (the egress to the trace collector dropped): the egress check reports it', () => {
+    expect(egressProblems(prod)).toEqual([]);
+    const broken = mutated(prod, (d) => {
+      for (const policy of objectsOfKind(d.objects, 'NetworkPolicy')) {
+        if (policy.spec.egress) policy.spec.egress = policy.spec.egress.filter((rule: any) => !(rule.to ?? []).some((peer: any) => peer.namespaceSelector));
+      }
+    });
+    expect(egressProblems(broken)).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT trace-collector.tracing.svc.cluster.local:4318: no NetworkPolicy allows egress to namespace tracing on port 4318']);
   });
 
   test('a renamed optional variable (SHUTDOWN_TIMEOUT_MS -> SHUTDOWN_TIMEOUT): loadConfig falls back silently, the unread check catches it', () => {

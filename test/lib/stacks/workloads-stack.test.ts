@@ -74,6 +74,28 @@ describe('WorkloadsStack', () => {
     expect(JSON.stringify(objects)).not.toMatch(/password|secretKeyRef/i);
   });
 
+  test('the service\'s spans leave through the trace collector, sampled like the mesh: the gateway decides, the SDK follows', () => {
+    const ratio = built.stage.config.observability.traceSamplingRatio;
+    expect(env()).toMatchObject({
+      OTEL_SERVICE_NAME: 'orders',
+      // Plain http to the collector's Service: the pod's sidecar carries it over mTLS.
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://trace-collector.tracing.svc.cluster.local:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: String(ratio),
+    });
+    const clusterObjects = kubernetesObjects(built.cluster);
+    // The gateway (and every sidecar) samples the same share and reports to the same collector...
+    expect(objectOf(clusterObjects, 'Telemetry', 'mesh-default').spec.tracing).toEqual([{ providers: [{ name: 'otel-tracing' }], randomSamplingPercentage: ratio * 100 }]);
+    // ...which admits the service's namespace, and whose pods the service's pods may reach.
+    expect(objectOf(clusterObjects, 'AuthorizationPolicy', 'trace-collector-allow-senders').spec.rules[0].from[0].source.principals).toContain('cluster.local/ns/orders/sa/*');
+    const egress = objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((p) => p.spec.egress ?? []);
+    expect(egress).toContainEqual({
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'tracing' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'trace-collector', 'app.kubernetes.io/instance': 'trace-collector' } } }],
+      ports: [{ port: 4317, protocol: 'TCP' }, { port: 4318, protocol: 'TCP' }],
+    });
+  });
+
   test('the drain fits the grace period: preStop sleep, then the service drains within its timeout', () => {
     const pod = podTemplateSpec(objectOf(objects, 'Deployment', 'orders'))!;
     const drainSeconds = Number(env().SHUTDOWN_TIMEOUT_MS) / 1000;

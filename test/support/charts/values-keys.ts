@@ -58,15 +58,33 @@ export function passThroughPaths(chartDirectory: string): string[] {
 }
 
 /**
+ * Values paths the templates read in their actions (`{{ ... .Values.a.b ... }}`): a chart may read
+ * a key that `values.yaml` only mentions in a comment (aws-for-fluent-bit's `priorityClassName`,
+ * `additionalOutputs`), and Helm does not ignore it. Comments and text outside actions do not count.
+ */
+export function templateValuePaths(chartDirectory: string): string[] {
+  const paths = new Set<string>();
+  for (const text of templateTexts(chartDirectory)) {
+    for (const action of text.matchAll(/\{\{(?!-?\s*\/\*)([\s\S]*?)\}\}/g)) {
+      for (const match of action[1].matchAll(/(?:^|[^\w$])\$?\.Values\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)/g)) paths.add(match[1]);
+    }
+  }
+  return [...paths].sort();
+}
+
+/**
  * Keys in `values` that the chart does not have. Helm ignores unknown keys silently, so a typo or
  * a key a chart version renamed changes nothing at deploy and nobody notices. A key is known
- * when `values.yaml` documents it or `values.schema.json` declares it; below a key whose default
+ * when `values.yaml` documents it, `values.schema.json` declares it, or a template reads it
+ * (`templateValuePaths`, the key itself or a key below it); below a key whose default
  * is an empty map (`{}`), whose schema declares no properties, or that the templates hand on
  * whole (`passThroughPaths`), any key is allowed. Lists are not descended into.
  */
 export function unknownValueKeys(values: Json, chartDirectory: string): string[] {
   const schema = chartSchema(chartDirectory);
   const passThrough = new Set(passThroughPaths(chartDirectory));
+  const read = templateValuePaths(chartDirectory);
+  const readByTemplates = (keyPath: string) => read.some((p) => p === keyPath || p.startsWith(`${keyPath}.`));
   const unknown: string[] = [];
   const walk = (ours: Json, defaults: unknown, schemaNodes: Json[], at: string) => {
     if (passThrough.has(at)) return;
@@ -76,8 +94,13 @@ export function unknownValueKeys(values: Json, chartDirectory: string): string[]
     for (const [key, value] of Object.entries(ours)) {
       const keyPath = at ? `${at}.${key}` : key;
       const inDefaults = isMap(defaults) && key in defaults;
-      const keySchemas = properties.filter((p) => key in p).flatMap((p) => schemaBranches(schema!, p[key]));
-      if (!inDefaults && keySchemas.length === 0) {
+      // Declared by name (`properties`) or by pattern (`patternProperties`, e.g. the collector chart's `ports.<name>`).
+      const keySchemas = [
+        ...properties.filter((p) => key in p).flatMap((p) => schemaBranches(schema!, p[key])),
+        ...schemaNodes.flatMap((n) => Object.entries(isMap(n.patternProperties) ? n.patternProperties : {}))
+          .filter(([pattern]) => new RegExp(pattern, 'u').test(key)).flatMap(([, node]) => schemaBranches(schema!, node)),
+      ];
+      if (!inDefaults && keySchemas.length === 0 && !readByTemplates(keyPath)) {
         const freeForm = schemaNodes.length > 0 ? schemaFreeForm && defaultsFreeForm : defaultsFreeForm;
         if (!freeForm) unknown.push(keyPath);
         continue;
