@@ -20,6 +20,7 @@ interface Handler {
 
 const HANDLERS: readonly Handler[] = [
   { name: 'database-bootstrap', entry: 'data/bootstrap/handler.ts', inlined: ['pg'] },
+  { name: 'chart-mirror', entry: 'registry/chart-mirror/handler.ts', inlined: [] },
 ];
 
 async function bundle(handler: Handler): Promise<void> {

@@ -10,5 +10,6 @@ export * from './mesh';
 export * from './workload';
 export * from './delivery';
 export * from './observability';
+export * from './registry';
 // Validation helpers the constructs' own messages use, for compositions that check their inputs the same way.
 export { describeValue, isDns1035Label, isDns1123Label, isIntBetween } from './core/validation';

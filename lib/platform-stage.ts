@@ -1,10 +1,18 @@
-import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
+import { Aspects, Stage, Tags, type StageProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { KeyAdministrators } from '@zero-trust/platform-constructs';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config';
 import { ClusterStack, DataStack, NetworkStack, ObservabilityStack, WorkloadsStack } from './stacks';
 
 export interface PlatformStageProps extends StageProps {
   readonly config: PlatformConfig;
+  /**
+   * Accounts whose ECR repositories the environment pulls service images from (the delivery
+   * pipeline's): the VPC's ECR endpoints admit pulls from them.
+   * @default - none: images of the environment's own account (and the EKS add-ons') only
+   */
+  readonly imageRegistryAccounts?: string[];
 }
 
 /**
@@ -31,6 +39,7 @@ export class PlatformStage extends Stage {
     const prefix = config.name;
     this.network = new NetworkStack(this, 'Network', {
       config,
+      imageRegistryAccounts: props.imageRegistryAccounts,
       stackName: `${prefix}-network`,
       description: `Zero-trust platform ${config.envName}: VPC, subnets, endpoints, flow logs`,
       terminationProtection: config.envName === 'prod',
@@ -69,6 +78,12 @@ export class PlatformStage extends Stage {
     });
     // Watches what the workloads deploy: after them, so its first evaluation sees them running.
     this.observability.addStackDependency(this.workloads);
+
+    // Every key is administered by its stack's CloudFormation execution role and these roles; none of them uses a key.
+    for (const stack of [this.network, this.data, this.cluster, this.workloads, this.observability]) {
+      const roles = config.security.keyAdminRoleArns.map((arn, i) => iam.Role.fromRoleArn(stack, `KeyAdministrator${i}`, arn, { mutable: false }));
+      Aspects.of(stack).add(new KeyAdministrators(roles));
+    }
 
     Tags.of(this).add('platform:environment', config.envName);
     Tags.of(this).add('owner', config.tags.owner);

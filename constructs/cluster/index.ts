@@ -4,3 +4,6 @@ export * from './platform-cluster';
 export * from './pod-security';
 export * from './baseline-network-policies';
 export * from './limits';
+export * from './security-group-policy';
+export * from './security-groups-for-pods';
+export * from './trunk-instance-types';

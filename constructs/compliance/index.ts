@@ -1,5 +1,6 @@
 export * from './platform-key';
-export { acknowledgedIds, childOf, enclosing, expiredAcknowledgments, resourceOf, type ComplianceAcknowledgment, type ExpiredAcknowledgment } from './acknowledgment';
+export { KeyAdministrators } from './key-administrators';
+export { acknowledgedIds, childOf, enclosing, expiredAcknowledgments, isIsoDate, resourceOf, type ComplianceAcknowledgment, type ExpiredAcknowledgment } from './acknowledgment';
 export { LIBRARY_ACKNOWLEDGMENTS } from './library-acknowledgments';
 export { applyComplianceGate, attachComplianceAcknowledgments, COMPLIANCE_PLUGIN_NAMES, type ComplianceGateOptions } from './compliance-gate';
 export { assertNoOpenFindings, openFindings, reportedPlugins, type OpenFinding } from './validation-report';

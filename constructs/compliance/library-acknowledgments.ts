@@ -11,8 +11,10 @@ import { DatabaseBootstrap } from '../data/database-bootstrap';
 import { PostgresDatabase } from '../data/postgres-database';
 import { RedisCache } from '../data/redis-cache';
 import { AwsLoadBalancerController } from '../mesh/load-balancer-controller';
+import { S3PrefixList } from '../network/s3-prefix-list';
 import { ZeroTrustVpc } from '../network/zero-trust-vpc';
 import { ServiceMonitoring } from '../observability/service-monitoring';
+import { ChartMirror } from '../registry/chart-mirror';
 import { TraceCollector } from '../observability/trace-collector';
 import { enclosing, resourceOf, type ComplianceAcknowledgment } from './acknowledgment';
 
@@ -23,6 +25,7 @@ const noInlinePolicy = PACKS_WITH_NO_INLINE_POLICY.map((pack) => `${pack}::${pac
 const lambdaDlq = PACKS_WITH_LAMBDA_RULES.map((pack) => `${pack}::${pack}-LambdaDLQ`);
 const lambdaConcurrency = PACKS_WITH_LAMBDA_RULES.map((pack) => `${pack}::${pack}-LambdaConcurrency`);
 const LAMBDA_INSIDE_VPC_GUARD = 'cdk-validator-cfnguard::lambda_inside_vpc_check';
+const PACKS_WITH_LAMBDA_INSIDE_VPC_RULE = ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
 
 /** The library's owner of its acknowledgments. */
 const OWNER = 'platform-team';
@@ -32,9 +35,11 @@ const CDK_INTERNAL_EXPIRES = '2027-12-06';
 const LIBRARY_EXPIRES = '2027-06-06';
 
 const NETWORK_TEST = 'test/constructs/network/zero-trust-vpc.test.ts';
+const S3_PREFIX_LIST_TEST = 'test/constructs/network/s3-prefix-list.test.ts';
 const CLUSTER_TEST = 'test/constructs/cluster/platform-cluster.test.ts';
 const POSTGRES_TEST = 'test/constructs/data/postgres-database.test.ts';
 const BOOTSTRAP_TEST = 'test/constructs/data/database-bootstrap.test.ts';
+const REGISTRY_TEST = 'test/constructs/registry/private-registry.test.ts';
 
 /** A child of `construct` by id (CDK's own ids: they are the logical-id contract of what it builds). */
 const child = (construct: IConstruct | undefined, id: string): IConstruct | undefined => construct?.node.tryFindChild(id);
@@ -95,6 +100,13 @@ function isRestrictDefaultSgHandlerOfZeroTrustVpc(construct: IConstruct): boolea
     Stack.isStack(provider.node.scope) && provider.node.scope.node.findAll().some((c) => c instanceof ZeroTrustVpc);
 }
 
+/** The function aws-cdk-lib's AwsCustomResource runs as, when it runs under an S3PrefixList's role (the S3PrefixList made it). */
+function isS3PrefixListFunction(construct: IConstruct): boolean {
+  const fn = construct.node.scope;
+  if (!(construct instanceof lambda.CfnFunction) || !(fn instanceof lambda.Function)) return false;
+  return Stack.of(fn).node.findAll().some((c) => c instanceof S3PrefixList && c.role === fn.role);
+}
+
 /**
  * The library's own acknowledgments, for findings on resources its constructs build (CDK-internal
  * handlers, AWS-managed policies AWS documents as required, documented false positives). Each
@@ -144,6 +156,30 @@ export const LIBRARY_ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
     owner: OWNER,
     expires: CDK_INTERNAL_EXPIRES,
   },
+  {
+    ids: [...lambdaDlq, ...['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'].map((pack) => `${pack}::${pack}-LambdaInsideVPC`), LAMBDA_INSIDE_VPC_GUARD],
+    scope: 'the function of aws-cdk-lib\'s AwsCustomResource when it runs under the role of an S3PrefixList (the lookup of the S3 prefix list id)',
+    appliesTo: isS3PrefixListFunction,
+    reason:
+      'It reads the id of the AWS-managed S3 prefix list at deploy time (no synth-time lookup; CloudFormation has no attribute for it) so that security groups can name S3 instead of 0.0.0.0/0. ' +
+      'It cannot run in the VPC: it answers CloudFormation on a pre-signed S3 URL, and a function in the VPC could reach S3 only through the egress rule that needs the id it is looking up. ' +
+      'CloudFormation invokes it asynchronously; a failed lookup fails the stack operation, so a dead-letter queue would hold nothing anyone acts on.',
+    compensatingControl:
+      'Its role may only call ec2:DescribeManagedPrefixLists (read-only) and write its own KMS-encrypted log group; it handles no data, runs only during deployments, and its concurrency is reserved at 1.',
+    verifiedBy: S3_PREFIX_LIST_TEST,
+    owner: OWNER,
+    expires: LIBRARY_EXPIRES,
+  },
+  {
+    ids: ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+    scope: 'the customer managed policy of an S3PrefixList (ec2:DescribeManagedPrefixLists)',
+    appliesTo: resourceOf(S3PrefixList, (list) => list.node.tryFindChild('Policy')),
+    reason: 'ec2:DescribeManagedPrefixLists, like every EC2 Describe action, supports no resource-level permissions: IAM accepts only "*".',
+    compensatingControl: 'The statement holds that one read-only action; the policy\'s other statement names the function\'s own log group.',
+    verifiedBy: S3_PREFIX_LIST_TEST,
+    owner: OWNER,
+    expires: LIBRARY_EXPIRES,
+  },
   // --- Cluster -------------------------------------------------------------------------------
   {
     ids: ['CloudFormation-Validate::W9009'],
@@ -157,11 +193,13 @@ export const LIBRARY_ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
     expires: LIBRARY_EXPIRES,
   },
   {
-    ids: [managedPolicy('AmazonEKSClusterPolicy')],
+    ids: [managedPolicy('AmazonEKSClusterPolicy'), managedPolicy('AmazonEKSVPCResourceController')],
     scope: 'the EKS control-plane role created by the aws-eks-v2 Cluster of PlatformCluster',
     appliesTo: resourceOf(PlatformCluster, (cluster) => cluster.cluster.role),
-    reason: 'AWS requires AmazonEKSClusterPolicy on the cluster service role and maintains it as EKS evolves.',
-    compensatingControl: 'The role is assumable only by eks.amazonaws.com and holds only that AWS managed policy, no inline policy.',
+    reason:
+      'AWS requires AmazonEKSClusterPolicy on the cluster service role, and AmazonEKSVPCResourceController on it for security groups for pods ' +
+      '(the VPC resource controller in the control plane attaches trunk and branch network interfaces with it, ADR 0019); AWS maintains both as EKS evolves.',
+    compensatingControl: 'The role is assumable only by eks.amazonaws.com and holds only these two AWS managed policies, no inline policy.',
     verifiedBy: CLUSTER_TEST,
     owner: OWNER,
     expires: LIBRARY_EXPIRES,
@@ -197,7 +235,7 @@ export const LIBRARY_ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
       'It is invoked only synchronously (RequestResponse), by the kubectl provider framework function, so a dead-letter queue (for failed asynchronous invocations) would stay empty; a concurrency cap would throttle the manifests and charts CloudFormation applies in parallel and fail the deployment. ' +
       'It runs in the VPC (VpcConfig with the private subnets and its own security group); the cfn-guard check cannot resolve subnet ids imported from another stack (Fn::ImportValue).',
     compensatingControl:
-      'It runs in the private workload subnets with the kubectl security group (HTTPS out only), is invoked only by the provider framework during deployments, and its Kubernetes rights come from the one access entry aws-eks-v2 creates for its role.',
+      'It runs in the private workload subnets with the kubectl security group (HTTPS to the API server, the VPC\'s interface endpoints and S3 only; no rule to the internet), is invoked only by the provider framework during deployments, and its Kubernetes rights come from the one access entry aws-eks-v2 creates for its role.',
     verifiedBy: CLUSTER_TEST,
     owner: OWNER,
     expires: CDK_INTERNAL_EXPIRES,
@@ -240,7 +278,7 @@ export const LIBRARY_ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
       'A concurrency cap would queue the manifests and charts CloudFormation deploys in parallel behind each other (each waits for its Helm release) towards that timeout. ' +
       'It runs in the VPC (VpcConfig with the private subnets and the kubectl security group); the cfn-guard check cannot resolve subnet ids imported from another stack (Fn::ImportValue).',
     compensatingControl:
-      'It runs in the private workload subnets with the kubectl security group (HTTPS out only); its role may only invoke the kubectl handler and write logs; it handles no data beyond the CloudFormation event.',
+      'It runs in the private workload subnets with the kubectl security group (HTTPS to the API server, the VPC\'s interface endpoints and S3 only; no rule to the internet); its role may only invoke the kubectl handler and write logs; it handles no data beyond the CloudFormation event.',
     verifiedBy: CLUSTER_TEST,
     owner: OWNER,
     expires: CDK_INTERNAL_EXPIRES,
@@ -384,12 +422,12 @@ export const LIBRARY_ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
     reason:
       'The upstream policy of the AWS Load Balancer Controller v3.5.0 (kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json), which the controller needs to create and wire load balancers. ' +
       'Its ARN patterns (security groups, target groups, load balancers, listeners, rules) are upstream\'s, narrowed from any region and account to the stack\'s. ' +
-      'Its "*" resources are upstream\'s too: (a) Describe/Get calls, which support no resource-level permissions; (b) creating security groups, load balancers and target groups, whose ids do not exist before creation (load balancers and target groups only with the elbv2.k8s.aws/cluster request tag); ' +
-      '(c) modifying and deleting security groups, load balancers and target groups only when they carry the elbv2.k8s.aws/cluster tag; and, without any tag condition as upstream publishes them, ' +
-      '(d) security-group ingress changes on any security group (to open node and pod security groups to its load balancers), creating, modifying and deleting listeners and rules, and the ACM, IAM server-certificate, Cognito, WAF and Shield calls.',
+      'Its "*" resources are upstream\'s too: (a) Describe/Get calls, which support no resource-level permissions; (b) creating load balancers and target groups, whose ids do not exist before creation, only with this cluster\'s elbv2.k8s.aws/cluster request tag and in the VPC\'s subnets; ' +
+      '(c) modifying and deleting security groups (in the cluster\'s VPC), load balancers and target groups, and creating and deleting listeners and rules, only when they carry this cluster\'s elbv2.k8s.aws/cluster tag; and, as upstream publishes them, ' +
+      '(d) modifying listeners and rules (SetWebAcl and SetRulePriorities have no condition key), and the ACM, IAM server-certificate, Cognito, WAF and Shield calls. Security-group ingress changes and security-group creation name security groups and the cluster\'s VPC instead of "*".',
     compensatingControl:
-      'The policy is compared statement by statement with upstream\'s file and may only be narrower; every statement on "*" whose actions are EC2 and Elastic Load Balancing calls is limited to the stack\'s region (aws:RequestedRegion); EC2 and Elastic Load Balancing have no resource policies, so "*" reaches only this account. ' +
-      'The role is assumable only by pods.eks.amazonaws.com, bound to the one service account kube-system/aws-load-balancer-controller.',
+      'The policy is compared statement by statement with upstream\'s file and may only be narrower, by exactly the narrowings the test lists; every statement on "*" whose actions are EC2 and Elastic Load Balancing calls is limited to the stack\'s region (aws:RequestedRegion); EC2 and Elastic Load Balancing have no resource policies, so "*" reaches only this account. ' +
+      'The role is assumable only by EKS Pod Identity for the one service account kube-system/aws-load-balancer-controller of its cluster (session-tag conditions).',
     verifiedBy: 'test/constructs/mesh/load-balancer-controller-policy.test.ts',
     owner: OWNER,
     expires: LIBRARY_EXPIRES,
@@ -417,6 +455,32 @@ export const LIBRARY_ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
     compensatingControl:
       'The composite alarm of each objective (availability, latency) notifies the environment\'s KMS-encrypted alarm topic on ALARM and on OK when the long and the short window of any pair are both in ALARM; the tests check every window alarm is in a composite rule and both composites notify.',
     verifiedBy: 'test/constructs/observability/service-monitoring.test.ts',
+    owner: OWNER,
+    expires: LIBRARY_EXPIRES,
+  },
+  // --- Registry ------------------------------------------------------------------------------
+  {
+    ids: ['AwsSolutions::AwsSolutions-IAM5[Resource::*]'],
+    scope: 'the customer managed policy that lets PlatformCluster\'s nodes pull through its PrivateRegistry\'s cache, and the policy of the PrivateRegistry\'s chart mirror handler',
+    appliesTo: (c) => resourceOf(PlatformCluster, (cluster) => child(cluster, 'NodeRegistryPolicy'))(c) || resourceOf(ChartMirror, (mirror) => child(mirror, 'HandlerPolicy'))(c),
+    reason:
+      'Only the statement with ecr:GetAuthorizationToken uses "*": the service authorization reference lists no resource type for it, so "*" is the only resource it can be granted on. A token alone reads or writes nothing.',
+    compensatingControl:
+      'Every other statement names exact repositories: the nodes\' the cache repositories of the images the charts run (pull, import from upstream, create on first pull), the mirror\'s the chart repositories (pull and push); both roles are assumable only by their service (ec2, lambda).',
+    verifiedBy: REGISTRY_TEST,
+    owner: OWNER,
+    expires: LIBRARY_EXPIRES,
+  },
+  {
+    ids: [...lambdaDlq, ...PACKS_WITH_LAMBDA_INSIDE_VPC_RULE.map((pack) => `${pack}::${pack}-LambdaInsideVPC`), LAMBDA_INSIDE_VPC_GUARD],
+    scope: 'the chart mirror handler Lambda of a PrivateRegistry and its CDK provider framework function (framework-onEvent)',
+    appliesTo: (c) => resourceOf(ChartMirror, (mirror) => mirror.handler)(c) || resourceOf(ChartMirror, (mirror) => child(child(mirror, 'Provider'), 'framework-onEvent'))(c),
+    reason:
+      'Outside the VPC on purpose (docs/adr/0021): the handler downloads the pinned Helm charts from their public repositories, the one thing the platform fetches from the internet itself, and the cluster\'s VPC has no route out; placed in the VPC it would need a NAT gateway for every workload there. ' +
+      'No dead-letter queue: CloudFormation invokes the framework function, which invokes the handler synchronously and reports every failure to CloudFormation as FAILED (failing the deployment before any chart is installed); a queue would only hold an event whose answer could not be posted, which fails after the custom resource\'s 15-minute service timeout.',
+    compensatingControl:
+      'They run only during deployments (a custom resource), one at a time (reserved concurrency 1); the handler\'s role may log in to ECR and pull and push the chart repositories only, never reaches the cluster, refuses a chart version whose archive differs from its pinned digest and never replaces one already mirrored (immutable tags); the framework\'s role may only invoke the handler; both log to KMS-encrypted log groups kept a year.',
+    verifiedBy: REGISTRY_TEST,
     owner: OWNER,
     expires: LIBRARY_EXPIRES,
   },

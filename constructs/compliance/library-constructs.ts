@@ -16,6 +16,9 @@ import { PlatformMonitoring } from '../observability/platform-monitoring';
 import { ServiceMonitoring } from '../observability/service-monitoring';
 import { TraceCollector } from '../observability/trace-collector';
 import { ContainerLogs } from '../observability/container-logs';
+import { PrivateRegistry } from '../registry/private-registry';
+import { ChartMirror } from '../registry/chart-mirror';
+import { S3PrefixList } from '../network/s3-prefix-list';
 import { StatelessService } from '../workload/stateless-service';
 import { ServiceRepository } from '../workload/service-repository';
 import { PlatformKey } from './platform-key';
@@ -40,6 +43,9 @@ export const LIBRARY_CONSTRUCT_CLASSES: ReadonlyArray<abstract new (...args: nev
   MetricsCollector,
   TraceCollector,
   ContainerLogs,
+  PrivateRegistry,
+  ChartMirror,
+  S3PrefixList,
   AlarmTopic,
   ServiceMonitoring,
   PlatformMonitoring,

@@ -5,7 +5,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { encryptedLogGroup, lambdaLogGroupName } from '../compliance/encrypted-log-group';
 import { handlerAssetDirectory } from '../core/handler-asset';
+import { allowHttpsToAwsApis, type IAwsApiEndpoints } from '../network/aws-api-endpoints';
+import { S3PrefixList } from '../network/s3-prefix-list';
+import { ZeroTrustVpc } from '../network/zero-trust-vpc';
 import { assertSafeIdentifier } from './bootstrap/bootstrap-sql';
 import type { PostgresDatabase } from './postgres-database';
 
@@ -28,6 +32,13 @@ export interface DatabaseBootstrapProps {
    * @default ec2.Peer.ipv4(vpc.vpcCidrBlock) - the whole VPC
    */
   readonly endpointsPeer?: ec2.IPeer;
+  /**
+   * The VPC's private way to the AWS APIs: the handler sends HTTPS to the interface endpoints'
+   * security group, the provider framework function to it and to S3 (its prefix list).
+   * @default - the endpoints of the ZeroTrustVpc that built the database's VPC; for another VPC,
+   *   `endpointsPeer` and the S3 prefix list read at deploy time (`S3PrefixList`)
+   */
+  readonly awsApiEndpoints?: IAwsApiEndpoints;
   /**
    * How long the handler's logs are kept.
    * @default logs.RetentionDays.ONE_YEAR
@@ -95,11 +106,15 @@ export class DatabaseBootstrap extends Construct {
       description: 'Database bootstrap: HTTPS to VPC endpoints, Postgres to the database only',
       allowAllOutbound: false,
     });
-    securityGroup.addEgressRule(props.endpointsPeer ?? ec2.Peer.ipv4(database.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to the Secrets Manager VPC endpoint');
+    const endpoints = props.awsApiEndpoints ?? ZeroTrustVpc.apiEndpointsOf(database.vpc);
+    const endpointsPeer = props.endpointsPeer ?? endpoints?.endpointSecurityGroup ?? ec2.Peer.ipv4(database.vpc.vpcCidrBlock);
+    securityGroup.addEgressRule(endpointsPeer, ec2.Port.tcp(443), 'HTTPS to the Secrets Manager VPC endpoint');
     database.connections.allowDefaultPortFrom(securityGroup, 'Database bootstrap handler');
     this.securityGroup = securityGroup;
 
-    const logGroup = new logs.LogGroup(this, 'HandlerLogs', {
+    // Named, so the database's log key admits CloudWatch Logs for these two log groups only.
+    const logGroup = encryptedLogGroup(this, 'HandlerLogs', {
+      logGroupName: `${lambdaLogGroupName(this)}-handler`,
       encryptionKey: database.logEncryptionKey,
       retention,
       removalPolicy,
@@ -177,13 +192,22 @@ export class DatabaseBootstrap extends Construct {
       description: 'Database bootstrap provider framework: HTTPS to the Lambda VPC endpoint and S3 only',
       allowAllOutbound: false,
     });
-    providerSecurityGroup.addEgressRule(
-      ec2.Peer.anyIpv4(),
-      ec2.Port.tcp(443),
-      'HTTPS: Lambda API (VPC endpoint) and the CloudFormation response URL (S3 gateway endpoint); isolated subnets route nothing else',
-    );
+    // The Lambda interface endpoint and S3, by name (no 0.0.0.0/0, ADR 0020). In a VPC of unknown
+    // endpoints: the handler's endpoint peer, and S3's prefix list read at deploy time.
+    if (endpoints) {
+      allowHttpsToAwsApis(providerSecurityGroup, endpoints);
+    } else {
+      providerSecurityGroup.addEgressRule(endpointsPeer, ec2.Port.tcp(443), 'HTTPS to the Lambda VPC endpoint');
+      const s3 = new S3PrefixList(this, 'S3PrefixList', { logEncryptionKey: database.logEncryptionKey, logRetention: retention, removalPolicy });
+      providerSecurityGroup.addEgressRule(ec2.Peer.prefixList(s3.prefixListId), ec2.Port.tcp(443), 'HTTPS to S3 through the VPC gateway endpoint (AWS-managed S3 prefix list)');
+    }
     // The provider framework's role, like the handler's: one customer managed policy, nothing inline.
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { encryptionKey: database.logEncryptionKey, retention, removalPolicy });
+    const providerLogs = encryptedLogGroup(this, 'ProviderLogs', {
+      logGroupName: `${lambdaLogGroupName(this)}-provider`,
+      encryptionKey: database.logEncryptionKey,
+      retention,
+      removalPolicy,
+    });
     const providerPolicy = new iam.ManagedPolicy(this, 'ProviderPolicy', {
       description: 'Database bootstrap provider framework: own logs, VPC ENIs, invoke the bootstrap handler',
       statements: [

@@ -9,7 +9,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { PlatformKey } from '../compliance/platform-key';
+import { encryptedLogGroup } from '../compliance/encrypted-log-group';
+import { keyUseThroughServicesStatement, PlatformKey } from '../compliance/platform-key';
 import { describeValue, isIntBetween, validationFailure } from '../core/validation';
 import { AURORA_MAX_CAPACITY_ACU, AURORA_MIN_CAPACITY_ACU, POSTGRES_BACKUP_RETENTION_DAYS, POSTGRES_READERS } from './limits';
 import { refuseRoutedDataSubnets } from './placement';
@@ -163,18 +164,23 @@ export interface PostgresDatabaseProps {
   readonly port?: number;
   /**
    * Key encrypting storage, automated backups, snapshots, Performance Insights and the AWS
-   * Backup vault.
-   * @default - a new customer managed key with rotation on
+   * Backup vault. The database lets principals of the account use it through RDS and AWS Backup
+   * only; an imported key needs that statement where it is defined.
+   * @default - a new PlatformKey, usable through RDS and AWS Backup only
    */
   readonly storageEncryptionKey?: kms.IKey;
   /**
-   * Key encrypting the RDS-managed master user secret.
-   * @default - a new customer managed key with rotation on
+   * Key encrypting the RDS-managed master user secret. The database lets principals of the
+   * account use it through Secrets Manager and RDS only; an imported key needs that statement
+   * where it is defined.
+   * @default - a new PlatformKey, usable through Secrets Manager and RDS only
    */
   readonly secretEncryptionKey?: kms.IKey;
   /**
-   * Key encrypting the exported log groups. It must allow CloudWatch Logs to use it.
-   * @default - a new customer managed key with rotation on, usable by CloudWatch Logs
+   * Key encrypting the exported log groups (and those of a `DatabaseBootstrap`). The database
+   * lets CloudWatch Logs use it for its own log groups only; an imported key needs that
+   * statement where it is defined.
+   * @default - a new PlatformKey, usable by CloudWatch Logs for these log groups only
    */
   readonly logEncryptionKey?: kms.IKey;
   /**
@@ -295,14 +301,20 @@ export class PostgresDatabase extends Construct implements IPostgresDatabase {
       description: 'Aurora PostgreSQL master user secret',
       removalPolicy: keyRemovalPolicy,
     });
-    this.logEncryptionKey = props.logEncryptionKey ?? this.createLogKey(keyRemovalPolicy);
+    this.logEncryptionKey = props.logEncryptionKey ?? new PlatformKey(this, 'LogKey', { description: 'Aurora PostgreSQL exported logs', removalPolicy: keyRemovalPolicy });
+    // Each key is usable only through the services it exists for (a no-op on an imported key,
+    // whose policy must say the same where it is defined): storage, Performance Insights and
+    // snapshots through RDS, the backup vault through AWS Backup, the master secret through
+    // Secrets Manager (which RDS manages it with).
+    this.storageEncryptionKey.addToResourcePolicy(keyUseThroughServicesStatement(Stack.of(this), ['rds', 'backup']));
+    this.secretEncryptionKey.addToResourcePolicy(keyUseThroughServicesStatement(Stack.of(this), ['secretsmanager', 'rds']));
 
     // RDS exports logs to /aws/rds/cluster/<id>/<type>: create those groups first (encrypted, with
     // retention), which needs a cluster identifier known at synth, derived from the construct path.
     const clusterIdentifier = clusterIdentifierOf(this);
     const logGroups: Record<string, logs.ILogGroup> = {};
     for (const logType of POSTGRES_LOG_EXPORTS) {
-      logGroups[logType] = new logs.LogGroup(this, `LogGroup-${logType}`, {
+      logGroups[logType] = encryptedLogGroup(this, `LogGroup-${logType}`, {
         logGroupName: `/aws/rds/cluster/${clusterIdentifier}/${logType}`,
         encryptionKey: this.logEncryptionKey,
         retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -440,12 +452,6 @@ export class PostgresDatabase extends Construct implements IPostgresDatabase {
   /** Replica lag of the Aurora readers in milliseconds (maximum). */
   metricAuroraReplicaLagMaximum(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('AuroraReplicaLagMaximum', { statistic: 'Maximum', ...props });
-  }
-
-  private createLogKey(removalPolicy: RemovalPolicy): kms.IKey {
-    const key = new PlatformKey(this, 'LogKey', { description: 'Aurora PostgreSQL exported logs', removalPolicy });
-    key.allowCloudWatchLogs();
-    return key;
   }
 
   private createBackupPlan(retention: Duration, removalPolicy: RemovalPolicy): backup.BackupPlan {

@@ -6,7 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { PlatformKey } from '../compliance/platform-key';
+import { encryptedLogGroup } from '../compliance/encrypted-log-group';
+import { keyUseThroughServicesStatement, PlatformKey } from '../compliance/platform-key';
 import { describeValue, isIntBetween, validationFailure } from '../core/validation';
 import { ELASTICACHE_NODE_TYPE, REDIS_REPLICAS, REDIS_SNAPSHOT_RETENTION_DAYS } from './limits';
 import { refuseRoutedDataSubnets } from './placement';
@@ -124,13 +125,16 @@ export interface RedisCacheProps {
    */
   readonly preferredMaintenanceWindow?: string;
   /**
-   * Key encrypting data at rest (nodes, swap, snapshots).
-   * @default - a new customer managed key with rotation on
+   * Key encrypting data at rest (nodes, swap, snapshots). The cache lets principals of the
+   * account use it through ElastiCache only; an imported key needs that statement where it is
+   * defined.
+   * @default - a new PlatformKey, usable through ElastiCache only
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * Key encrypting the slow-log and engine-log group. It must allow CloudWatch Logs to use it.
-   * @default - a new customer managed key with rotation on, usable by CloudWatch Logs
+   * Key encrypting the slow-log and engine-log group. The cache lets CloudWatch Logs use it for
+   * that log group only; an imported key needs that statement where it is defined.
+   * @default - a new PlatformKey, usable by CloudWatch Logs for that log group only
    */
   readonly logEncryptionKey?: kms.IKey;
   /**
@@ -230,14 +234,14 @@ export class RedisCache extends Construct implements IRedisCache {
       description: 'ElastiCache data at rest and snapshots',
       removalPolicy: keyRemovalPolicy,
     });
-    if (props.logEncryptionKey) {
-      this.logEncryptionKey = props.logEncryptionKey;
-    } else {
-      const logKey = new PlatformKey(this, 'LogKey', { description: 'ElastiCache slow and engine logs', removalPolicy: keyRemovalPolicy });
-      logKey.allowCloudWatchLogs();
-      this.logEncryptionKey = logKey;
-    }
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+    // Data at rest and snapshots: usable only through ElastiCache (a no-op on an imported key,
+    // whose policy must say the same where it is defined).
+    this.encryptionKey.addToResourcePolicy(keyUseThroughServicesStatement(Stack.of(this), ['elasticache']));
+    this.logEncryptionKey = props.logEncryptionKey ?? new PlatformKey(this, 'LogKey', { description: 'ElastiCache slow and engine logs', removalPolicy: keyRemovalPolicy });
+    // Named (under /aws/vendedlogs/, as CloudWatch Logs advises for logs AWS delivers), so the
+    // log key admits CloudWatch Logs for this log group only.
+    this.logGroup = encryptedLogGroup(this, 'LogGroup', {
+      logGroupName: `/aws/vendedlogs/elasticache/${baseName}`,
       encryptionKey: this.logEncryptionKey,
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: keyRemovalPolicy,

@@ -1,19 +1,33 @@
 import { Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, DependencyGroup, type IDependable } from 'constructs';
 import { podSecurityLabels, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
+import { PodIdentityRole } from '../core/pod-identity-role';
 import { isIntBetween, validationFailure } from '../core/validation';
 import type { IMetricsWorkspace } from '../observability/metrics-workspace';
 import { scrapeSourcePeer, validateScrapeSources, type MetricsScrapeSource } from '../observability/scrape-source';
-import { ARGO_HELM_REPOSITORY, ARGO_ROLLOUTS_CHART_VERSION } from './versions';
+import type { IPrivateRegistry } from '../registry/private-registry';
+import { helmChartFrom, imageFrom } from '../registry/sources';
+import { imageTagWithDigest, upstreamImageLocation, type ImageReference } from '../registry/upstream-registries';
+import { ARGO_HELM_REPOSITORY, ARGO_ROLLOUTS_CHART_VERSION, ARGO_ROLLOUTS_IMAGE } from './versions';
 import { baselineNetworkPolicies, networkPolicy, POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
+import { apiServerEgressRule } from '../cluster/kubernetes-api-peers';
+import { describeCluster } from '../core/composition';
+import { vpcCidrOf } from '../network/vpc-addresses';
 
 /** Properties of `ArgoRollouts`. */
 export interface ArgoRolloutsProps {
   /** The cluster (with a kubectl provider). */
   readonly cluster: eks.ICluster;
+  /**
+   * The cluster's VPC: the controller's egress is HTTPS to the API server and to the VPC's
+   * addresses (the metrics workspace's interface endpoint), nothing else.
+   * @default - the cluster's VPC (`cluster.vpc`; an imported cluster must have been given one)
+   */
+  readonly vpc?: ec2.IVpc;
   /**
    * The metrics workspace analysis queries; the controller gets read access to it (and only
    * to it) through EKS Pod Identity.
@@ -43,6 +57,16 @@ export interface ArgoRolloutsProps {
    * @default 2
    */
   readonly replicas?: number;
+  /**
+   * The controller image (upstream name, exact tag, optionally a digest).
+   * @default ARGO_ROLLOUTS_IMAGE
+   */
+  readonly image?: ImageReference;
+  /**
+   * Private registry the chart and the image come from (mirrored chart, pull through cache).
+   * @default - the chart from the Argo Helm repository, the image from Quay
+   */
+  readonly registry?: IPrivateRegistry;
 }
 
 const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
@@ -62,7 +86,8 @@ const CONTROLLER_METRICS_PORT = 8090;
  *   Kubernetes API server and the metrics workspace, both over TLS with their own
  *   authentication (service-account token, SigV4), so a sidecar would add nothing but a
  *   dependency of the rollback path on the mesh's own health. NetworkPolicies deny everything
- *   else: egress is DNS, HTTPS and the Pod Identity agent; ingress only the scraper on 8090;
+ *   else: egress is DNS, HTTPS to the API server and the VPC's endpoints (by address), and the
+ *   Pod Identity agent; ingress only the scraper on 8090;
  * - analysis queries signed with SigV4 using a Pod Identity role that may only read the one
  *   metrics workspace.
  */
@@ -99,35 +124,29 @@ export class ArgoRollouts extends Construct {
       manifest: [
         // Not in the mesh (see above): injection explicitly off.
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...podSecurityLabels('restricted'), 'istio-injection': 'disabled' } } },
-        ...networkPolicies(ns, scrapeSources),
+        ...networkPolicies(ns, scrapeSources, vpcCidrOf(vpcOf(this, props))),
       ],
     });
 
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+    const role = new PodIdentityRole(this, 'Role', {
+      cluster: props.cluster,
+      namespace: ns,
+      serviceAccounts: [ArgoRollouts.SERVICE_ACCOUNT],
       description: `Argo Rollouts controller (${ns}/${ArgoRollouts.SERVICE_ACCOUNT}) through EKS Pod Identity: reads the metrics workspace`,
     });
-    (this.role.assumeRolePolicy as iam.PolicyDocument).addStatements(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
-      actions: ['sts:TagSession'],
-    }));
-    const association = new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
-      clusterName: props.cluster.clusterName,
-      namespace: ns,
-      serviceAccount: ArgoRollouts.SERVICE_ACCOUNT,
-      roleArn: this.role.roleArn,
-    });
+    this.role = role;
+    const association = role.associate(this, 'PodIdentity', ArgoRollouts.SERVICE_ACCOUNT);
     props.metricsWorkspace?.grantQuery(managedPolicyGrantee(this.role, () => new iam.ManagedPolicy(this, 'Policy', {
       description: 'Argo Rollouts analysis: query the platform metrics workspace only',
       roles: [this.role],
     })));
 
     const controllerLabels = { 'app.kubernetes.io/name': 'argo-rollouts', 'app.kubernetes.io/component': 'rollouts-controller' };
+    const from = helmChartFrom(props.registry, { chart: 'argo-rollouts', version, repository: ARGO_HELM_REPOSITORY });
+    const image = props.registry || props.image ? imageFrom(props.registry, props.image ?? ARGO_ROLLOUTS_IMAGE) : undefined;
     this.chart = new eks.HelmChart(this, 'Chart', {
       cluster: props.cluster,
-      chart: 'argo-rollouts',
-      repository: ARGO_HELM_REPOSITORY,
-      version,
+      ...from.location,
       release: 'argo-rollouts',
       namespace: ns,
       createNamespace: false,
@@ -152,6 +171,8 @@ export class ArgoRollouts extends Construct {
           podAnnotations: scraped
             ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(CONTROLLER_METRICS_PORT), 'prometheus.io/path': '/metrics' }
             : {},
+          // The chart writes `registry/repository:tag`: a digest rides in the tag.
+          ...(image ? { image: { registry: upstreamImageLocation(image.repository).host, repository: upstreamImageLocation(image.repository).path, tag: imageTagWithDigest(image) } } : {}),
         },
         dashboard: { enabled: false },
         notifications: { secret: { create: false } },
@@ -162,7 +183,7 @@ export class ArgoRollouts extends Construct {
         },
       },
     });
-    this.chart.node.addDependency(namespace, association);
+    this.chart.node.addDependency(namespace, association, ...from.dependencies);
     this.ready = new DependencyGroup(this.chart);
   }
 }
@@ -173,13 +194,24 @@ interface ScrapeSources {
   readonly pods: MetricsScrapeSource[];
 }
 
+/** The VPC of the controller's cluster: the prop, else the cluster's own. */
+function vpcOf(scope: Construct, props: ArgoRolloutsProps): ec2.IVpc {
+  if (props.vpc) return props.vpc;
+  try {
+    return props.cluster.vpc;
+  } catch {
+    return validationFailure('ArgoRollouts', scope.node.path)(`cluster ${describeCluster(props.cluster)} has no VPC, and the controller's NetworkPolicy names the VPC's addresses (API server, metrics endpoint). Fix: pass vpc, or import the cluster with its vpc.`);
+  }
+}
+
 /** Default deny, then exactly what the controller needs. */
-function networkPolicies(ns: string, scrapeSources: ScrapeSources): Record<string, unknown>[] {
+function networkPolicies(ns: string, scrapeSources: ScrapeSources, vpcCidr: string): Record<string, unknown>[] {
   const policies = [
     ...baselineNetworkPolicies(ns),
-    // The API server (through the `kubernetes` Service address) and the metrics workspace's query
-    // endpoint (the VPC's aps-workspaces interface endpoint) are both HTTPS.
-    networkPolicy(ns, 'allow-https-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ protocol: 'TCP', port: 443 }] }] }),
+    // HTTPS to the API server (the `kubernetes` Service address, the control plane's interfaces in
+    // the VPC) and to the metrics workspace's query endpoint (the VPC's aps-workspaces interface
+    // endpoint, in the same CIDR): by address, not to anywhere (ADR 0020).
+    networkPolicy(ns, 'allow-api-server-and-endpoints', { podSelector: {}, policyTypes: ['Egress'], egress: [apiServerEgressRule(vpcCidr)] }),
     networkPolicy(ns, 'allow-pod-identity-agent', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }] }] }),
   ];
   const from = [...scrapeSources.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ...scrapeSources.pods.map(scrapeSourcePeer)];

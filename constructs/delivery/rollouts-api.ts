@@ -8,7 +8,8 @@ import type { Construct } from 'constructs';
  * `@kubernetes-models/argo-rollouts` in test/constructs/delivery/rollouts-api.test.ts.
  *
  * Narrower than upstream on purpose: only the Prometheus metric provider (the platform's
- * metrics live in Amazon Managed Service for Prometheus), only Istio traffic routing.
+ * metrics live in Amazon Managed Service for Prometheus) and the Job provider (a check that
+ * drives requests at a version and judges them), only Istio traffic routing.
  */
 
 /** Metadata of an Argo object: name is required, namespace should be set. */
@@ -285,10 +286,27 @@ export interface PrometheusMetric {
   readonly authentication?: { readonly sigv4?: Sigv4Config };
 }
 
-/** Where a metric's measurements come from. */
+/**
+ * A Kubernetes Job as a metric: Argo creates one Job per measurement (named after the
+ * AnalysisRun, owned by it) in the run's namespace; the Job completing is a successful
+ * measurement, the Job failing a failed one. `{{args.x}}` is substituted anywhere in it.
+ */
+export interface JobMetric {
+  /** Labels and annotations of the Job object (not of its pods). @default - none */
+  readonly metadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  /**
+   * The Job spec: the Kubernetes `JobSpec` JSON, as rendered by cdk8s-plus (kept as JSON so the
+   * check runs the exact hardened pod template it was rendered with).
+   */
+  readonly spec: Record<string, unknown>;
+}
+
+/** Where a metric's measurements come from: set exactly one provider. */
 export interface MetricProvider {
-  /** Measurements from a Prometheus query. */
-  readonly prometheus: PrometheusMetric;
+  /** Measurements from a Prometheus query. @default - unset: set this or `job` */
+  readonly prometheus?: PrometheusMetric;
+  /** Measurements from a Job's exit status. @default - unset: set this or `prometheus` */
+  readonly job?: JobMetric;
 }
 
 /** A metric an analysis measures and judges. */
@@ -310,8 +328,15 @@ export interface AnalysisMetric {
    * @default - unlimited while the rollout runs (background analysis)
    */
   readonly count?: number;
-  /** Failed measurements tolerated; one more fails the metric (and the run). @default 0 */
+  /** Failed measurements tolerated; one more fails the metric (and the run); -1 turns the limit off (then `consecutiveSuccessLimit` must be set). @default 0 */
   readonly failureLimit?: number;
+  /**
+   * Successful measurements in a row that complete the metric successfully. With
+   * `failureLimit: -1` the metric waits for a condition: it fails only if `count` measurements
+   * pass without that many successes in a row.
+   * @default 0 - off: the metric is judged by `failureLimit` and `count`
+   */
+  readonly consecutiveSuccessLimit?: number;
   /** Measurements in error (e.g. no data) tolerated in a row. @default 4 */
   readonly consecutiveErrorLimit?: number;
   /** Inconclusive measurements tolerated; one more makes the metric inconclusive. @default 0 */

@@ -1,3 +1,5 @@
+import type { ImageReference } from '../registry/upstream-registries';
+
 /**
  * Argo Rollouts, pinned in code so a synth never resolves "latest" (bump through a reviewed
  * change; the tests refuse ranges). Before moving, read the release notes of the controller
@@ -16,3 +18,10 @@ export const ARGO_ROLLOUTS_APP_VERSION = 'v1.9.0';
 
 /** Official Argo Helm repository. */
 export const ARGO_HELM_REPOSITORY = 'https://argoproj.github.io/argo-helm';
+
+/**
+ * The controller image the pinned chart runs (`controller.image`: Quay, tag = the chart's
+ * `appVersion`). Tag only: the chart pins no digest, and the digest could not be read offline
+ * (docs/adr/0021).
+ */
+export const ARGO_ROLLOUTS_IMAGE: ImageReference = { repository: 'quay.io/argoproj/argo-rollouts', tag: ARGO_ROLLOUTS_APP_VERSION };

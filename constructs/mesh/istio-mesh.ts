@@ -14,8 +14,14 @@ import { INGRESS_MIN_CIDR_PREFIX, MESH_MIN_REPLICAS } from './limits';
 import { AuthorizationPolicy, Gateway, PeerAuthentication, serviceAccountPrincipal, Telemetry } from './istio-api';
 import type { GatewayExposure } from '../workload/stateless-service';
 import { AwsLoadBalancerController, zoneSpread } from './load-balancer-controller';
-import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from './versions';
+import { ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_VERSION } from './versions';
+import type { IPrivateRegistry } from '../registry/private-registry';
+import { helmChartFrom, imageFrom } from '../registry/sources';
+import { IMAGE_DIGEST_FORMAT, imageReferenceString } from '../registry/upstream-registries';
 import { baselineNetworkPolicies, networkPolicy } from '../cluster/baseline-network-policies';
+import { vpcCidrOf } from '../network/vpc-addresses';
+import { validateScrapeSources, type MetricsScrapeSource } from '../observability/scrape-source';
+import { meshControlPlaneNetworkPolicies, meshControlPlaneScrapePolicy } from './control-plane-network-policies';
 
 /** A replica range for a horizontally autoscaled deployment. */
 export interface ReplicaRange {
@@ -93,6 +99,28 @@ export interface IstioMeshProps {
    * @default - the proxies report no spans (trace context is still propagated)
    */
   readonly tracing?: MeshTracingOptions;
+  /**
+   * Private registry the four charts, Istio's images (`pilot`, `proxyv2` for every sidecar and the
+   * gateway, `install-cni`) and the AWS Load Balancer Controller come from (mirrored charts, pull
+   * through cache).
+   * @default - charts from Istio's and the EKS charts repositories, images from Docker Hub and ECR Public
+   */
+  readonly registry?: IPrivateRegistry;
+  /**
+   * Digests of Istio's images for `istioVersion`: each given image is pulled by digest.
+   * @default - pulled by tag (`istioVersion`)
+   */
+  readonly imageDigests?: IstioImageDigests;
+}
+
+/** Digests (`sha256:...`) of Istio's images of one release. */
+export interface IstioImageDigests {
+  /** `istio/pilot` (istiod). @default - by tag */
+  readonly pilot?: string;
+  /** `istio/proxyv2` (sidecars and gateways). @default - by tag */
+  readonly proxyv2?: string;
+  /** `istio/install-cni` (the CNI node agent). @default - by tag */
+  readonly installCni?: string;
 }
 
 /** Where the mesh's proxies report spans, and how many requests they trace. */
@@ -201,6 +229,12 @@ export class IstioMesh extends Construct {
   readonly loadBalancerController?: AwsLoadBalancerController;
   /** Where the proxies report spans, when tracing is on. */
   readonly tracing?: MeshTracing;
+  /**
+   * The NetworkPolicies of the root namespace (istio-system): default deny; istiod admits xDS
+   * from meshed namespaces and webhook calls from the API server, and calls only the API server
+   * and DNS. istiod is installed after them.
+   */
+  readonly controlPlaneNetworkPolicies: eks.KubernetesManifest;
 
   private readonly policies: eks.KubernetesManifest;
   /** istiod and the mesh-wide policies: what a ServiceEntry waits for. */
@@ -240,17 +274,15 @@ export class IstioMesh extends Construct {
       ],
     });
 
-    const istioChart = (chartId: string, chart: string, release: string, ns: string, values: Record<string, unknown>, wait: boolean) => new eks.HelmChart(this, chartId, {
-      cluster: props.cluster,
-      chart,
-      release,
-      repository: ISTIO_CHART_REPOSITORY,
-      version: this.istioVersion,
-      namespace: ns,
-      createNamespace: false,
-      wait,
-      values,
-    });
+    const istioChart = (chartId: string, chart: string, release: string, ns: string, values: Record<string, unknown>, wait: boolean) => {
+      const from = helmChartFrom(props.registry, { chart, version: this.istioVersion, repository: ISTIO_CHART_REPOSITORY });
+      const helmChart = new eks.HelmChart(this, chartId, { cluster: props.cluster, ...from.location, release, namespace: ns, createNamespace: false, wait, values });
+      helmChart.node.addDependency(...from.dependencies);
+      return helmChart;
+    };
+    // With a registry or digests, every image by its full reference (the charts use a value with a
+    // "/" as is): the injector hands `global.proxy.image` to every sidecar and the gateway.
+    const images = props.registry || props.imageDigests ? istioImages(props.registry, this.istioVersion, props.imageDigests ?? {}) : undefined;
 
     const base = istioChart('Base', 'base', 'istio-base', root, { defaultRevision: 'default' }, false);
     base.node.addDependency(namespaces);
@@ -260,6 +292,7 @@ export class IstioMesh extends Construct {
       cniConfDir: '/etc/cni/net.d',
       chained: true,
       excludeNamespaces: ['kube-system', root],
+      ...(images ? { image: images.installCni } : {}),
     }, true);
     cni.node.addDependency(base);
 
@@ -275,10 +308,13 @@ export class IstioMesh extends Construct {
       cni: { enabled: true },
       env: { ENABLE_NATIVE_SIDECARS: 'true' },
       topologySpreadConstraints: [zoneSpread(istiodLabels)],
+      ...(images ? { image: images.pilot } : {}),
       global: {
         defaultPodDisruptionBudget: { enabled: true },
         logAsJson: true,
+        ...(images ? { hub: images.hub, proxy_init: { image: images.proxyv2 } } : {}),
         proxy: {
+          ...(images ? { image: images.proxyv2 } : {}),
           privileged: false,
           // Sized for a sidecar in front of one service; namespace quotas count it in every pod.
           resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
@@ -299,6 +335,13 @@ export class IstioMesh extends Construct {
       },
     }, true);
     istiod.node.addDependency(cni);
+    // Default deny in istio-system before istiod runs, with what istiod needs (ADR 0020).
+    this.controlPlaneNetworkPolicies = new eks.KubernetesManifest(this, 'ControlPlaneNetworkPolicies', {
+      cluster: props.cluster,
+      manifest: meshControlPlaneNetworkPolicies(root, vpcCidrOf(props.vpc)),
+    });
+    this.controlPlaneNetworkPolicies.node.addDependency(namespaces);
+    istiod.node.addDependency(this.controlPlaneNetworkPolicies);
 
     // Mesh-wide policies in the root namespace, and the gateway's own, once istiod validates them.
     const policyChart = new Chart(new App(), 'MeshPolicies');
@@ -337,7 +380,7 @@ export class IstioMesh extends Construct {
     this.policies.node.addDependency(istiod);
 
     if (props.installLoadBalancerController ?? true) {
-      this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', { cluster: props.cluster, vpc: props.vpc });
+      this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', { cluster: props.cluster, vpc: props.vpc, registry: props.registry });
     }
 
     // Default deny for the gateway namespace too: the NLB (inside the VPC) reaches the HTTPS and
@@ -394,6 +437,25 @@ export class IstioMesh extends Construct {
       principal: this.gatewayPrincipal,
       ...route,
     };
+  }
+
+  /**
+   * Admits metrics scrapers (e.g. `MetricsCollector.scrapeSource`, whose agents must also be
+   * allowed `ISTIOD_MONITORING_PORT`) to istiod's monitoring port 15014, by namespace and pod
+   * labels: a NetworkPolicy in the root namespace, once per scraper namespace.
+   */
+  allowControlPlaneScrape(source: MetricsScrapeSource): eks.KubernetesManifest {
+    validateScrapeSources(validationFailure('IstioMesh', this.node.path), 'allowControlPlaneScrape source', [source]);
+    const name = `istiod-from-scraper-${source.namespace}`;
+    if (this.node.tryFindChild(`ControlPlaneScrape-${source.namespace}`)) {
+      validationFailure('IstioMesh', this.node.path)(`allowControlPlaneScrape was already called for scrapers in namespace ${describeValue(source.namespace)}. Fix: call it once per scraper namespace.`);
+    }
+    const manifest = new eks.KubernetesManifest(this, `ControlPlaneScrape-${source.namespace}`, {
+      cluster: this.cluster,
+      manifest: [meshControlPlaneScrapePolicy(this.rootNamespace, name, [source])],
+    });
+    manifest.node.addDependency(this.controlPlaneNetworkPolicies);
+    return manifest;
   }
 
   /**
@@ -467,8 +529,23 @@ function loadBalancerAnnotations(ingress: IngressGatewayOptions): Record<string,
   return annotations;
 }
 
+/** Istio's images of `version` (from `registry` when given), as full references, and their hub. */
+function istioImages(registry: IPrivateRegistry | undefined, version: string, digests: IstioImageDigests): { hub: string; pilot: string; proxyv2: string; installCni: string } {
+  const image = (name: string, digest: string | undefined) => imageFrom(registry, { repository: `${ISTIO_IMAGE_HUB}/${name}`, tag: version, ...(digest ? { digest } : {}) });
+  const pilot = image('pilot', digests.pilot);
+  return {
+    hub: pilot.repository.slice(0, -'/pilot'.length),
+    pilot: imageReferenceString(pilot),
+    proxyv2: imageReferenceString(image('proxyv2', digests.proxyv2)),
+    installCni: imageReferenceString(image('install-cni', digests.installCni)),
+  };
+}
+
 function validateMeshProps(scope: Construct, props: IstioMeshProps, gateway: ReplicaRange, istiod: ReplicaRange, version: string): void {
   const fail = validationFailure('IstioMesh', scope.node.path);
+  for (const [name, digest] of Object.entries(props.imageDigests ?? {})) {
+    if (digest !== undefined && !IMAGE_DIGEST_FORMAT.test(digest)) fail(`imageDigests.${name} is ${describeValue(digest)}. Fix: "sha256:" and 64 lowercase hex digits, the digest of istio/${name === 'installCni' ? 'install-cni' : name}:${version}, or leave it unset to pull by tag.`);
+  }
   if (!EXACT_SEMVER.test(version)) fail(`istioVersion ${describeValue(version, scope)} is not an exact version. Fix: pin a release such as "${ISTIO_VERSION}" (no ranges).`);
   for (const [name, range] of [['ingress.replicas', gateway], ['controlPlaneReplicas', istiod]] as const) {
     if (!Number.isInteger(range.min) || !Number.isInteger(range.max) || range.min < MESH_MIN_REPLICAS || range.min > range.max) {

@@ -1,13 +1,17 @@
-import { Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { encryptedLogGroup, lambdaLogGroupName } from '../compliance/encrypted-log-group';
 import { PlatformKey } from '../compliance/platform-key';
 import { describeValue, isIntBetween, validationFailure } from '../core/validation';
+import type { IAwsApiEndpoints } from './aws-api-endpoints';
 import { cidrContains, isRfc1918, parseIpv4Cidr } from './cidr';
+import { EndpointPerimeter } from './endpoint-policies';
 import { VPC_AZ_COUNT, VPC_CIDR_PREFIX, VPC_MIN_NAT_GATEWAYS } from './limits';
+import { S3PrefixList } from './s3-prefix-list';
 
 /**
  * The interface endpoints every platform VPC gets, so nodes and pods reach the AWS APIs they
@@ -54,7 +58,11 @@ export interface ZeroTrustVpcProps {
    */
   readonly availabilityZones?: string[];
   /**
-   * NAT gateways for egress from the private subnets (1 to the number of AZs).
+   * NAT gateways for egress from the private (Workloads) subnets to the internet, 0 to the number
+   * of AZs. With 0 the Workloads subnets have no default route: they reach the VPC, its interface
+   * endpoints and S3 (gateway endpoint) only. Changing the number adds or removes NAT gateways,
+   * their Elastic IPs and the default routes, never a subnet or route table (their ids and types
+   * stay the same).
    * @default - one per Availability Zone
    */
   readonly natGateways?: number;
@@ -65,8 +73,10 @@ export interface ZeroTrustVpcProps {
    */
   readonly flowLogRetention?: logs.RetentionDays;
   /**
-   * Key that encrypts the flow log group.
-   * @default - a new customer managed key with rotation on
+   * Key that encrypts the flow log group (and the log groups of the VPC's custom-resource
+   * functions). The VPC adds to its policy a statement letting CloudWatch Logs use it for those
+   * log groups only; an imported key needs that statement where it is defined.
+   * @default - a new PlatformKey, usable by CloudWatch Logs for those log groups only
    */
   readonly flowLogKey?: kms.IKey;
   /**
@@ -76,11 +86,35 @@ export interface ZeroTrustVpcProps {
    */
   readonly additionalInterfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
   /**
+   * AWS Organizations organization id (`o-...`): the endpoint policies then also admit that
+   * organization's principals to its resources (`aws:PrincipalOrgID` and `aws:ResourceOrgID`).
+   * @default - this account's principals and resources only
+   */
+  readonly organizationId?: string;
+  /**
+   * Accounts whose ECR repositories this account's principals may pull images from through the
+   * ECR endpoints (pull actions only), e.g. the delivery pipeline's account. The region's Amazon
+   * EKS add-on registry is always admitted.
+   * @default - none: images of this account and the EKS add-ons only
+   */
+  readonly imageRegistryAccounts?: string[];
+  /**
+   * Account of the Amazon EKS add-on image registry of the VPC's region, whose images (VPC CNI,
+   * kube-proxy, CoreDNS, Pod Identity agent) nodes pull through the ECR endpoints.
+   * @default - the region's registry, from the table of the EKS user guide ("View Amazon container
+   * image registries for Amazon EKS add-ons") built into the library; a region it lacks fails synth,
+   * naming this setting
+   */
+  readonly eksAddonImageRegistryAccount?: string;
+  /**
    * What happens to the flow log group and its key when they leave the stack.
    * @default RemovalPolicy.RETAIN - flow logs are audit evidence
    */
   readonly removalPolicy?: RemovalPolicy;
 }
+
+/** The id of the stack-wide provider aws-cdk-lib adds for `restrictDefaultSecurityGroup`. */
+const RESTRICT_DEFAULT_SG_PROVIDER = 'Custom::VpcRestrictDefaultSGCustomResourceProvider';
 
 /** Subnet group names: a contract for consumers selecting subnets by name. */
 export const SUBNET_GROUPS = { ingress: 'Ingress', workloads: 'Workloads', data: 'Data' } as const;
@@ -118,7 +152,7 @@ export interface ZeroTrustVpcAttributes {
    */
   readonly ingressSubnets?: ZeroTrustSubnetAttributes[];
   /**
-   * Private subnets with egress through NAT (nodes, pods, the kubectl handler), one per zone.
+   * Private subnets (nodes, pods, the kubectl handler; a route to NAT gateways, if any), one per zone.
    * @default - none (no cluster can be placed in the VPC)
    */
   readonly workloadSubnets?: ZeroTrustSubnetAttributes[];
@@ -133,13 +167,34 @@ export interface ZeroTrustVpcAttributes {
  * A VPC with no inbound path from the internet except load balancers in the public subnets.
  *
  * - `Ingress` public subnets only hold NAT gateways and load balancers; no public IPs on launch.
- * - `Workloads` private subnets (the largest) hold nodes and pods; egress through NAT.
+ * - `Workloads` private subnets (the largest) hold nodes and pods; egress to the internet only
+ *   through NAT gateways, and none at all with `natGateways: 0`.
  * - `Data` isolated subnets hold databases and caches; no route out at all.
  * - The default security group is stripped of every rule, flow logs (all traffic) go to a
  *   KMS-encrypted log group, and AWS APIs are reached through VPC endpoints whose security group
- *   admits HTTPS from inside the VPC only.
+ *   admits HTTPS from inside the VPC only. Security groups name those endpoints
+ *   (`endpointSecurityGroup`, `s3PrefixList`: `allowHttpsToAwsApis`) instead of 0.0.0.0/0.
+ * - Every endpoint has a policy (a data perimeter): only this account's principals, acting on this
+ *   account's resources (or the organization's, with `organizationId`), plus the few AWS-owned
+ *   resources the platform needs (EKS add-on images, ECR layers, CloudFormation responses).
  */
-export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
+export class ZeroTrustVpc extends Construct implements ec2.IConnectable, IAwsApiEndpoints {
+  /** True for a ZeroTrustVpc (also one built by another copy of this library). */
+  static isZeroTrustVpc(x: unknown): x is ZeroTrustVpc {
+    return typeof x === 'object' && x !== null && ZERO_TRUST_VPC_BRAND in x;
+  }
+
+  /**
+   * The endpoints (interface endpoints' security group, S3 prefix list) of the ZeroTrustVpc that
+   * built `vpc` in this app, or undefined for any other VPC (imported ones included: give those
+   * `AwsApiEndpoints.fromAttributes`). Constructs that take an `ec2.IVpc` use it to name the
+   * endpoints in their egress rules by default.
+   */
+  static apiEndpointsOf(vpc: ec2.IVpc): IAwsApiEndpoints | undefined {
+    const owner = vpc.node.scope;
+    return ZeroTrustVpc.isZeroTrustVpc(owner) && owner.vpc === vpc ? owner : undefined;
+  }
+
   /**
    * An existing VPC laid out like a ZeroTrustVpc, as the `ec2.IVpc` every construct of the
    * library takes: its subnet groups carry the names of `SUBNET_GROUPS` and its subnets their
@@ -180,17 +235,23 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
   readonly vpc: ec2.Vpc;
   /** Log group receiving the flow logs of every ENI in the VPC. */
   readonly flowLogGroup: logs.ILogGroup;
-  /** Key encrypting the flow logs. */
+  /** Key encrypting the flow logs and the logs of the VPC's custom-resource functions. */
   readonly flowLogKey: kms.IKey;
   /** Security group of the interface endpoints (ingress 443 from the VPC CIDR only). */
   readonly endpointSecurityGroup: ec2.ISecurityGroup;
   /** The interface endpoints by id (e.g. `Sts`, `EcrApi`). */
   readonly interfaceEndpoints: Readonly<Record<string, ec2.InterfaceVpcEndpoint>>;
+  /**
+   * The AWS-managed prefix list of S3 in the region: the addresses the S3 gateway endpoint routes
+   * (resolved at deploy time, see `S3PrefixList`).
+   */
+  readonly s3PrefixList: ec2.IPrefixList;
   /** Connections of the endpoint security group. */
   readonly connections: ec2.Connections;
 
   constructor(scope: Construct, id: string, props: ZeroTrustVpcProps = {}) {
     super(scope, id);
+    Object.defineProperty(this, ZERO_TRUST_VPC_BRAND, { value: true });
     const cidr = props.cidr ?? '10.0.0.0/16';
     const { prefix, azCount } = validateVpcProps(this, cidr, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -220,16 +281,24 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
     for (const subnet of this.vpc.publicSubnets) tagSubnet(subnet, 'kubernetes.io/role/elb');
     for (const subnet of this.vpc.privateSubnets) tagSubnet(subnet, 'kubernetes.io/role/internal-elb');
 
-    this.flowLogKey = props.flowLogKey ?? this.createFlowLogKey(removalPolicy);
-    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
+    this.flowLogKey = props.flowLogKey ?? new PlatformKey(this, 'FlowLogKey', { description: 'Encrypts the VPC flow logs and the logs of the VPC\'s custom-resource functions', removalPolicy });
+    // Named, so the key admits CloudWatch Logs for this log group only.
+    this.flowLogGroup = encryptedLogGroup(this, 'FlowLogGroup', {
+      logGroupName: `/aws/vpc/flowlogs/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
       encryptionKey: this.flowLogKey,
       retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy,
     });
+    this.logRestrictDefaultSecurityGroupHandler(props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy);
     this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup, this.createFlowLogRole()),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+    this.s3PrefixList = new S3PrefixList(this, 'S3PrefixList', {
+      logEncryptionKey: this.flowLogKey,
+      logRetention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    }).prefixList;
 
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc: this.vpc,
@@ -249,16 +318,23 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
         .filter((service) => !PLATFORM_INTERFACE_ENDPOINTS.some((platform) => platform.service.name === service.name))
         .map((service) => ({ id: endpointId(service), service })),
     ];
+    // Every endpoint gets a policy: this account's (or organization's) principals to its resources,
+    // plus the AWS-owned resources the platform needs (EndpointPerimeter).
+    const perimeter = new EndpointPerimeter(this, props);
     for (const { id: endpointName, service } of requested) {
-      endpoints[endpointName] = this.vpc.addInterfaceEndpoint(endpointName, {
+      const endpoint = this.vpc.addInterfaceEndpoint(endpointName, {
         service,
         privateDnsEnabled: true,
         open: false,
         securityGroups: [endpointSecurityGroup],
         subnets: { subnetGroupName: SUBNET_GROUPS.workloads },
       });
+      for (const statement of perimeter.interfaceEndpointStatements(service.shortName)) endpoint.addToPolicy(statement);
+      endpoints[endpointName] = endpoint;
     }
     this.interfaceEndpoints = endpoints;
+    const s3Endpoint = this.vpc.node.findChild('S3') as ec2.GatewayVpcEndpoint;
+    for (const statement of perimeter.s3GatewayStatements()) s3Endpoint.addToPolicy(statement);
   }
 
   /**
@@ -286,10 +362,24 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
     return iam.Role.fromRoleArn(this, 'FlowLogRoleRef', role.roleArn, { mutable: false });
   }
 
-  private createFlowLogKey(removalPolicy: RemovalPolicy): kms.IKey {
-    const key = new PlatformKey(this, 'FlowLogKey', { description: 'Encrypts the VPC flow logs', removalPolicy });
-    key.allowCloudWatchLogs();
-    return key;
+  /**
+   * `restrictDefaultSecurityGroup` makes aws-cdk-lib add a stack-wide custom-resource provider
+   * whose function would log to a log group Lambda creates on first use (no key, kept forever);
+   * `CustomResourceProvider` takes no log group, so its function is pointed (LoggingConfig) at one
+   * made here, encrypted with the flow-log key (bound to it) and with the flow logs' retention.
+   * The first ZeroTrustVpc of a stack makes it.
+   */
+  private logRestrictDefaultSecurityGroupHandler(retention: logs.RetentionDays, removalPolicy: RemovalPolicy): void {
+    const provider = Stack.of(this).node.tryFindChild(RESTRICT_DEFAULT_SG_PROVIDER);
+    const handler = provider?.node.tryFindChild('Handler');
+    if (!provider || !CfnResource.isCfnResource(handler) || provider.node.tryFindChild('Logs')) return;
+    const logGroup = encryptedLogGroup(provider as Construct, 'Logs', {
+      logGroupName: lambdaLogGroupName(handler),
+      encryptionKey: this.flowLogKey,
+      retention,
+      removalPolicy,
+    });
+    handler.addPropertyOverride('LoggingConfig.LogGroup', logGroup.logGroupName);
   }
 
 }
@@ -301,6 +391,8 @@ export class ZeroTrustVpc extends Construct implements ec2.IConnectable {
  * the CLI resolves with AWS credentials, not hermetic), even though it never uses the answer.
  * Only that read is answered; the stack's own property is restored afterwards.
  */
+const ZERO_TRUST_VPC_BRAND = Symbol.for('@zero-trust/platform-constructs.ZeroTrustVpc');
+
 function withStackAvailabilityZones<T>(stack: Stack, zones: string[], build: () => T): T {
   const own = Object.getOwnPropertyDescriptor(stack, 'availabilityZones');
   Object.defineProperty(stack, 'availabilityZones', { configurable: true, get: () => zones });
@@ -332,7 +424,7 @@ function validateVpcProps(scope: Construct, cidr: string, props: ZeroTrustVpcPro
   if (props.availabilityZones && props.maxAzs !== undefined) fail('give availabilityZones or maxAzs, not both.');
   if (!isIntBetween(azCount, VPC_AZ_COUNT.min, VPC_AZ_COUNT.max)) fail(`needs ${VPC_AZ_COUNT.min} to ${VPC_AZ_COUNT.max} Availability Zones (got ${describeValue(azCount, scope)}): EKS requires subnets in two AZs.`);
   if (props.natGateways !== undefined && !isIntBetween(props.natGateways, VPC_MIN_NAT_GATEWAYS, azCount)) {
-    fail(`natGateways must be ${VPC_MIN_NAT_GATEWAYS} to ${azCount} (got ${describeValue(props.natGateways, scope)}). Fix: one NAT gateway per AZ for production, 1 for dev.`);
+    fail(`natGateways must be a whole number from ${VPC_MIN_NAT_GATEWAYS} to ${azCount}, the number of Availability Zones (got ${describeValue(props.natGateways, scope)}). Fix: 0 for no route to the internet (AWS APIs through the VPC endpoints), or one NAT gateway per AZ where workloads need the internet.`);
   }
   return { prefix, azCount };
 }

@@ -10,9 +10,13 @@ import { podSecurityException, podSecurityLabels } from '../cluster/pod-security
 import { cloudWatchLogsKeyStatement, PlatformKey } from '../compliance/platform-key';
 import { clusterCapacity, describeCluster, findInApp, sameCluster } from '../core/composition';
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
+import { PodIdentityRole } from '../core/pod-identity-role';
 import { describeValue, validationFailure } from '../core/validation';
 import { EKS_CHARTS_REPOSITORY } from '../mesh/versions';
 import { parseIpv4Cidr } from '../network/cidr';
+import type { IPrivateRegistry } from '../registry/private-registry';
+import { helmChartFrom, imageFrom } from '../registry/sources';
+import { imageTagWithDigest, type ImageReference } from '../registry/upstream-registries';
 import { FLUENT_BIT_CHART_VERSION, FLUENT_BIT_IMAGE } from './versions';
 
 /** Properties of `ContainerLogs`. */
@@ -59,6 +63,16 @@ export interface ContainerLogsProps {
    * @default FLUENT_BIT_CHART_VERSION
    */
   readonly chartVersion?: string;
+  /**
+   * The AWS for Fluent Bit image (upstream name, exact tag, optionally a digest).
+   * @default FLUENT_BIT_IMAGE
+   */
+  readonly image?: ImageReference;
+  /**
+   * Private registry the chart and the image come from (mirrored chart, pull through cache).
+   * @default - the chart from the EKS charts repository, the image from ECR Public
+   */
+  readonly registry?: IPrivateRegistry;
 }
 
 const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
@@ -172,10 +186,13 @@ export class ContainerLogs extends Construct {
     const logGroups = [this.applicationLogGroup, this.meshAccessLogGroup, this.platformLogGroup];
 
     // Write access to these log groups only, through EKS Pod Identity.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+    const role = new PodIdentityRole(this, 'Role', {
+      cluster: props.cluster,
+      namespace: ns,
+      serviceAccounts: [ContainerLogs.SERVICE_ACCOUNT],
       description: `Fluent Bit (${ns}/${ContainerLogs.SERVICE_ACCOUNT}) through EKS Pod Identity: writes the container log groups`,
     });
+    this.role = role;
     let policy: iam.ManagedPolicy | undefined;
     iam.Grant.addToPrincipal({
       grantee: managedPolicyGrantee(this.role, () => {
@@ -185,12 +202,7 @@ export class ContainerLogs extends Construct {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
       resourceArns: logGroups.map((g) => g.logGroupArn),
     });
-    const association = new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
-      clusterName: props.cluster.clusterName,
-      namespace: ns,
-      serviceAccount: ContainerLogs.SERVICE_ACCOUNT,
-      roleArn: this.role.roleArn,
-    });
+    const association = role.associate(this, 'PodIdentity', ContainerLogs.SERVICE_ACCOUNT);
 
     const namespace = new eks.KubernetesManifest(this, 'Namespace', {
       cluster: props.cluster,
@@ -220,28 +232,28 @@ export class ContainerLogs extends Construct {
       ]),
     });
 
+    const from = helmChartFrom(props.registry, { chart: 'aws-for-fluent-bit', version, repository: EKS_CHARTS_REPOSITORY });
     this.chart = new eks.HelmChart(this, 'Chart', {
       cluster: props.cluster,
-      chart: 'aws-for-fluent-bit',
-      repository: EKS_CHARTS_REPOSITORY,
-      version,
+      ...from.location,
       release: 'fluent-bit',
       namespace: ns,
       createNamespace: false,
       wait: true,
-      values: chartValues(kubeApiUrl, outputs),
+      values: chartValues(kubeApiUrl, outputs, imageFrom(props.registry, props.image ?? FLUENT_BIT_IMAGE)),
     });
-    this.chart.node.addDependency(namespace, association, this.role, ...logGroups, clusterCapacity(this, props.cluster));
+    this.chart.node.addDependency(namespace, association, this.role, ...logGroups, clusterCapacity(this, props.cluster), ...from.dependencies);
     if (policy) this.chart.node.addDependency(policy);
     this.ready = new DependencyGroup(this.chart, ...logGroups);
   }
 }
 
 /** The chart's values: upstream keys only (the chart render tests refuse any other). */
-function chartValues(kubeApiUrl: string, outputs: string): Record<string, unknown> {
+function chartValues(kubeApiUrl: string, outputs: string, image: ImageReference): Record<string, unknown> {
   return {
     fullnameOverride: 'fluent-bit',
-    image: { repository: FLUENT_BIT_IMAGE.repository, tag: FLUENT_BIT_IMAGE.tag, pullPolicy: 'IfNotPresent' },
+    // The chart writes `repository:tag`: a digest rides in the tag.
+    image: { repository: image.repository, tag: imageTagWithDigest(image), pullPolicy: 'IfNotPresent' },
     serviceAccount: { create: true, name: ContainerLogs.SERVICE_ACCOUNT, annotations: {} },
     rbac: { pspEnabled: false },
     // The files are root-owned, mode 0640: root reads them with no capability at all.

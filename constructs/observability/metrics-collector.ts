@@ -10,11 +10,15 @@ import { baselineNetworkPolicies, networkPolicy, POD_IDENTITY_AGENT } from '../c
 import { podSecurityLabels, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
 import { cloudWatchLogsKeyStatement, PlatformKey } from '../compliance/platform-key';
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
+import { PodIdentityRole } from '../core/pod-identity-role';
 import { describeValue, isIntBetween, validationFailure } from '../core/validation';
 import { CLUSTER_METRIC_DIMENSIONS, NODE_READY_METRIC, PLATFORM_METRICS_NAMESPACE, SERVICE_METRIC_DIMENSIONS } from './cloudwatch-metrics';
 import { annotatedPodsScrapeConfiguration, ISTIO_MERGED_METRICS_PORT } from './cluster-metrics-scraper';
 import type { IMetricsWorkspace } from './metrics-workspace';
 import type { MetricsScrapeSource } from './scrape-source';
+import type { IPrivateRegistry } from '../registry/private-registry';
+import { helmChartFrom, imageFrom } from '../registry/sources';
+import type { ImageReference } from '../registry/upstream-registries';
 import { OTEL_COLLECTOR_CHART_VERSION, OTEL_COLLECTOR_IMAGE, OTEL_HELM_REPOSITORY } from './versions';
 
 /** Properties of a `MetricsCollector`. */
@@ -70,6 +74,16 @@ export interface MetricsCollectorProps {
    * @default OTEL_COLLECTOR_CHART_VERSION
    */
   readonly chartVersion?: string;
+  /**
+   * The collector image (upstream name, exact tag, optionally a digest).
+   * @default OTEL_COLLECTOR_IMAGE
+   */
+  readonly image?: ImageReference;
+  /**
+   * Private registry the charts and the image come from (mirrored chart, pull through cache).
+   * @default - the chart from the OpenTelemetry Helm repository, the image from Docker Hub
+   */
+  readonly registry?: IPrivateRegistry;
 }
 
 /** Release (and name prefix) of the per-node agents. */
@@ -211,14 +225,13 @@ export class MetricsCollector extends Construct {
     });
 
     // --- Identity: Pod Identity, remote write to the workspace, write to the log group ----------
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+    const role = new PodIdentityRole(this, 'Role', {
+      cluster: props.cluster,
+      namespace: ns,
+      serviceAccounts: [AGENT_RELEASE, CLUSTER_RELEASE],
       description: `Metrics collectors (${ns}/${AGENT_RELEASE}, ${ns}/${CLUSTER_RELEASE}) through EKS Pod Identity: remote write and metric log events`,
     });
-    (this.role.assumeRolePolicy as iam.PolicyDocument).addStatements(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
-      actions: ['sts:TagSession'],
-    }));
+    this.role = role;
     const grantee = managedPolicyGrantee(this.role, () => new iam.ManagedPolicy(this, 'Policy', {
       description: 'Metrics collectors: remote write into the platform metrics workspace and embedded-metric-format events into their log group, nothing else',
       roles: [this.role],
@@ -228,12 +241,7 @@ export class MetricsCollector extends Construct {
     // so the exporter cannot create or alter groups. The Arn attribute covers the group's streams.
     this.logGroup.grant(grantee, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams');
     const policy = this.node.findChild('Policy');
-    const associations = [AGENT_RELEASE, CLUSTER_RELEASE].map((serviceAccount) => new eks.CfnPodIdentityAssociation(this, serviceAccount === AGENT_RELEASE ? 'AgentPodIdentity' : 'ClusterPodIdentity', {
-      clusterName: props.cluster.clusterName,
-      namespace: ns,
-      serviceAccount,
-      roleArn: this.role.roleArn,
-    }));
+    const associations = [role.associate(this, 'AgentPodIdentity', AGENT_RELEASE), role.associate(this, 'ClusterPodIdentity', CLUSTER_RELEASE)];
 
     // --- Namespace and NetworkPolicies ------------------------------------------------------------
     const agentLabels = { 'app.kubernetes.io/name': CHART, 'app.kubernetes.io/instance': AGENT_RELEASE };
@@ -373,8 +381,10 @@ export class MetricsCollector extends Construct {
       },
     };
 
+    const from = helmChartFrom(props.registry, { chart: CHART, version, repository: OTEL_HELM_REPOSITORY });
+    const image = imageFrom(props.registry, props.image ?? OTEL_COLLECTOR_IMAGE);
     const common = {
-      image: { repository: OTEL_COLLECTOR_IMAGE.repository, tag: OTEL_COLLECTOR_IMAGE.tag, pullPolicy: 'IfNotPresent' },
+      image: { repository: image.repository, tag: image.tag, ...(image.digest ? { digest: image.digest } : {}), pullPolicy: 'IfNotPresent' },
       command: { name: 'otelcol-contrib' },
       // No receiver listens for pushes: no container ports, so no Service and no host ports.
       ports: Object.fromEntries(['otlp', 'otlp-http', 'jaeger-compact', 'jaeger-thrift', 'jaeger-grpc', 'zipkin', 'metrics'].map((port) => [port, { enabled: false }])),
@@ -386,9 +396,7 @@ export class MetricsCollector extends Construct {
     };
     this.agentChart = new eks.HelmChart(this, 'AgentChart', {
       cluster: props.cluster,
-      chart: CHART,
-      repository: OTEL_HELM_REPOSITORY,
-      version,
+      ...from.location,
       release: AGENT_RELEASE,
       namespace: ns,
       createNamespace: false,
@@ -413,9 +421,7 @@ export class MetricsCollector extends Construct {
     });
     this.clusterChart = new eks.HelmChart(this, 'ClusterChart', {
       cluster: props.cluster,
-      chart: CHART,
-      repository: OTEL_HELM_REPOSITORY,
-      version,
+      ...from.location,
       release: CLUSTER_RELEASE,
       namespace: ns,
       createNamespace: false,
@@ -436,7 +442,7 @@ export class MetricsCollector extends Construct {
         alternateConfig: clusterConfig,
       },
     });
-    for (const chart of [this.agentChart, this.clusterChart]) chart.node.addDependency(namespace, ...associations, policy, this.logGroup);
+    for (const chart of [this.agentChart, this.clusterChart]) chart.node.addDependency(namespace, ...associations, policy, this.logGroup, ...from.dependencies);
     this.ready = new DependencyGroup(this.agentChart, this.clusterChart);
   }
 

@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { PlatformKey } from '../compliance/platform-key';
+import { encryptedLogGroup } from '../compliance/encrypted-log-group';
+import { keyUseThroughServicesStatement, PlatformKey } from '../compliance/platform-key';
 import { validationFailure } from '../core/validation';
 
 /** A Prometheus-compatible metrics store that analysis and dashboards query. */
@@ -34,8 +35,11 @@ export interface MetricsWorkspaceProps {
    */
   readonly alias?: string;
   /**
-   * Key encrypting the stored metrics (and the workspace's log group).
-   * @default - a new rotating PlatformKey
+   * Key encrypting the stored metrics (and the workspace's log group). The workspace lets
+   * principals of the account use it through Amazon Managed Service for Prometheus only, and
+   * CloudWatch Logs for the workspace's log group only; an imported key needs those statements
+   * where it is defined.
+   * @default - a new rotating PlatformKey, used that way only
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -85,13 +89,11 @@ export class MetricsWorkspace extends Construct implements IMetricsWorkspace {
     const stack = Stack.of(this);
     this.region = stack.region;
 
-    if (props.encryptionKey) {
-      this.encryptionKey = props.encryptionKey;
-    } else {
-      const key = new PlatformKey(this, 'Key', { description: `Encrypts the metrics of ${this.node.path}`, removalPolicy });
-      key.allowCloudWatchLogs();
-      this.encryptionKey = key;
-    }
+    this.encryptionKey = props.encryptionKey ?? new PlatformKey(this, 'Key', { description: `Encrypts the metrics of ${this.node.path}`, removalPolicy });
+    // The metrics: usable only through Amazon Managed Service for Prometheus (a no-op on an
+    // imported key, whose policy must say the same where it is defined). The log group binds it
+    // for CloudWatch Logs itself.
+    this.encryptionKey.addToResourcePolicy(keyUseThroughServicesStatement(stack, ['aps']));
     this.logGroup = vendedLogGroup(this, 'Logs', this.encryptionKey, props.logRetention, removalPolicy);
 
     this.resource = new aps.CfnWorkspace(this, 'Resource', {
@@ -117,11 +119,12 @@ export class MetricsWorkspace extends Construct implements IMetricsWorkspace {
 
 /**
  * A log group for logs that AWS delivers on a service's behalf ("vended" logs): the
- * `/aws/vendedlogs/` prefix keeps CloudWatch Logs' resource policy small, the key encrypts it.
+ * `/aws/vendedlogs/` prefix keeps CloudWatch Logs' resource policy small, the key encrypts it and
+ * admits CloudWatch Logs for this log group only.
  */
 export function vendedLogGroup(scope: Construct, id: string, key: kms.IKey, retention: logs.RetentionDays | undefined, removalPolicy: RemovalPolicy): logs.LogGroup {
   const name = Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' });
-  return new logs.LogGroup(scope, id, {
+  return encryptedLogGroup(scope, id, {
     logGroupName: `/aws/vendedlogs/prometheus/${name}-${id.toLowerCase()}`,
     encryptionKey: key,
     retention: retention ?? logs.RetentionDays.ONE_YEAR,

@@ -9,11 +9,17 @@ import type { ApplicationNamespace } from '../cluster/application-namespace';
 import { baselineNetworkPolicies, networkPolicy, POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
 import { podSecurityLabels, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../cluster/pod-security';
 import { describeCluster, sameCluster } from '../core/composition';
+import { PodIdentityRole } from '../core/pod-identity-role';
 import { describeValue, isIntBetween, validationFailure } from '../core/validation';
 import { ExternalServiceEntry } from '../mesh/external-service-entry';
 import { AuthorizationPolicy, serviceAccountPrincipal, Telemetry } from '../mesh/istio-api';
 import type { IstioMesh, MeshTracingOptions } from '../mesh/istio-mesh';
 import { zoneSpread } from '../mesh/load-balancer-controller';
+import { ISTIO_MERGED_METRICS_PORT } from './cluster-metrics-scraper';
+import { scrapeSourcePeer, validateScrapeSources, type MetricsScrapeSource } from './scrape-source';
+import type { IPrivateRegistry } from '../registry/private-registry';
+import { helmChartFrom, imageFrom } from '../registry/sources';
+import type { ImageReference } from '../registry/upstream-registries';
 import { OTEL_COLLECTOR_CHART_VERSION, OTEL_COLLECTOR_IMAGE, OTEL_HELM_REPOSITORY } from './versions';
 
 /** Workloads of one application namespace that send spans to a `TraceCollector`. */
@@ -67,6 +73,13 @@ export interface TraceCollectorProps {
    */
   readonly senders: TraceSender[];
   /**
+   * Pods that scrape the collector pods' sidecar metrics (Istio's merged endpoint on
+   * `ISTIO_MERGED_METRICS_PORT`, which Istio annotates for scraping), e.g.
+   * `MetricsCollector.scrapeSource`: the namespace admits exactly them on that port.
+   * @default - none: the collector's proxies are not scraped
+   */
+  readonly scrapeSources?: MetricsScrapeSource[];
+  /**
    * Collector replicas.
    * @default 2
    */
@@ -76,6 +89,16 @@ export interface TraceCollectorProps {
    * @default OTEL_COLLECTOR_CHART_VERSION
    */
   readonly chartVersion?: string;
+  /**
+   * The collector image (upstream name, exact tag, optionally a digest).
+   * @default OTEL_COLLECTOR_IMAGE
+   */
+  readonly image?: ImageReference;
+  /**
+   * Private registry the chart and the image come from (mirrored chart, pull through cache).
+   * @default - the chart from the OpenTelemetry Helm repository, the image from Docker Hub
+   */
+  readonly registry?: IPrivateRegistry;
 }
 
 const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
@@ -161,6 +184,7 @@ export class TraceCollector extends Construct {
     const version = props.chartVersion ?? OTEL_COLLECTOR_CHART_VERSION;
     const replicas = props.replicas ?? 2;
     validateCollectorProps(fail, this, props, version, replicas);
+    validateScrapeSources(fail, 'scrapeSources', props.scrapeSources ?? []);
     this.senders = [...props.senders];
     this.samplingRatio = props.mesh.tracing!.samplingPercentage / 100;
     const ns = TraceCollector.NAMESPACE;
@@ -206,14 +230,13 @@ export class TraceCollector extends Construct {
     this.manifest = new eks.KubernetesManifest(this, 'Namespace', { cluster: props.cluster, overwrite: true, manifest: objects.toJson() });
     this.manifest.node.addDependency(props.mesh.ready);
 
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+    const role = new PodIdentityRole(this, 'Role', {
+      cluster: props.cluster,
+      namespace: ns,
+      serviceAccounts: [TraceCollector.SERVICE_ACCOUNT],
       description: `Trace collector (${ns}/${TraceCollector.SERVICE_ACCOUNT}) through EKS Pod Identity: writes trace segments to X-Ray`,
     });
-    (this.role.assumeRolePolicy as iam.PolicyDocument).addStatements(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
-      actions: ['sts:TagSession'],
-    }));
+    this.role = role;
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: 'Trace collector: write trace segments and X-Ray telemetry records in this region only',
       roles: [this.role],
@@ -225,18 +248,13 @@ export class TraceCollector extends Construct {
         conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
       })],
     });
-    const association = new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
-      clusterName: props.cluster.clusterName,
-      namespace: ns,
-      serviceAccount: TraceCollector.SERVICE_ACCOUNT,
-      roleArn: this.role.roleArn,
-    });
+    const association = role.associate(this, 'PodIdentity', TraceCollector.SERVICE_ACCOUNT);
 
+    const from = helmChartFrom(props.registry, { chart: 'opentelemetry-collector', version, repository: OTEL_HELM_REPOSITORY });
+    const image = imageFrom(props.registry, props.image ?? OTEL_COLLECTOR_IMAGE);
     this.chart = new eks.HelmChart(this, 'Chart', {
       cluster: props.cluster,
-      chart: 'opentelemetry-collector',
-      repository: OTEL_HELM_REPOSITORY,
-      version,
+      ...from.location,
       release: NAME,
       namespace: ns,
       createNamespace: false,
@@ -245,7 +263,7 @@ export class TraceCollector extends Construct {
         mode: 'deployment',
         nameOverride: NAME,
         fullnameOverride: NAME,
-        image: { repository: OTEL_COLLECTOR_IMAGE.repository, tag: OTEL_COLLECTOR_IMAGE.tag, pullPolicy: 'IfNotPresent' },
+        image: { repository: image.repository, tag: image.tag, ...(image.digest ? { digest: image.digest } : {}), pullPolicy: 'IfNotPresent' },
         command: { name: 'otelcol-contrib' },
         replicaCount: replicas,
         rollout: { strategy: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
@@ -275,7 +293,7 @@ export class TraceCollector extends Construct {
         alternateConfig: collectorConfig(stack.region),
       },
     });
-    this.chart.node.addDependency(this.manifest, association, policy);
+    this.chart.node.addDependency(this.manifest, association, policy, ...from.dependencies);
     this.ready = new DependencyGroup(this.chart);
   }
 
@@ -361,6 +379,11 @@ function collectorNetworkPolicies(ns: string, podLabels: Record<string, string>,
       policyTypes: ['Egress'],
       egress: [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }] }],
     }),
+    ...(props.scrapeSources && props.scrapeSources.length > 0 ? [networkPolicy(ns, 'allow-metrics-scrape', {
+      podSelector: collector,
+      policyTypes: ['Ingress'],
+      ingress: [{ from: props.scrapeSources.map(scrapeSourcePeer), ports: [{ protocol: 'TCP', port: ISTIO_MERGED_METRICS_PORT }] }],
+    })] : []),
     // The X-Ray interface endpoint's addresses are in the VPC (private DNS); the sidecar lets only
     // the ServiceEntry's host out.
     networkPolicy(ns, 'allow-xray-endpoint', {

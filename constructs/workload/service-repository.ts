@@ -1,15 +1,16 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { PlatformKey } from '../compliance/platform-key';
+import { keyUseThroughServicesStatement, PlatformKey } from '../compliance/platform-key';
 import { isIntBetween, validationFailure } from '../core/validation';
 
 /** Properties of a `ServiceRepository`. */
 export interface ServiceRepositoryProps {
   /**
-   * Key encrypting the images at rest.
-   * @default - a new rotating PlatformKey
+   * Key encrypting the images at rest. The repository lets principals of the account use it
+   * through ECR only; an imported key needs that statement where it is defined.
+   * @default - a new rotating PlatformKey, usable through ECR only
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -43,6 +44,9 @@ export class ServiceRepository extends Construct {
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.encryptionKey = props.encryptionKey ?? new PlatformKey(this, 'Key', { description: `Encrypts the images of ${this.node.path}`, removalPolicy });
+    // Usable only through ECR, which encrypts the layers with it (a no-op on an imported key,
+    // whose policy must say the same where it is defined).
+    this.encryptionKey.addToResourcePolicy(keyUseThroughServicesStatement(Stack.of(this), ['ecr']));
     this.repository = new ecr.Repository(this, 'Resource', {
       imageTagMutability: ecr.TagMutability.IMMUTABLE,
       imageScanOnPush: true,

@@ -1,10 +1,12 @@
 import { ApiObject, Chart, Duration, JsonPatch, Lazy, Size, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import { AnalysisTemplate, Rollout, type PodTemplateJson, type RolloutAnalysis, type RolloutStrategy } from '../delivery/rollouts-api';
-import { POD_TEMPLATE_HASH_ARG, canarySteps, serviceAnalysisTemplateSpec, type ProgressiveDeliverySettings } from '../delivery/service-analysis';
-import { AuthorizationPolicy, DestinationRule, ExternalServiceEntry, VirtualService, type AuthorizationRule, type HttpRoute, type HttpRouteDestination, type TrafficPolicy } from '../mesh';
+import { AnalysisTemplate, Rollout, type JobMetric, type PodTemplateJson, type RolloutAnalysis, type RolloutStrategy } from '../delivery/rollouts-api';
+import { POD_TEMPLATE_HASH_ARG, PREVIEW_CHECK_ENVIRONMENT, canarySteps, previewAnalysisTemplateSpec, serviceAnalysisTemplateSpec, type PreviewCheckSettings, type ProgressiveDeliverySettings } from '../delivery/service-analysis';
+import { validationFailure } from '../core/validation';
+import { AuthorizationPolicy, DestinationRule, ExternalServiceEntry, VirtualService, serviceAccountPrincipal, type AuthorizationRule, type HttpRoute, type HttpRouteDestination, type TrafficPolicy } from '../mesh';
 import { POD_IDENTITY_AGENT } from '../cluster/baseline-network-policies';
+import { SecurityGroupPolicy } from '../cluster/security-group-policy';
 import type { MetricsScrapeSource } from '../observability/scrape-source';
 
 /** A destination outside the cluster the service may reach (a database, a cache, an AWS API). */
@@ -80,6 +82,13 @@ export interface StatelessServiceChartProps extends ChartProps {
   readonly environment: Record<string, string>;
   /** ServiceAccount the pods run as (bound to an IAM role by EKS Pod Identity). */
   readonly serviceAccountName: string;
+  /**
+   * Security groups of the pods (EKS security groups for pods): a SecurityGroupPolicy gives them
+   * to the pods that have the service's labels and run as its ServiceAccount, applied before the
+   * pods (the policy only affects pods created after it).
+   * @default - no SecurityGroupPolicy: the pods use their node's security groups
+   */
+  readonly podSecurityGroupIds?: string[];
   /** Fewest replicas the autoscaler keeps. */
   readonly minReplicas: number;
   /** Most replicas the autoscaler scales to. */
@@ -178,8 +187,15 @@ export class StatelessServiceChart extends Chart {
   readonly service: kplus.Service;
   /** The Argo Rollout replacing the Deployment (canary or blue-green delivery). */
   readonly rollout?: Rollout;
-  /** The analysis gating the rollout. */
+  /** The analysis gating the rollout (canary steps; blue-green after promotion). */
   readonly analysisTemplate?: AnalysisTemplate;
+  /** Blue-green: the analysis before promotion (the preview check, the no-data guard, the health metrics). */
+  readonly prePromotionAnalysisTemplate?: AnalysisTemplate;
+  /**
+   * Blue-green: the preview check's Job. Not applied: its spec is the pre-promotion analysis's
+   * Job metric, from which Argo creates one Job per round.
+   */
+  readonly previewCheckJob?: kplus.Job;
   private readonly preStopSleepSeconds: number;
   private readonly progressive: boolean;
 
@@ -188,9 +204,21 @@ export class StatelessServiceChart extends Chart {
     const selectorLabels = { 'app.kubernetes.io/name': props.serviceName };
     const serviceAccount = kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccountRef', props.serviceAccountName);
     new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: props.serviceAccountName },
+      // Labelled like the pods: the SecurityGroupPolicy selects this account by it.
+      metadata: { name: props.serviceAccountName, labels: selectorLabels },
       automountToken: false,
     });
+    if (props.podSecurityGroupIds) {
+      // Declared before the workload, so it precedes the pods in the manifest.
+      new SecurityGroupPolicy(this, 'PodSecurityGroupPolicy', {
+        metadata: { name: props.serviceName },
+        spec: {
+          podSelector: { matchLabels: selectorLabels },
+          serviceAccountSelector: { matchLabels: selectorLabels },
+          securityGroups: { groupIds: [...props.podSecurityGroupIds] },
+        },
+      });
+    }
 
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
     const env = Object.fromEntries(Object.entries(props.environment).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]));
@@ -309,6 +337,21 @@ export class StatelessServiceChart extends Chart {
           metadata: { name: previewName(props.serviceName) },
           spec: { host: `${previewName(props.serviceName)}.${props.namespace}.svc.cluster.local`, trafficPolicy: meshTrafficPolicy(props.traffic) },
         });
+        const check = delivery.previewCheck ?? validationFailure('StatelessServiceChart', this.node.path)(
+          'delivery.previewCheck is required for blue-green: the preview Service gets no other traffic, so the pre-promotion analysis would judge nothing. Fix: pass previewCheck (StatelessService: delivery.previewCheck).');
+        this.previewCheckJob = this.declarePreviewCheck(props, check);
+        this.prePromotionAnalysisTemplate = new AnalysisTemplate(this, 'PrePromotionAnalysis', {
+          metadata: { name: prePromotionAnalysisName(props.serviceName) },
+          spec: previewAnalysisTemplateSpec({
+            serviceName: props.serviceName,
+            namespace: props.namespace,
+            prometheus: delivery.prometheus,
+            analysis: delivery.analysis,
+            excludedRoutes: delivery.excludedRoutes,
+            checkJob: this.checkJobMetric(props.serviceName),
+            minRequests: check.minRequests,
+          }),
+        });
       }
       this.analysisTemplate = new AnalysisTemplate(this, 'Analysis', {
         metadata: { name: analysisName(props.serviceName) },
@@ -316,7 +359,8 @@ export class StatelessServiceChart extends Chart {
           serviceName: props.serviceName,
           namespace: props.namespace,
           prometheus: delivery.prometheus,
-          // A pre-promotion analysis must end to promote; a background one runs until the rollout does.
+          excludedRoutes: delivery.excludedRoutes,
+          // A blue-green analysis must end to promote; a background one runs until the rollout does.
           analysis: delivery.strategy === 'blue-green' ? delivery.analysis : { ...delivery.analysis, count: undefined },
         }),
       });
@@ -335,6 +379,84 @@ export class StatelessServiceChart extends Chart {
       // The autoscaler sizes the Rollout (which has the scale subresource) instead of the Deployment.
       ApiObject.of(autoscaler).addJsonPatch(JsonPatch.replace('/spec/scaleTargetRef', { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: props.serviceName }));
     }
+  }
+
+  /**
+   * Blue-green's preview check: a Job running the service's image with the check's arguments
+   * against the preview Service, under its own service account (so its own mesh identity), Pod
+   * Security "restricted", bounded in time and resources; and the traffic it needs, declared:
+   * egress from its pods to the service's pods on the service port, ingress to them from its
+   * pods (NetworkPolicies), and an ALLOW for its principal on the preview host only, with the
+   * check's methods and paths (the service's pods of both versions carry the same labels, so the
+   * host is what confines it to the preview: its own sidecar routes by that host to the preview
+   * Service, whose selector Argo pins to the new version).
+   */
+  private declarePreviewCheck(props: StatelessServiceChartProps, check: PreviewCheckSettings): kplus.Job {
+    const name = previewCheckName(props.serviceName);
+    const previewHost = `${previewName(props.serviceName)}.${props.namespace}.svc.cluster.local`;
+    new kplus.ServiceAccount(this, 'PreviewCheckServiceAccount', { metadata: { name }, automountToken: false });
+    const env = {
+      ...Object.fromEntries(Object.entries(check.environment).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+      [PREVIEW_CHECK_ENVIRONMENT.url]: kplus.EnvValue.fromValue(`http://${previewHost}:${props.port}`),
+      // Argo substitutes the analysis arguments anywhere in a metric, the Job spec included.
+      [PREVIEW_CHECK_ENVIRONMENT.version]: kplus.EnvValue.fromValue(`{{args.${POD_TEMPLATE_HASH_ARG}}}`),
+    };
+    const job = new kplus.Job(this, 'PreviewCheck', {
+      metadata: { name },
+      podMetadata: { labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': props.serviceName, 'app.kubernetes.io/component': 'preview-check' } },
+      serviceAccount: kplus.ServiceAccount.fromServiceAccountName(this, 'PreviewCheckServiceAccountRef', name),
+      automountServiceAccountToken: false,
+      securityContext: { ensureNonRoot: true, user: 65532, group: 65532 },
+      // One pod per round: a failed round is a failed measurement (Argo's failureLimit), not a retry.
+      backoffLimit: 0,
+      activeDeadline: Duration.seconds(check.timeoutSeconds),
+      isolate: true,
+      containers: [{
+        name: 'check',
+        image: props.image,
+        args: check.args,
+        envVariables: env,
+        resources: {
+          cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+          // Node with the service's bundle loaded peaks near 110 MiB (services/sample/test/check.test.ts).
+          memory: { request: Size.mebibytes(192), limit: Size.mebibytes(192) },
+        },
+        securityContext: { ensureNonRoot: true, user: 65532, group: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false },
+      }],
+    });
+    const ports = [kplus.NetworkPolicyPort.tcp(props.port)];
+    const isolation = kplus.PodConnectionsIsolation.POD;
+    job.connections.allowTo(this.deployment, { isolation, ports });
+    this.deployment.connections.allowFrom(job, { isolation, ports });
+    new AuthorizationPolicy(this, 'AllowPreviewCheck', {
+      metadata: { name: `${props.serviceName}-allow-preview-check` },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/name': props.serviceName } },
+        action: 'ALLOW',
+        rules: [{
+          from: [{ source: { principals: [serviceAccountPrincipal(props.namespace, name)] } }],
+          to: [{
+            operation: {
+              // The authority as clients send it, with and without the port.
+              hosts: [previewHost, `${previewHost}:${props.port}`],
+              ports: [String(props.port)],
+              methods: check.methods,
+              paths: check.pathPrefixes.map((p) => `${p}*`),
+            },
+          }],
+        }],
+      },
+    });
+    return job;
+  }
+
+  /** The preview check's Job as Argo's Job metric: its spec, hardened like the service's pods. */
+  private checkJobMetric(serviceName: string): JobMetric {
+    const spec = ApiObject.of(this.previewCheckJob!).toJson().spec;
+    const pod = spec.template.spec;
+    pod.securityContext = { ...pod.securityContext, seccompProfile: { type: 'RuntimeDefault' } };
+    for (const container of pod.containers) container.securityContext = { ...container.securityContext, capabilities: { drop: ['ALL'] } };
+    return { metadata: { labels: { 'app.kubernetes.io/name': previewCheckName(serviceName), 'app.kubernetes.io/part-of': serviceName } }, spec };
   }
 
   /** The Deployment's pod template, as applied (with the fixes of `toJson`). */
@@ -360,6 +482,8 @@ export class StatelessServiceChart extends Chart {
    */
   override toJson(): any[] {
     return super.toJson().flatMap((object) => {
+      // The preview check's Job is a template: Argo creates one per round of the pre-promotion analysis.
+      if (object.kind === 'Job') return [];
       if (object.kind !== 'Deployment') return [object];
       // With progressive delivery the Rollout runs the pods (with this same template).
       if (this.progressive) return [];
@@ -524,15 +648,28 @@ function analysisName(serviceName: string): string {
 }
 
 /**
+ * Name of a blue-green service's preview check: its ServiceAccount (so its mesh identity) and the
+ * `app.kubernetes.io/name` of its pods, a label value (at most 63 characters).
+ */
+export function previewCheckName(serviceName: string): string {
+  return `${serviceName}-preview-check`;
+}
+
+function prePromotionAnalysisName(serviceName: string): string {
+  return `${serviceName}-pre-promotion`;
+}
+
+/**
  * Canary: Istio weights on the mesh and gateway routes (subset-level split), the steps, and a
  * background analysis from the first pause on: failing it aborts, and Argo sends all traffic
  * back to the stable subset (automatic rollback). Blue-green: preview Service, analysis before
- * promotion (auto-promotion only once it passed) and after it, with the previous version kept
- * up for the rollback window.
+ * promotion (the preview check's requests, the no-data guard and the health metrics;
+ * auto-promotion only once it passed) and after it, with the previous version kept up for the
+ * rollback window.
  */
 function rolloutStrategy(props: StatelessServiceChartProps, delivery: ProgressiveDeliverySettings): RolloutStrategy {
-  const analysis = (hash: 'Latest' | 'Stable'): RolloutAnalysis => ({
-    templates: [{ templateName: analysisName(props.serviceName) }],
+  const analysis = (hash: 'Latest' | 'Stable', templateName = analysisName(props.serviceName)): RolloutAnalysis => ({
+    templates: [{ templateName }],
     args: [{ name: POD_TEMPLATE_HASH_ARG, valueFrom: { podTemplateHashValue: hash } }],
   });
   if (delivery.strategy === 'blue-green') {
@@ -541,7 +678,8 @@ function rolloutStrategy(props: StatelessServiceChartProps, delivery: Progressiv
         activeService: props.serviceName,
         previewService: previewName(props.serviceName),
         autoPromotionEnabled: true,
-        prePromotionAnalysis: analysis('Latest'),
+        // Promotion needs evidence: the check's requests at the preview, judged by it and the metrics.
+        prePromotionAnalysis: analysis('Latest', prePromotionAnalysisName(props.serviceName)),
         postPromotionAnalysis: analysis('Latest'),
         scaleDownDelaySeconds: delivery.scaleDownDelaySeconds,
         abortScaleDownDelaySeconds: 30,

@@ -8,17 +8,19 @@ import { ApplicationNamespace } from '../cluster/application-namespace';
 import { isReservedNamespaceName } from '../cluster/limits';
 import { describeCluster, findInApp, sameCluster } from '../core/composition';
 import { managedPolicyGrantee } from '../core/managed-policy-grantee';
+import { PodIdentityRole } from '../core/pod-identity-role';
 import { describeValue, isDns1035Label, isIntBetween, validationFailure } from '../core/validation';
 import type { IPostgresDatabase, IRedisCache } from '../data';
 import { subnetCidrs } from '../data/placement';
-import { DEFAULT_CANARY_STEPS, DELIVERY_STRATEGIES, type CanaryStepSettings, type DeliveryStrategy, type ProgressiveDeliverySettings, type ServiceAnalysisSettings } from '../delivery/service-analysis';
+import { DEFAULT_CANARY_STEPS, DELIVERY_STRATEGIES, PREVIEW_CHECK_ENVIRONMENT, type CanaryStepSettings, type DeliveryStrategy, type PreviewCheckSettings, type ProgressiveDeliverySettings, type ServiceAnalysisSettings } from '../delivery/service-analysis';
 import type { IMetricsWorkspace } from '../observability/metrics-workspace';
 import { validateScrapeSources, type MetricsScrapeSource } from '../observability/scrape-source';
 import type { TraceExport } from '../observability/trace-collector';
 import { ISTIO_MERGED_METRICS_PORT } from '../observability/cluster-metrics-scraper';
 import { SERVICE_MAX_REPLICAS, SERVICE_MIN_REPLICAS } from './limits';
+import { allowClusterTraffic } from './pod-security-group';
 import type { ServiceImage } from './service-image';
-import { StatelessServiceChart, type EgressDestination, type GatewayRoute, type MetricsScrape, type ServiceTrafficPolicy, type TraceEgress } from './stateless-service-chart';
+import { previewCheckName, StatelessServiceChart, type EgressDestination, type GatewayRoute, type MetricsScrape, type ServiceTrafficPolicy, type TraceEgress } from './stateless-service-chart';
 
 /** Probe paths of a StatelessService unless `probes` says otherwise (monitoring leaves them out of user traffic). */
 export const DEFAULT_PROBE_PATHS = { startup: '/livez', readiness: '/readyz', liveness: '/livez' } as const;
@@ -158,6 +160,51 @@ export interface CanaryStepOptions {
   readonly pause?: CdkDuration;
 }
 
+/**
+ * Blue-green: the requests sent at the new version, through its preview Service, before it may be
+ * promoted. A Job runs the service's own image (the release's digest) with `args`, once per
+ * analysis interval (`analysis.measurements` rounds); each round sends requests to the URL in
+ * `PREVIEW_URL` and exits 0 only if every response was right. The Job's pods have their own
+ * service account, and the service admits them (AuthorizationPolicy and NetworkPolicy) on the
+ * preview host only, with `methods` on `pathPrefixes`. Every request must be safe to repeat:
+ * reads, and creates made idempotent by a key derived from `PREVIEW_VERSION`.
+ */
+export interface PreviewCheck {
+  /** Arguments of the service's image that run one round of the check (the sample service: `["check"]`). */
+  readonly args: string[];
+  /**
+   * Plain environment variables of the check (no secrets), besides `PREVIEW_URL` and
+   * `PREVIEW_VERSION`, which the platform sets.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * HTTP methods the check may use.
+   * @default ['GET', 'POST']
+   */
+  readonly methods?: string[];
+  /**
+   * Path prefixes the check may call.
+   * @default ['/v1/']
+   */
+  readonly pathPrefixes?: string[];
+  /**
+   * Requests the preview version must have served (its own metrics, probes and the metrics
+   * endpoint not counted) before promotion: without them the analysis fails and the release is
+   * aborted. The check's rounds together must send at least this many.
+   * @default 20
+   */
+  readonly minRequests?: number;
+  /**
+   * Longest one round may take; a round still running then fails.
+   * @default Duration.minutes(2)
+   */
+  readonly timeout?: CdkDuration;
+}
+
+/** Methods a preview check may be allowed. */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
 /** How new versions replace old ones. */
 export interface ServiceDelivery {
   /**
@@ -188,6 +235,13 @@ export interface ServiceDelivery {
    * @default Duration.minutes(10)
    */
   readonly rollbackWindow?: CdkDuration;
+  /**
+   * Blue-green: the requests that exercise the preview version before promotion (required for
+   * blue-green: the preview Service gets no other traffic, so without them the pre-promotion
+   * analysis would judge nothing). Refused for `rolling` and `canary`.
+   * @default - none (blue-green refuses to synthesize without it)
+   */
+  readonly previewCheck?: PreviewCheck;
 }
 
 /** Properties of a `StatelessService`. */
@@ -289,9 +343,13 @@ export interface StatelessServiceProps {
    */
   readonly gateway?: GatewayExposure;
   /**
-   * The peer that stands for the cluster's pods on the AWS side (with the VPC CNI, pods use the
-   * cluster security group): the database and cache admit it on their ports.
-   * @default - the cluster's `connections`
+   * The security group of the service's pods, and only theirs (EKS security groups for pods, ADR
+   * 0019): a SecurityGroupPolicy in the service's chart gives it to the pods of the service's
+   * ServiceAccount, the database and cache admit only it on their ports, and its rules name each
+   * peer (CoreDNS, istiod, the trace collector and the gateway through the cluster security group;
+   * no 0.0.0.0/0). The cluster's nodes must be able to attach trunk interfaces (PlatformCluster
+   * checks its instance types). The cluster security group, or a group of another service, is refused.
+   * @default - a new security group in the cluster's VPC, with no rule but those above
    */
   readonly podSecurityGroup?: ec2.ISecurityGroup;
   /**
@@ -349,9 +407,15 @@ export const DEFAULT_TRAFFIC_POLICY: ServiceTrafficPolicy = {
  *   and ServiceEntries for the database and cache (the mesh is REGISTRY_ONLY);
  * - with `tracing`, the SDK's OTLP endpoint and parent-based sampler in the environment, and
  *   egress to the trace collector's OTLP ports (the app's spans and its sidecar's);
- * - AWS side: the database and cache security groups admit the cluster's pods on their ports.
+ * - with blue-green delivery, promotion on evidence: `delivery.previewCheck` runs the service's
+ *   own check against the preview Service, a round per analysis interval, under its own identity
+ *   admitted to the preview host only, and the pre-promotion analysis fails unless the preview
+ *   served `minRequests` requests (ADR 0022);
+ * - AWS side (EKS security groups for pods, ADR 0019): the pods get their own security group
+ *   through a SecurityGroupPolicy; the database and cache admit only that group on their ports,
+ *   and it reaches only them, DNS, istiod and the trace collector, each named by security group.
  */
-export class StatelessService extends Construct {
+export class StatelessService extends Construct implements ec2.IConnectable {
   /** True for a StatelessService (also one built by another copy of this library). */
   static isStatelessService(x: unknown): x is StatelessService {
     return typeof x === 'object' && x !== null && STATELESS_SERVICE_BRAND in x;
@@ -371,12 +435,20 @@ export class StatelessService extends Construct {
   readonly manifest: eks.KubernetesManifest;
   /** Name of the Kubernetes ServiceAccount. */
   readonly serviceAccountName: string;
+  /** The security group of the service's pods (and only theirs): what its database and cache admit. */
+  readonly podSecurityGroup: ec2.ISecurityGroup;
+  /**
+   * Network access of the service's pods on the AWS side (their security group, the app port by
+   * default): `service.connections.allowTo(other, port)` lets them reach another peer,
+   * `allowFrom` admits one.
+   */
+  readonly connections: ec2.Connections;
 
   constructor(scope: Construct, id: string, props: StatelessServiceProps) {
     super(scope, id);
     Object.defineProperty(this, STATELESS_SERVICE_BRAND, { value: true });
     const settings = resolveSettings(this, props);
-    const podPeer = validateComposition(this, props);
+    const clusterSecurityGroup = validateComposition(this, props);
     const stack = Stack.of(this);
     this.serviceName = props.serviceName;
     this.namespace = props.namespace;
@@ -385,24 +457,32 @@ export class StatelessService extends Construct {
     const namespaceName = props.namespace.namespaceName;
 
     // Identity: EKS Pod Identity (no OIDC provider, no token in the pod spec).
-    this.role = new iam.Role(this, 'PodRole', {
-      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+    const podRole = new PodIdentityRole(this, 'PodRole', {
+      cluster: props.cluster,
+      namespace: namespaceName,
+      serviceAccounts: [this.serviceAccountName],
       description: `Pods of ${props.serviceName} (${namespaceName}) through EKS Pod Identity`,
     });
-    (this.role.assumeRolePolicy as iam.PolicyDocument).addStatements(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
-      actions: ['sts:TagSession'],
-    }));
+    this.role = podRole;
     // Grants land in a customer managed policy, never inline.
     const grantee = managedPolicyGrantee(this.role, () => new iam.ManagedPolicy(this, 'PodPolicy', {
       description: `${props.serviceName}: connect to its own database and cache users`,
       roles: [this.role],
     }));
-    new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
-      clusterName: props.cluster.clusterName,
-      namespace: namespaceName,
-      serviceAccount: this.serviceAccountName,
-      roleArn: this.role.roleArn,
+    podRole.associate(this, 'PodIdentity', this.serviceAccountName);
+
+    // The pods' own security group (security groups for pods): all their data stores admit.
+    this.podSecurityGroup = props.podSecurityGroup ?? new ec2.SecurityGroup(this, 'PodSecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: `Pods of ${props.serviceName} (namespace ${namespaceName}) only: security groups for pods`,
+      allowAllOutbound: false,
+    });
+    this.connections = new ec2.Connections({ securityGroups: [this.podSecurityGroup], defaultPort: ec2.Port.tcp(settings.port) });
+    allowClusterTraffic(this.connections, {
+      cluster: clusterSecurityGroup,
+      appPort: settings.port,
+      traceCollectorPorts: settings.tracing?.egress.ports ?? [],
+      scraperCidrs: settings.metricsScrape?.sourceCidrs ?? [],
     });
 
     const fail = validationFailure('StatelessService', this.node.path);
@@ -411,14 +491,14 @@ export class StatelessService extends Construct {
       const { database } = props.postgres;
       const cidrs = subnetCidrs(fail, this, 'postgres.database.subnets', database.subnets);
       database.grantConnect(grantee, props.postgres.user);
-      this.admitPods('Postgres', database, database.port, podPeer!);
+      this.admitPods('Postgres', database, database.port);
       egress.push({ name: 'postgres', host: database.clusterEndpoint.hostname, port: database.port, cidrs });
     }
     if (props.cache) {
       const { cache } = props.cache;
       const cidrs = subnetCidrs(fail, this, 'cache.cache.subnets', cache.subnets);
       cache.grantConnect(grantee);
-      this.admitPods('Cache', cache, cache.primaryEndpoint.port, podPeer!);
+      this.admitPods('Cache', cache, cache.primaryEndpoint.port);
       egress.push({ name: 'cache', host: cache.primaryEndpoint.hostname, port: cache.primaryEndpoint.port, cidrs });
     }
 
@@ -441,6 +521,7 @@ export class StatelessService extends Construct {
       migrationArgs: props.migrationArgs,
       environment: { AWS_REGION: stack.region, ...settings.tracing?.environment, ...props.environment },
       serviceAccountName: this.serviceAccountName,
+      podSecurityGroupIds: [this.podSecurityGroup.securityGroupId],
       minReplicas: settings.minReplicas,
       maxReplicas: settings.maxReplicas,
       targetCpuUtilizationPercent: settings.targetCpuUtilizationPercent,
@@ -470,16 +551,23 @@ export class StatelessService extends Construct {
     this.manifest.node.addDependency(props.namespace.ready);
   }
 
-  /** The dependency's security group admits the pods; the rule lives here, with the consumer. */
-  private admitPods(id: string, dependency: ec2.IConnectable, port: number, pods: ec2.ISecurityGroup): void {
-    dependency.connections.securityGroups.forEach((group, i) => new ec2.CfnSecurityGroupIngress(this, `${id}Ingress${i}`, {
-      groupId: group.securityGroupId,
-      sourceSecurityGroupId: pods.securityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: port,
-      toPort: port,
-      description: `${this.node.path}: pods of the cluster to ${id.toLowerCase()}`,
-    }));
+  /**
+   * The dependency's security groups admit the pods' group, and only it, on `port`; the pods' group
+   * may reach them there. The rules live here, with the consumer (also on a group imported as
+   * immutable: the consumer's access is declared with the consumer).
+   */
+  private admitPods(id: string, dependency: ec2.IConnectable, port: number): void {
+    dependency.connections.securityGroups.forEach((group, i) => {
+      new ec2.CfnSecurityGroupIngress(this, `${id}Ingress${i}`, {
+        groupId: group.securityGroupId,
+        sourceSecurityGroupId: this.podSecurityGroup.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        description: `${this.node.path}: pods of ${this.serviceName} only, to its ${id.toLowerCase()}`,
+      });
+      this.podSecurityGroup.addEgressRule(group, ec2.Port.tcp(port), `Pods of ${this.serviceName} to its ${id.toLowerCase()}`);
+    });
   }
 }
 
@@ -533,7 +621,7 @@ function resolveSettings(scope: Construct, props: StatelessServiceProps): Resolv
   if (terminationGracePeriod.toSeconds() <= minimumGrace) {
     fail(`terminationGracePeriod ${terminationGracePeriod.toSeconds()}s must be longer than preStopSleep + drainTimeout (${minimumGrace}s), or in-flight requests are killed. Fix: raise it above ${minimumGrace}s or leave it unset.`);
   }
-  return { port, minReplicas, maxReplicas, targetCpuUtilizationPercent, resources, preStopSleep, terminationGracePeriod, ...resolveDelivery(fail, props.delivery), tracing: resolveTracing(fail, scope, props) };
+  return { port, minReplicas, maxReplicas, targetCpuUtilizationPercent, resources, preStopSleep, terminationGracePeriod, ...resolveDelivery(fail, props), tracing: resolveTracing(fail, scope, props) };
 }
 
 /** The SDK's standard variables and the pods' egress to the collector. */
@@ -580,10 +668,10 @@ function validateNamespace(fail: (message: string) => never, scope: Construct, n
 /**
  * The checks that look beyond the props: the namespace is on the service's cluster, no other
  * service of the app has the same name in that namespace and cluster, data subnets come from the
- * data stores, and the database and cache have a security group of the pods to admit.
- * Returns that security group.
+ * data stores, and the pods can have a security group of their own (see `validatePodSecurityGroup`).
+ * Returns the cluster security group.
  */
-function validateComposition(scope: StatelessService, props: StatelessServiceProps): ec2.ISecurityGroup | undefined {
+function validateComposition(scope: StatelessService, props: StatelessServiceProps): ec2.ISecurityGroup {
   const fail = validationFailure('StatelessService', scope.node.path);
   const namespace = props.namespace;
   const nsName = describeValue(namespace.namespaceName);
@@ -604,16 +692,60 @@ function validateComposition(scope: StatelessService, props: StatelessServicePro
   }
   if (props.postgres && props.postgres.database.subnets.length === 0) fail('postgres.database has no subnets: the NetworkPolicy and ServiceEntry address the subnets the database lives in. Fix: pass a PostgresDatabase, or import one with PostgresDatabase.fromDatabaseAttributes.');
   if (props.cache && props.cache.cache.subnets.length === 0) fail('cache.cache has no subnets: the NetworkPolicy and ServiceEntry address the subnets the cache lives in. Fix: pass a RedisCache, or import one with RedisCache.fromCacheAttributes.');
-  const podPeer = props.podSecurityGroup ?? props.cluster.connections.securityGroups[0];
-  if (podPeer === undefined && (props.postgres || props.cache)) {
-    fail(`cluster ${describeCluster(props.cluster)} has no security group (a cluster imported without clusterSecurityGroupId), so the ${props.postgres ? 'database' : 'cache'} cannot admit its pods. Fix: import the cluster with clusterSecurityGroupId (PlatformCluster.fromClusterAttributes requires it), or pass podSecurityGroup.`);
+  return validatePodSecurityGroup(fail, scope, props);
+}
+
+/**
+ * The pods' own security group needs the cluster security group (its peer for DNS, istiod, the
+ * gateway and the kubelet) and, unless one is given, the cluster's VPC to be created in; a given
+ * group must be neither the cluster security group (every node and pod has it) nor another
+ * service's. Returns the cluster security group.
+ */
+function validatePodSecurityGroup(fail: (message: string) => never, scope: StatelessService, props: StatelessServiceProps): ec2.ISecurityGroup {
+  const clusterSecurityGroup = clusterSecurityGroupOf(props.cluster);
+  if (clusterSecurityGroup === undefined) {
+    fail(`cluster ${describeCluster(props.cluster)} has no security group (a cluster imported without clusterSecurityGroupId): the pods' security group admits the gateway and the kubelet from it, and reaches CoreDNS and istiod in it. Fix: import the cluster with clusterSecurityGroupId (PlatformCluster.fromClusterAttributes requires it).`);
   }
-  return podPeer;
+  const given = props.podSecurityGroup;
+  if (given === undefined) {
+    if (!hasVpc(props.cluster)) {
+      fail(`cluster ${describeCluster(props.cluster)} was imported without its VPC, so the pods' own security group cannot be created. Fix: import the cluster with vpc (PlatformCluster.fromClusterAttributes({ ..., vpc })), or pass podSecurityGroup.`);
+    }
+    return clusterSecurityGroup;
+  }
+  if (given === clusterSecurityGroup || given.securityGroupId === clusterSecurityGroup.securityGroupId) {
+    fail(`podSecurityGroup is the cluster security group (${describeValue(given.securityGroupId, scope)}), which every node and every pod without its own group has: the database and cache would admit the whole cluster. Fix: leave podSecurityGroup unset (the service gets a group of its own), or pass a group only this service's pods use.`);
+  }
+  const sharing = findInApp(scope, (c): c is StatelessService => c !== scope && StatelessService.isStatelessService(c)
+    && (c.podSecurityGroup === given || c.podSecurityGroup.securityGroupId === given.securityGroupId));
+  if (sharing.length > 0) {
+    fail(`podSecurityGroup ${describeValue(given.securityGroupId, scope)} is already the pod security group of StatelessService ${sharing[0].node.path}: each service's database and cache would admit the other's pods. Fix: give each service its own group, or leave podSecurityGroup unset.`);
+  }
+  return clusterSecurityGroup;
+}
+
+/** The cluster security group of `cluster`, or undefined for a cluster imported without it. */
+function clusterSecurityGroupOf(cluster: eks.ICluster): ec2.ISecurityGroup | undefined {
+  try {
+    return cluster.clusterSecurityGroup;
+  } catch {
+    return undefined;
+  }
+}
+
+/** False for a cluster imported without its VPC (whose `vpc` throws). */
+function hasVpc(cluster: eks.ICluster): boolean {
+  try {
+    return cluster.vpc !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 const STRATEGIES = DELIVERY_STRATEGIES;
 
-function resolveDelivery(fail: (message: string) => never, delivery: ServiceDelivery | undefined): Pick<ResolvedSettings, 'delivery' | 'metricsScrape'> {
+function resolveDelivery(fail: (message: string) => never, props: StatelessServiceProps): Pick<ResolvedSettings, 'delivery' | 'metricsScrape'> {
+  const delivery = props.delivery;
   if (!delivery) return {};
   const strategy = delivery.strategy ?? 'rolling';
   if (!STRATEGIES.includes(strategy)) fail(`delivery.strategy ${describeValue(strategy)} is not one of ${STRATEGIES.join(', ')}.`);
@@ -623,6 +755,9 @@ function resolveDelivery(fail: (message: string) => never, delivery: ServiceDeli
   validateScrapeSources(fail, 'delivery.metrics.scrapeSources', scrapeSources);
   if (metrics && scrapeSources.length === 0 && scrapeSourceCidrs.length === 0) fail('delivery.metrics has no scrapeSources and no scrapeSourceCidrs: the pods\' NetworkPolicy must admit the scraper. Fix: pass MetricsCollector.scrapeSource in scrapeSources (or ClusterMetricsScraper.sourceCidrs in scrapeSourceCidrs).');
   const metricsScrape: MetricsScrape | undefined = metrics && { path: metrics.path ?? DEFAULT_METRICS_PATH, scrapePort: ISTIO_MERGED_METRICS_PORT, sources: scrapeSources, sourceCidrs: scrapeSourceCidrs };
+  if (delivery.previewCheck !== undefined && strategy !== 'blue-green') {
+    fail(`delivery.previewCheck is set, but delivery.strategy is ${describeValue(strategy)}: only blue-green has a preview Service to check before promotion. Fix: remove previewCheck, or set strategy to "blue-green".`);
+  }
   if (strategy === 'rolling') return { metricsScrape };
   if (!metrics) fail(`delivery.strategy ${describeValue(strategy)} needs delivery.metrics: the analysis that rolls a bad version back reads the service's metrics. Fix: pass the metrics workspace and the scraper (scrapeSources: MetricsCollector.scrapeSource).`);
 
@@ -649,6 +784,15 @@ function resolveDelivery(fail: (message: string) => never, delivery: ServiceDeli
   const rollbackWindow = (delivery.rollbackWindow ?? CdkDuration.minutes(10)).toSeconds();
   if (!isIntBetween(rollbackWindow, 30, 3600)) fail(`delivery.rollbackWindow ${rollbackWindow}s must be 30s to 1h: the previous version must outlive the post-promotion analysis.`);
 
+  const previewCheck = strategy === 'blue-green' ? resolvePreviewCheck(fail, props.serviceName, delivery.previewCheck, analysis.intervalSeconds) : undefined;
+  // Probes and the metrics endpoint are not user traffic: no analysis counts them as requests.
+  const excludedRoutes = [...new Set([
+    props.probes?.startupPath ?? DEFAULT_PROBE_PATHS.startup,
+    props.probes?.readinessPath ?? DEFAULT_PROBE_PATHS.readiness,
+    props.probes?.livenessPath ?? DEFAULT_PROBE_PATHS.liveness,
+    metricsScrape!.path,
+  ])];
+
   return {
     metricsScrape,
     delivery: {
@@ -657,8 +801,40 @@ function resolveDelivery(fail: (message: string) => never, delivery: ServiceDeli
       analysis,
       canarySteps: steps,
       scaleDownDelaySeconds: rollbackWindow,
+      excludedRoutes,
+      previewCheck,
     },
   };
+}
+
+/** Blue-green's preview check, with its defaults; blue-green without one is refused. */
+function resolvePreviewCheck(fail: (message: string) => never, serviceName: string, check: PreviewCheck | undefined, intervalSeconds: number): PreviewCheckSettings {
+  if (check === undefined) {
+    fail('delivery.strategy "blue-green" needs delivery.previewCheck: nothing else sends requests to the preview version, so its pre-promotion analysis would judge no traffic and promote on no evidence. Fix: pass previewCheck: { args } with a command of the service\'s image that sends one round of requests at PREVIEW_URL and exits 0 only if every response was right (the sample service: ["check"]).');
+  }
+  const checkName = previewCheckName(serviceName);
+  if (checkName.length > 63) {
+    fail(`serviceName ${describeValue(serviceName)} is too long for blue-green: "${checkName}" names the preview check's service account and labels its pods, and label values have at most 63 characters. Fix: a serviceName of at most ${63 - (checkName.length - serviceName.length)} characters.`);
+  }
+  if (!Array.isArray(check.args) || check.args.length === 0 || check.args.some((arg) => typeof arg !== 'string' || arg === '')) {
+    fail(`delivery.previewCheck.args ${describeValue(check.args)} must name the check command of the service's image (non-empty strings), e.g. ["check"].`);
+  }
+  const environment = check.environment ?? {};
+  const reserved = Object.values(PREVIEW_CHECK_ENVIRONMENT).filter((name) => environment[name] !== undefined);
+  if (reserved.length > 0) fail(`delivery.previewCheck.environment sets ${reserved.join(', ')}, which the platform sets (the preview URL and the version under check). Fix: remove ${reserved.length > 1 ? 'them' : 'it'}.`);
+  const methods = check.methods ?? ['GET', 'POST'];
+  if (methods.length === 0 || methods.some((m) => !HTTP_METHODS.includes(m))) fail(`delivery.previewCheck.methods ${describeValue(methods)} must list methods from ${HTTP_METHODS.join(', ')} (uppercase), at least one.`);
+  const pathPrefixes = check.pathPrefixes ?? ['/v1/'];
+  if (pathPrefixes.length === 0 || pathPrefixes.some((p) => typeof p !== 'string' || !p.startsWith('/') || p.includes('*'))) {
+    fail(`delivery.previewCheck.pathPrefixes ${describeValue(pathPrefixes)} must list path prefixes starting with "/" (without "*"), at least one, e.g. ["/v1/"].`);
+  }
+  const minRequests = check.minRequests ?? 20;
+  if (!isIntBetween(minRequests, 1, 100_000)) fail(`delivery.previewCheck.minRequests ${describeValue(minRequests)} must be a whole number from 1 to 100000: with 0 the preview could be promoted without serving a request.`);
+  const timeoutSeconds = (check.timeout ?? CdkDuration.minutes(2)).toSeconds();
+  if (!isIntBetween(timeoutSeconds, 10, Math.min(600, intervalSeconds * 10))) {
+    fail(`delivery.previewCheck.timeout ${timeoutSeconds}s must be 10s to ${Math.min(600, intervalSeconds * 10)}s: a round that hangs longer holds the release.`);
+  }
+  return { args: [...check.args], environment: { ...environment }, methods: [...methods], pathPrefixes: [...pathPrefixes], minRequests, timeoutSeconds };
 }
 
 function validateCanarySteps(fail: (message: string) => never, steps: CanaryStepSettings[], intervalSeconds: number): void {

@@ -4,8 +4,9 @@
  * name. Two stacks:
  *
  * - `FullPlatform`: the whole platform in ONE stack: network, EKS cluster, Istio mesh, an
- *   application namespace, Postgres (with its application role) and Redis, and a service using
- *   both behind the mesh gateway. The constructs order their own deployment.
+ *   application namespace, Postgres (with its application role) and Redis, a service using
+ *   both behind the mesh gateway, and its observability (container logs, traces and metrics
+ *   collectors, an alarm topic, SLO alarms and a dashboard). The constructs order their own deployment.
  * - `DataOnly`: only Postgres and Redis, in a VPC the team already has (imported, nothing looked up).
  *
  * The compliance gate runs on every synth: synth fails on any open finding and when a
@@ -13,23 +14,30 @@
  * the newest aws-cdk-lib (examples/consumer-app/run.sh in the platform repository).
  */
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { App, Stack, type StackProps } from 'aws-cdk-lib';
+import { App, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
 import {
+  AlarmTopic,
   ApplicationNamespace,
   applyComplianceGate,
   assertNoOpenFindings,
   COMPLIANCE_PLUGIN_NAMES,
+  ContainerLogs,
   DatabaseBootstrap,
   IstioMesh,
+  MetricsCollector,
+  MetricsWorkspace,
   PlatformCluster,
+  PlatformMonitoring,
   PostgresDatabase,
   RedisCache,
   reportedPlugins,
   ServiceImage,
+  ServiceMonitoring,
   ServiceRepository,
   StatelessService,
+  TraceCollector,
   ZeroTrustVpc,
 } from '@zero-trust/platform-constructs';
 
@@ -53,7 +61,8 @@ class FullPlatformStack extends Stack {
       kubectlLayer: new KubectlV36Layer(this, 'TeamKubectlLayer'),
     });
     const { cluster } = platform;
-    const mesh = new IstioMesh(this, 'TeamMesh', { cluster, vpc: network.vpc });
+    // The gateway starts a sampled trace for 10% of requests; every later hop follows its traceparent.
+    const mesh = new IstioMesh(this, 'TeamMesh', { cluster, vpc: network.vpc, tracing: TraceCollector.meshTracing(10) });
     // Pod Security "restricted", sidecar injection, quota, default-deny network policies.
     const namespace = new ApplicationNamespace(this, 'PaymentsNamespace', {
       cluster,
@@ -66,8 +75,14 @@ class FullPlatformStack extends Stack {
     const bootstrap = new DatabaseBootstrap(this, 'PaymentsDatabaseBootstrap', { database, roleName: 'payments' });
     const cache = new RedisCache(this, 'PaymentsCache', { vpc: network.vpc });
 
+    // Logs, traces and metrics leave the cluster (CloudWatch Logs, X-Ray, Managed Prometheus).
+    const workspace = new MetricsWorkspace(this, 'TeamMetrics');
+    const metrics = new MetricsCollector(this, 'TeamMetricsCollector', { cluster, vpc: network.vpc, workspace, logGroupPrefix: 'payments' });
+    const containerLogs = new ContainerLogs(this, 'TeamLogs', { cluster, logGroupPrefix: 'payments', vpcCidr: '10.40.0.0/16', applicationNamespaces: [namespace] });
+    const traces = new TraceCollector(this, 'TeamTraces', { cluster, vpc: network.vpc, mesh, senders: [{ namespace }], scrapeSources: [metrics.scrapeSource] });
+
     const repository = new ServiceRepository(this, 'PaymentsRepository');
-    new StatelessService(this, 'PaymentsService', {
+    const service = new StatelessService(this, 'PaymentsService', {
       cluster,
       namespace,
       serviceName: 'payments',
@@ -83,6 +98,23 @@ class FullPlatformStack extends Stack {
       postgres: { database, user: bootstrap.roleName },
       cache: { cache },
       gateway: mesh.gatewayExposure({ hosts: ['payments.internal.example.com'] }),
+      tracing: traces.exportFor(namespace),
+    });
+
+    // Pages on SLO burn rate and on the data stores and nodes, to an encrypted topic; one dashboard.
+    const { topic } = new AlarmTopic(this, 'TeamAlarms', { emailAddresses: ['payments-oncall@example.com'] });
+    const payments = new ServiceMonitoring(this, 'PaymentsMonitoring', {
+      serviceName: service.serviceName,
+      logGroup: containerLogs.applicationLogGroup,
+      slo: { availabilityPercent: 99.9, latencyThreshold: Duration.millis(300), latencyPercent: 99 },
+      topic,
+    });
+    new PlatformMonitoring(this, 'TeamMonitoring', {
+      topic,
+      nodeReadiness: metrics.metricNodeReady(),
+      services: [payments],
+      database: { database },
+      cache: { cache },
     });
   }
 }

@@ -8,6 +8,9 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
   dev: {
     envName: 'dev',
     name: 'ztp-dev',
+    // One NAT gateway: dev is where a new upstream (an image or chart source not yet behind the
+    // private registry) is first tried. Staging and prod have none: staging proves every source is
+    // mirrored and every AWS API has an endpoint before prod depends on it (ADR 0020).
     network: { vpcCidr: '10.10.0.0/16', maxAzs: 2, natGateways: 1, flowLogRetentionDays: 365 },
     cluster: {
       kubernetesVersion: '1.36',
@@ -32,13 +35,15 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       istiodReplicas: { min: 2, max: 3 },
     },
     observability: { logRetentionDays: 365, traceSamplingRatio: 0.1, alarmEmails: [] },
+    registries: {},
+    security: { keyAdminRoleArns: [] },
     removalPolicy: 'destroy',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-dev', dataClassification: 'internal' },
   },
   staging: {
     envName: 'staging',
     name: 'ztp-staging',
-    network: { vpcCidr: '10.20.0.0/16', maxAzs: 3, natGateways: 3, flowLogRetentionDays: 365 },
+    network: { vpcCidr: '10.20.0.0/16', maxAzs: 3, natGateways: 0, flowLogRetentionDays: 365 },
     cluster: {
       kubernetesVersion: '1.36',
       endpointAccess: 'private',
@@ -62,13 +67,15 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       istiodReplicas: { min: 2, max: 5 },
     },
     observability: { logRetentionDays: 365, traceSamplingRatio: 0.1, alarmEmails: [] },
+    registries: {},
+    security: { keyAdminRoleArns: [] },
     removalPolicy: 'snapshot',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-staging', dataClassification: 'confidential' },
   },
   prod: {
     envName: 'prod',
     name: 'ztp-prod',
-    network: { vpcCidr: '10.30.0.0/16', maxAzs: 3, natGateways: 3, flowLogRetentionDays: 731 },
+    network: { vpcCidr: '10.30.0.0/16', maxAzs: 3, natGateways: 0, flowLogRetentionDays: 731 },
     cluster: {
       kubernetesVersion: '1.36',
       endpointAccess: 'private',
@@ -92,6 +99,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, PlatformConfig>> = {
       istiodReplicas: { min: 3, max: 10 },
     },
     observability: { logRetentionDays: 731, traceSamplingRatio: 0.05, alarmEmails: [] },
+    registries: {},
+    security: { keyAdminRoleArns: [] },
     removalPolicy: 'retain',
     tags: { owner: 'platform-team', costCenter: 'cc-platform-prod', dataClassification: 'restricted' },
   },

@@ -33,10 +33,32 @@ export interface NetworkConfig {
    * looks AZs up in the account; leave unset for an environment-agnostic synth.
    */
   readonly availabilityZones?: string[];
-  /** NAT gateways for egress from private subnets (1 to maxAzs; prod: one per AZ). */
+  /**
+   * NAT gateways for egress from the workload subnets to the internet (0 to maxAzs). 0: no route
+   * out; AWS APIs through the VPC endpoints, images and charts from private ECR (docs/adr/0020).
+   * prod: 0, unless `natException` says why not (then one per AZ).
+   */
   readonly natGateways: number;
+  /**
+   * Why prod needs NAT gateways (a route to the internet) and until when: required, and only
+   * allowed, in prod with `natGateways` above 0.
+   */
+  readonly natException?: NatException;
   /** Days to keep VPC flow logs (a CloudWatch Logs retention value of at least 365). */
   readonly flowLogRetentionDays: number;
+  /**
+   * AWS Organizations organization id: the VPC endpoints then admit its principals to its
+   * resources too. Unset: this account's principals and resources only.
+   */
+  readonly organizationId?: string;
+}
+
+/** A documented, expiring exception to "no route to the internet" in prod (`network.natException`). */
+export interface NatException {
+  /** What in prod needs the internet, and why no VPC endpoint or private mirror serves it yet. */
+  readonly reason: string;
+  /** The last day it holds (`YYYY-MM-DD`, at most `MAX_NAT_EXCEPTION_DAYS` out); synth fails after it. */
+  readonly expires: string;
 }
 
 export interface NodePoolConfig {
@@ -186,6 +208,29 @@ export interface ObservabilityConfig {
   readonly alarmEmails: string[];
 }
 
+/** Who administers the environment's KMS keys. */
+export interface SecurityConfig {
+  /**
+   * IAM role ARNs (of the environment's account) that administer every KMS key of the
+   * environment, besides the CloudFormation execution role that deploys it: key policy,
+   * rotation, description, tags, aliases, disabling and deletion; no use of any key. E.g. a
+   * break-glass role; SSO roles with their full path (`role/aws-reserved/sso.amazonaws.com/...`).
+   */
+  readonly keyAdminRoleArns: string[];
+}
+
+/** Where the environment's images and charts come from: its private ECR registry (docs/adr/0021). */
+export interface RegistriesConfig {
+  /**
+   * Complete ARN (with its 6-character suffix) of the Secrets Manager secret holding the Docker Hub
+   * credentials (`{"username": ..., "accessToken": ...}`) ECR's pull through cache uses for Istio's
+   * and the OpenTelemetry collector's images. Its name must start with `ecr-pullthroughcache/`; it
+   * must be in the environment's account and region. Unset: the secret named
+   * `ecr-pullthroughcache/<name>/docker-hub` there (`dockerHubCredentialSecretName`).
+   */
+  readonly dockerHubCredentialArn?: string;
+}
+
 export interface PlatformTags {
   /** Team that owns the environment (a mail alias or team id). */
   readonly owner: string;
@@ -211,6 +256,10 @@ export interface PlatformConfig {
   readonly workloads: WorkloadsConfig;
   /** Logs, traces, metrics, dashboards and alarms. */
   readonly observability: ObservabilityConfig;
+  /** The private registry the environment's images and charts come from. */
+  readonly registries: RegistriesConfig;
+  /** Administration of the environment's KMS keys. */
+  readonly security: SecurityConfig;
   /** Removal policy of stateful resources; prod must retain. */
   readonly removalPolicy: StatefulRemovalPolicy;
   readonly tags: PlatformTags;

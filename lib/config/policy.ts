@@ -7,6 +7,14 @@ import { SLO_OBJECTIVE_PERCENT } from '@zero-trust/platform-constructs';
  * adds the rules that span settings (set together, prod must retain, ...).
  */
 
+/**
+ * The secret an environment's pull through cache reads Docker Hub credentials from, unless
+ * `registries.dockerHubCredentialArn` names another: one per environment (its own prefix).
+ */
+export function dockerHubCredentialSecretName(name: string): string {
+  return `ecr-pullthroughcache/${name}/docker-hub`;
+}
+
 /** Logs are audit evidence: a year at least (Control Tower CT.CLOUDWATCH.PR.2). */
 export const MIN_LOG_RETENTION_DAYS = 365;
 
@@ -30,6 +38,16 @@ export const MAX_SERVICE_REPLICAS = 100;
 
 /** Most replicas of istiod and of the ingress gateway (`IstioMesh` sets no upper bound). */
 export const MAX_MESH_REPLICAS = 20;
+
+/**
+ * prod: NAT gateways (a route to the internet) only with `network.natException`, which holds for
+ * at most this many days: long enough to build the missing endpoint or mirror, short enough to be
+ * reviewed again.
+ */
+export const MAX_NAT_EXCEPTION_DAYS = 90;
+
+/** Shortest `network.natException.reason`: it must name what needs the internet. */
+export const MIN_NAT_EXCEPTION_REASON_LENGTH = 20;
 
 /** prod: Availability Zones at least, so losing one leaves a majority of capacity. */
 export const PROD_MIN_AZS = 3;

@@ -9,10 +9,11 @@
  */
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { AURORA_MAX_CAPACITY_ACU, AURORA_MIN_CAPACITY_ACU, DELIVERY_STRATEGIES, describeValue, ELASTICACHE_NODE_TYPE, INGRESS_MIN_CIDR_PREFIX, isDns1123Label, isImageDigest, isImmutableImageTag, isIntBetween, isReservedNamespaceName, isRfc1918, MESH_MIN_REPLICAS, NAMESPACE_QUOTA_CPU, NAMESPACE_QUOTA_MEMORY_GIB, NAMESPACE_QUOTA_PODS, NODE_POOL_MIN_SIZE, parseIpv4Cidr, POSTGRES_BACKUP_RETENTION_DAYS, POSTGRES_READERS, PUBLIC_ENDPOINT_MIN_CIDR_PREFIX, REDIS_REPLICAS, REDIS_SNAPSHOT_RETENTION_DAYS, RESERVED_NAMESPACE_NAMES, RESERVED_NAMESPACE_PREFIXES, SERVICE_MIN_REPLICAS, VPC_AZ_COUNT, VPC_CIDR_PREFIX, VPC_MIN_NAT_GATEWAYS } from '@zero-trust/platform-constructs';
+import { AURORA_MAX_CAPACITY_ACU, AURORA_MIN_CAPACITY_ACU, DELIVERY_STRATEGIES, describeValue, ELASTICACHE_NODE_TYPE, INGRESS_MIN_CIDR_PREFIX, isDns1123Label, isIsoDate, isImageDigest, isImmutableImageTag, isIntBetween, isReservedNamespaceName, isRfc1918, MESH_MIN_REPLICAS, NAMESPACE_QUOTA_CPU, NAMESPACE_QUOTA_MEMORY_GIB, NAMESPACE_QUOTA_PODS, NODE_POOL_MIN_SIZE, parseIpv4Cidr, POSTGRES_BACKUP_RETENTION_DAYS, POSTGRES_READERS, PUBLIC_ENDPOINT_MIN_CIDR_PREFIX, REDIS_REPLICAS, REDIS_SNAPSHOT_RETENTION_DAYS, RESERVED_NAMESPACE_NAMES, RESERVED_NAMESPACE_PREFIXES, SERVICE_MIN_REPLICAS, VPC_AZ_COUNT, VPC_CIDR_PREFIX, VPC_MIN_NAT_GATEWAYS } from '@zero-trust/platform-constructs';
 import { API_ENDPOINT_ACCESS, DATA_CLASSIFICATIONS, INGRESS_SCHEMES, REMOVAL_POLICIES, type PipelineConfig, type PlatformConfig } from './platform-config';
-import { MAX_MESH_REPLICAS, MAX_NODE_POOL_SIZE, MAX_SERVICE_REPLICAS, MIN_CACHE_SNAPSHOT_RETENTION_DAYS, MIN_LOG_RETENTION_DAYS, NODE_DISK_SIZE_GIB, SLO_LATENCY_THRESHOLD_MS, SLO_PERCENT } from './policy';
+import { MAX_MESH_REPLICAS, MAX_NAT_EXCEPTION_DAYS, MAX_NODE_POOL_SIZE, MIN_NAT_EXCEPTION_REASON_LENGTH, MAX_SERVICE_REPLICAS, MIN_CACHE_SNAPSHOT_RETENTION_DAYS, MIN_LOG_RETENTION_DAYS, NODE_DISK_SIZE_GIB, SLO_LATENCY_THRESHOLD_MS, SLO_PERCENT } from './policy';
 import { nearestName } from './suggest';
+import { isTrunkingCompatible } from '@zero-trust/platform-constructs';
 
 /** Kubernetes versions this app can deploy: each needs a matching kubectl layer package. */
 export const SUPPORTED_KUBERNETES_VERSIONS: readonly string[] = ['1.36'];
@@ -89,12 +90,15 @@ const cidrNoWiderThan = (minPrefix: number, tooWide: string, tooWideFix: string)
   });
 
 const ACCOUNT = /^\d{12}$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const GATEWAY_HOST = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** A complete secret ARN (with Secrets Manager's 6-character suffix) that ECR pull through cache may read. */
+const PULL_THROUGH_CACHE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const TAG_VALUE = /^[\w .:/=+\-@]{1,256}$/;
 
 // --- platform.<env> --------------------------------------------------------------------------
@@ -112,12 +116,24 @@ const network = z.strictObject({
   maxAzs: wholeIn(VPC_AZ_COUNT, `must be ${VPC_AZ_COUNT.min} to ${VPC_AZ_COUNT.max}: EKS needs subnets in at least two Availability Zones`, 'set network.maxAzs to 2 or 3'),
   availabilityZones: z.array(z.string()).optional(),
   natGateways: z.number(),
+  natException: z.strictObject({
+    reason: rule(z.string(), (reason) => (reason.trim().length >= MIN_NAT_EXCEPTION_REASON_LENGTH ? undefined : {
+      expected: `must say, in at least ${MIN_NAT_EXCEPTION_REASON_LENGTH} characters, what in prod needs the internet and why no VPC endpoint or private mirror serves it`,
+      fix: 'name the dependency, e.g. "vendor webhook https://api.example.com until its PrivateLink endpoint exists"',
+    })),
+    expires: rule(z.string(), (expires) => (isIsoDate(expires) ? undefined : {
+      expected: 'must be the last day the exception holds, a date YYYY-MM-DD',
+      fix: `give a date at most ${MAX_NAT_EXCEPTION_DAYS} days out, e.g. "2027-03-31"`,
+    })),
+  }).optional(),
   flowLogRetentionDays: logRetention(),
+  organizationId: matching(ORGANIZATION_ID, 'must be an AWS Organizations organization id (o- and 10 to 32 lowercase letters or digits)',
+    'set it to the id from `aws organizations describe-organization`, or remove it to admit this account only').optional(),
 }).superRefine((net, ctx) => {
   const azsValid = isIntBetween(net.maxAzs, VPC_AZ_COUNT.min, VPC_AZ_COUNT.max);
   const report = (v: Violation) => ctx.addIssue({ code: 'custom', message: messageOf(v), path: v.path, input: v.value });
   if (!Number.isInteger(net.natGateways) || net.natGateways < VPC_MIN_NAT_GATEWAYS || (azsValid && net.natGateways > net.maxAzs)) {
-    report({ path: ['natGateways'], value: net.natGateways, expected: `must be ${VPC_MIN_NAT_GATEWAYS} to network.maxAzs (${net.maxAzs})`, fix: 'set network.natGateways to 1 (dev) or one per AZ' });
+    report({ path: ['natGateways'], value: net.natGateways, expected: `must be a whole number from ${VPC_MIN_NAT_GATEWAYS} to network.maxAzs (${net.maxAzs})`, fix: 'set network.natGateways to 0 (no route to the internet) or at most one per AZ' });
   }
   if (net.availabilityZones !== undefined && azsValid && net.availabilityZones.length !== net.maxAzs) {
     report({ path: ['availabilityZones'], value: net.availabilityZones, expected: `must list exactly network.maxAzs (${net.maxAzs}) zones`, fix: 'list one zone name per AZ' });
@@ -141,9 +157,16 @@ const namespace = z.strictObject({
 });
 
 const nodePool = z.strictObject({
-  instanceTypes: rule(z.array(z.string()), (types) => types.length === 0 || types.some((t) => !INSTANCE_TYPE.test(t))
-    ? { expected: 'must list at least one EC2 instance type such as "m7i.large"', fix: 'list instance types of one CPU architecture' }
-    : undefined),
+  instanceTypes: rule(z.array(z.string()), (types) => {
+    if (types.length === 0 || types.some((t) => !INSTANCE_TYPE.test(t))) {
+      return { expected: 'must list at least one EC2 instance type such as "m7i.large"', fix: 'list instance types of one CPU architecture' };
+    }
+    const untrunkable = types.filter((t) => !isTrunkingCompatible(t));
+    return untrunkable.length === 0 ? undefined : {
+      expected: `must list types that can attach a trunk network interface (every service's pods get their own security group, ADR 0019); ${untrunkable.map((t) => `"${t}"`).join(', ')} cannot`,
+      fix: 'use types such as "m7i.large" or "m6i.large" (PlatformCluster\'s list: isTrunkingCompatible; no "t" type is)',
+    };
+  }),
   minSize: z.number(),
   desiredSize: z.number(),
   maxSize: z.number(),
@@ -303,6 +326,15 @@ export const platformConfigSchema = z.strictObject({
   mesh,
   workloads: z.strictObject({ sample }),
   observability,
+  registries: z.strictObject({
+    dockerHubCredentialArn: matching(PULL_THROUGH_CACHE_SECRET_ARN,
+      'must be the complete ARN of a Secrets Manager secret whose name starts with "ecr-pullthroughcache/" (arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>-<6 characters>)',
+      'copy the ARN from `aws secretsmanager describe-secret --secret-id ecr-pullthroughcache/<name>/docker-hub`, or remove it to use that secret by name').optional(),
+  }),
+  security: z.strictObject({
+    keyAdminRoleArns: rule(z.array(matching(ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<path/name>)', 'use the full ARN of an IAM or SSO role')),
+      (arns) => arns.flatMap((arn, index) => (arns.indexOf(arn) < index ? [{ path: [index], value: arn, expected: 'is listed twice', fix: 'list each role once' }] : []))),
+  }),
   removalPolicy: oneOf(REMOVAL_POLICIES, 'set removalPolicy to "retain"'),
   tags: z.strictObject({
     owner: tagValue('owner'),

@@ -1,6 +1,6 @@
 import { isRfc1918, parseIpv4Cidr, POSTGRES_BACKUP_RETENTION_DAYS } from '@zero-trust/platform-constructs';
 import type { PipelineConfig, PlatformConfig } from './platform-config';
-import { PROD_MIN_AZS, PROD_MIN_CACHE_REPLICAS, PROD_MIN_POSTGRES_READERS } from './policy';
+import { dockerHubCredentialSecretName, MAX_NAT_EXCEPTION_DAYS, PROD_MIN_AZS, PROD_MIN_CACHE_REPLICAS, PROD_MIN_POSTGRES_READERS } from './policy';
 import { messageOf, pipelineConfigSchema, platformConfigSchema, problemLine, schemaProblems, type SectionSource } from './schema';
 
 export { isRfc1918, parseIpv4Cidr };
@@ -33,8 +33,10 @@ function validAt(invalidPaths: readonly string[], path: string): boolean {
  * Every problem with one environment's configuration (defaults with its context section merged
  * in): the schema (unknown settings, types, values), then the product policy across settings.
  * Each problem names the setting, the value given and the fix.
+ *
+ * @param today the day dated settings (`network.natException.expires`) are checked against
  */
-export function platformConfigProblems(config: unknown): string[] {
+export function platformConfigProblems(config: unknown, today: Date = new Date()): string[] {
   const envName = String((config as Partial<PlatformConfig> | undefined)?.envName);
   const source = platformSource(envName);
   const { problems, invalidPaths } = schemaProblems(platformConfigSchema, config, source);
@@ -78,6 +80,15 @@ export function platformConfigProblems(config: unknown): string[] {
         'remove the CIDRs, or set mesh.ingress.scheme to "internet-facing"');
     }
   }
+  if (valid('security.keyAdminRoleArns', 'account') && c.account !== undefined) {
+    c.security.keyAdminRoleArns.forEach((arn, index) => {
+      const account = /^arn:[^:]+:iam::(\d{12}):/.exec(arn)?.[1];
+      if (account !== c.account) {
+        problem(`security.keyAdminRoleArns[${index}]`, arn, `must be a role of the environment's account ${c.account}: a key policy lets only its own account's principals administer the key`,
+          `use a role of account ${c.account}`);
+      }
+    });
+  }
   if (valid('workloads.sample.namespace', 'cluster.namespaces')) {
     const names = c.cluster.namespaces.map((ns) => ns.name);
     if (!names.includes(c.workloads.sample.namespace)) {
@@ -86,15 +97,27 @@ export function platformConfigProblems(config: unknown): string[] {
     }
   }
 
+  if (valid('registries.dockerHubCredentialArn', 'account', 'region') && c.registries.dockerHubCredentialArn !== undefined) {
+    // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>
+    const [, , , secretRegion, secretAccount] = c.registries.dockerHubCredentialArn.split(':');
+    const mismatch = [c.region !== undefined && secretRegion !== c.region ? `region ${secretRegion} (not ${c.region})` : '', c.account !== undefined && secretAccount !== c.account ? `account ${secretAccount} (not ${c.account})` : ''].filter(Boolean);
+    if (mismatch.length > 0) {
+      problem('registries.dockerHubCredentialArn', c.registries.dockerHubCredentialArn, `is in ${mismatch.join(' and ')}: ECR reads a pull through cache secret of its own account and region only`,
+        `create the secret in the environment's account and region (or remove the setting to use ${JSON.stringify(dockerHubCredentialSecretName(c.name))} there)`);
+    }
+  }
+
+  if (!isProd && valid('network.natException') && c.network.natException !== undefined) {
+    problem('network.natException', c.network.natException, 'is only for prod, where NAT gateways need one; other environments choose network.natGateways freely', 'remove network.natException');
+  }
+
   // What prod must be.
   if (isProd) {
     const maxAzs = c.network?.maxAzs;
     if (valid('network.maxAzs') && maxAzs < PROD_MIN_AZS) {
       problem('network.maxAzs', maxAzs, `must be at least ${PROD_MIN_AZS} in prod so losing one AZ leaves a majority of capacity`, `set network.maxAzs to ${PROD_MIN_AZS}`);
     }
-    if (valid('network.natGateways', 'network.maxAzs') && c.network.natGateways !== maxAzs) {
-      problem('network.natGateways', c.network.natGateways, `must equal network.maxAzs (${maxAzs}) in prod: one NAT gateway per AZ, no cross-AZ dependency`, `set network.natGateways to ${maxAzs}`);
-    }
+    if (valid('network.natGateways', 'network.natException', 'network.maxAzs')) natInProdProblems(c, maxAzs, today, problem);
     if (valid('cluster.endpointAccess') && c.cluster.endpointAccess !== 'private') {
       problem('cluster.endpointAccess', c.cluster.endpointAccess, 'must be "private" in prod: the API server is reached through the VPC (VPN, bastion or pipeline)', 'set cluster.endpointAccess to "private"');
     }
@@ -224,4 +247,37 @@ export function validatePipelineConfig(pipeline: PipelineConfig, environments: r
   const problems = pipelineConfigProblems(pipeline, environments, knownEnvironments);
   if (problems.length > 0) throw new PipelineConfigError(problems);
   return pipeline;
+}
+
+/**
+ * prod has no route to the internet (docs/adr/0020-no-route-out.md): no NAT gateway, unless
+ * `network.natException` says what needs one and until when (at most MAX_NAT_EXCEPTION_DAYS out);
+ * then one per AZ, so no zone depends on another's.
+ */
+function natInProdProblems(c: PlatformConfig, maxAzs: number, today: Date, problem: (setting: string, value: unknown, expected: string, fix: string) => void): void {
+  const { natGateways, natException } = c.network;
+  if (natGateways === 0) {
+    if (natException !== undefined) {
+      problem('network.natException', natException, 'is set, but prod has no NAT gateway (network.natGateways is 0): there is nothing to excuse', 'remove network.natException');
+    }
+    return;
+  }
+  if (natException === undefined) {
+    problem('network.natGateways', natGateways,
+      'must be 0 in prod: the cluster has no route to the internet (AWS APIs through the VPC endpoints, images and charts from private ECR; docs/adr/0020-no-route-out.md lists what used to need it)',
+      `set network.natGateways to 0; only if something in prod truly needs the internet, keep ${maxAzs} NAT gateways (one per AZ) and add network.natException { "reason": "<what needs the internet and why no endpoint or mirror serves it>", "expires": "<YYYY-MM-DD, at most ${MAX_NAT_EXCEPTION_DAYS} days out>" }`);
+    return;
+  }
+  if (natGateways !== maxAzs) {
+    problem('network.natGateways', natGateways, `must equal network.maxAzs (${maxAzs}) in prod when NAT gateways are excepted: one NAT gateway per AZ, no cross-AZ dependency`, `set network.natGateways to ${maxAzs}`);
+  }
+  const day = today.toISOString().slice(0, 10);
+  const latest = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + MAX_NAT_EXCEPTION_DAYS)).toISOString().slice(0, 10);
+  if (natException.expires < day) {
+    problem('network.natException.expires', natException.expires, `has passed (today is ${day}): the exception no longer holds`,
+      `remove the NAT gateways (network.natGateways 0) and the exception, or renew it after review with a new date at most ${MAX_NAT_EXCEPTION_DAYS} days out (by ${latest})`);
+  } else if (natException.expires > latest) {
+    problem('network.natException.expires', natException.expires, `is more than ${MAX_NAT_EXCEPTION_DAYS} days out (latest ${latest}): an exception to "no route out" is reviewed at least that often`,
+      `set it to ${latest} or earlier`);
+  }
 }

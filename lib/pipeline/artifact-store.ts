@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -24,7 +24,9 @@ export class PipelineArtifactStore extends Construct {
   constructor(scope: Construct, id: string, props: PipelineArtifactStoreProps) {
     super(scope, id);
     this.key = new PlatformKey(this, 'Key', { description: 'Delivery pipeline: artifacts, build logs and service images' });
-    this.key.allowCloudWatchLogs();
+    // The build logs: named, so the key admits CloudWatch Logs for this log group only.
+    const buildLogsName = `/aws/codebuild/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
+    this.key.allowCloudWatchLogs([Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: buildLogsName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]);
 
     // S3 server access logs can only be delivered to a bucket with SSE-S3 encryption. Delivery is
     // granted by bucket policy (no ACLs): the stack turns on serverAccessLogsUseBucketPolicy.
@@ -55,6 +57,7 @@ export class PipelineArtifactStore extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.logGroup = new logs.LogGroup(this, 'BuildLogs', {
+      logGroupName: buildLogsName,
       encryptionKey: this.key,
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.RETAIN,

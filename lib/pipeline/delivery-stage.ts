@@ -20,11 +20,13 @@ export class DeliveryStage extends PlatformStage {
   readonly smokeTests: SmokeTestStack;
 
   constructor(scope: Construct, id: string, props: DeliveryStageProps) {
-    super(scope, id, props);
+    // The environment pulls the images the pipeline built from the pipeline's account.
+    super(scope, id, { ...props, imageRegistryAccounts: [...(props.imageRegistryAccounts ?? []), props.pipelineAccount] });
     const { config } = props;
     this.smokeTests = new SmokeTestStack(this, 'SmokeTests', {
       config,
       vpc: this.network.vpc,
+      awsApiEndpoints: this.network.network,
       baseUrl: props.smokeTestBaseUrl,
       pipelineAccount: props.pipelineAccount,
       cluster: this.cluster.platformCluster.cluster,

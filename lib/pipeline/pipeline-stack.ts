@@ -6,6 +6,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import type { PipelineConfig, PlatformConfig } from '../config';
 import { stageId } from '../platform-app';
+import { nodeRoleName } from '../stacks/cluster-stack';
 import { retentionOf } from '../stacks/config-mapping';
 import {
   IMAGE_MANIFEST_DIR,
@@ -62,7 +63,7 @@ export class PipelineStack extends Stack {
     this.store = new PipelineArtifactStore(this, 'Store', { logRetention: retentionOf(731) });
     this.sampleImages = new ServiceImageRepository(this, 'SampleImages', {
       encryptionKey: this.store.key,
-      pullers: environments.map((env) => ({ account: env.account!, nodeRolePrefix: `${env.name}-cluster-` })),
+      pullers: environments.map((env) => ({ account: env.account!, nodeRoleName: nodeRoleName(env) })),
     });
     const repository = this.sampleImages.repository;
 

@@ -1,11 +1,11 @@
-import { Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { DEFAULT_CANARY_STEPS, type DeliveryStrategy, PlatformKey, SUBNET_GROUPS } from '@zero-trust/platform-constructs';
+import { DEFAULT_CANARY_STEPS, type DeliveryStrategy, type IAwsApiEndpoints, PlatformKey, SUBNET_GROUPS } from '@zero-trust/platform-constructs';
 import type { PlatformConfig } from '../config';
 import { removalPolicyOf, retentionOf } from '../stacks/config-mapping';
 import { rolloutWaitCommands, SMOKE_TEST_RUNNER_COMMANDS } from './build-commands';
@@ -69,6 +69,8 @@ export interface SmokeTestRollout {
 export interface SmokeTestStackProps extends StackProps {
   readonly config: PlatformConfig;
   readonly vpc: ec2.IVpc;
+  /** The VPC's interface endpoints (the runner's logs, AWS CLI calls): its only way to AWS. */
+  readonly awsApiEndpoints: IAwsApiEndpoints;
   /** `https://<internal gateway host>`: the runner calls `<baseUrl>/v1/orders`. */
   readonly baseUrl: string;
   /** Account of the pipeline, whose invoker role may start the runner. */
@@ -118,8 +120,12 @@ export class SmokeTestStack extends Stack {
       description: `${config.name} smoke tests: build artifacts and logs`,
       removalPolicy: removalPolicyOf(config, { allowSnapshot: false }),
     });
-    key.allowCloudWatchLogs();
+    // Named, so the key admits CloudWatch Logs for this log group only.
+    const logGroupName = `/aws/codebuild/${names.runnerProject}`;
+    const logGroupArn = this.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    key.allowCloudWatchLogs([logGroupArn]);
     const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName,
       encryptionKey: key,
       retention: retentionOf(config.cluster.controlPlaneLogRetentionDays),
       removalPolicy: removalPolicyOf(config, { allowSnapshot: false }),
@@ -129,7 +135,13 @@ export class SmokeTestStack extends Stack {
       description: `${config.name} smoke tests: HTTPS out to the internal gateway, the cluster API and AWS APIs only`,
       allowAllOutbound: false,
     });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the internal gateway, the cluster API, VPC endpoints and AWS APIs');
+    // Named peers only, no 0.0.0.0/0 (ADR 0020): the gateway's internal NLB, which the load balancer
+    // controller places in the Workloads subnets (its security group is made at runtime, so the
+    // subnets' addresses name it); the cluster API; the AWS APIs through the interface endpoints.
+    const workloadSubnets = props.vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.workloads }).subnets;
+    workloadSubnets.forEach((subnet) => this.securityGroup.addEgressRule(ec2.Peer.ipv4(subnet.ipv4CidrBlock), ec2.Port.tcp(443), `HTTPS to the internal gateway's load balancer in ${subnet.ipv4CidrBlock}`));
+    this.securityGroup.addEgressRule(ec2.Peer.securityGroupId(props.cluster.clusterSecurityGroupId), ec2.Port.tcp(443), 'HTTPS to the cluster API (private endpoint)');
+    this.securityGroup.addEgressRule(props.awsApiEndpoints.endpointSecurityGroup, ec2.Port.tcp(443), 'HTTPS to AWS APIs through the VPC interface endpoints (logs)');
     // The cluster security group (on the API endpoint's network interfaces) admits the runner on 443.
     new ec2.CfnSecurityGroupIngress(this, 'ClusterApiFromRunner', {
       groupId: props.cluster.clusterSecurityGroupId,
@@ -177,8 +189,11 @@ export class SmokeTestStack extends Stack {
     });
     const subnets = props.vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.workloads });
     const projectArn = this.formatArn({ service: 'codebuild', resource: 'project', resourceName: names.runnerProject });
+    // Attached from the policy's side (its Roles), not the role's: the key policy names the role (the
+    // project's grant on its key), so a role that depended on this policy (its logs, its key) would cycle.
     const policy = this.runnerPolicy = new iam.ManagedPolicy(this, 'RunnerPolicy', {
       description: `${config.name} smoke-test runner: its logs, its key, VPC attachment`,
+      roles: [role],
       statements: [
         new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
         new iam.PolicyStatement({ sid: 'UseOwnKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),
@@ -198,7 +213,6 @@ export class SmokeTestStack extends Stack {
         }),
       ],
     });
-    role.addManagedPolicy(policy);
 
     this.project = new codebuild.Project(this, 'Runner', {
       projectName: names.runnerProject,

@@ -5,10 +5,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ApplicationNamespace, ARGO_ROLLOUTS_METRICS_PORT, ArgoRollouts, ISTIO_MERGED_METRICS_PORT, IstioMesh, MetricsCollector, MetricsWorkspace, PlatformCluster, TraceCollector } from '@zero-trust/platform-constructs';
-import { ContainerLogs } from '@zero-trust/platform-constructs';
-import type { PlatformConfig } from '../config';
+import { ApplicationNamespace, ARGO_ROLLOUTS_METRICS_PORT, ArgoRollouts, ISTIO_MERGED_METRICS_PORT, ISTIOD_MONITORING_PORT, IstioMesh, MetricsCollector, MetricsWorkspace, PlatformCluster, TraceCollector } from '@zero-trust/platform-constructs';
+import { ContainerLogs, PrivateRegistry } from '@zero-trust/platform-constructs';
+import { dockerHubCredentialSecretName, type PlatformConfig } from '../config';
 import { removalPolicyOf, retentionOf } from './config-mapping';
 
 /** kubectl layers by Kubernetes version: the package must match the cluster's minor version. */
@@ -23,6 +24,14 @@ const KUBECTL_LAYERS: Readonly<Record<string, (scope: Construct, id: string) => 
  */
 export const SAMPLE_CLOUDWATCH_METRICS = ['orders_created_total', 'idempotent_replays_total', 'outbox_backlog'] as const;
 
+/**
+ * The name of an environment's EKS node role: the pipeline's image repository (another account)
+ * admits exactly this role's ARN to pull, so both sides build it here.
+ */
+export function nodeRoleName(config: Pick<PlatformConfig, 'name'>): string {
+  return `${config.name}-cluster-nodes`;
+}
+
 export interface ClusterStackProps extends StackProps {
   readonly config: PlatformConfig;
   readonly vpc: ec2.IVpc;
@@ -30,6 +39,11 @@ export interface ClusterStackProps extends StackProps {
 
 /** The EKS cluster, its nodes and add-ons, the Istio mesh and the cluster guardrails (application namespaces). */
 export class ClusterStack extends Stack {
+  /**
+   * The environment's private registry (`<name>/...` in ECR): every image the platform's charts run
+   * is pulled through its cache, every chart is installed from its mirror (docs/adr/0021).
+   */
+  readonly registry: PrivateRegistry;
   readonly platformCluster: PlatformCluster;
   /** The Istio mesh (with the Pod Identity agent's ServiceEntry): gateway identity and name, `ready` to depend on, `addServiceEntry`. */
   readonly mesh: IstioMesh;
@@ -58,10 +72,27 @@ export class ClusterStack extends Stack {
     super(scope, id, props);
     const { cluster } = props.config;
     const layerFactory = KUBECTL_LAYERS[cluster.kubernetesVersion];
+    const kubectlLayer = layerFactory(this, 'KubectlLayer');
+    // Nothing in the cluster pulls from a public registry: images through ECR's pull through cache
+    // (Docker Hub with the environment's credentials), charts from their mirror.
+    const { registries } = props.config;
+    this.registry = new PrivateRegistry(this, 'Registry', {
+      repositoryPrefix: props.config.name,
+      upstreamCredentials: {
+        'docker-hub': registries.dockerHubCredentialArn
+          ? secretsmanager.Secret.fromSecretCompleteArn(this, 'DockerHubCredential', registries.dockerHubCredentialArn)
+          : secretsmanager.Secret.fromSecretNameV2(this, 'DockerHubCredential', dockerHubCredentialSecretName(props.config.name)),
+      },
+      helmLayer: kubectlLayer,
+      logRetention: retentionOf(props.config.observability.logRetentionDays),
+      removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
+    });
+    const registry = this.registry;
     this.platformCluster = new PlatformCluster(this, 'Platform', {
       vpc: props.vpc,
       version: eks.KubernetesVersion.of(cluster.kubernetesVersion),
-      kubectlLayer: layerFactory(this, 'KubectlLayer'),
+      kubectlLayer,
+      registry,
       publicEndpointAllowedCidrs: cluster.endpointAccess === 'public-and-private' ? cluster.publicAccessCidrs : [],
       adminRoles: cluster.adminRoleArns.map((arn, i) => iam.Role.fromRoleArn(this, `AdminRole${i}`, arn, { mutable: false })),
       viewerRoles: cluster.viewerRoleArns.map((arn, i) => iam.Role.fromRoleArn(this, `ViewerRole${i}`, arn, { mutable: false })),
@@ -72,6 +103,7 @@ export class ClusterStack extends Stack {
         desiredSize: cluster.nodePool.desiredSize,
         maxSize: cluster.nodePool.maxSize,
         diskSize: Size.gibibytes(cluster.nodePool.diskSizeGiB),
+        roleName: nodeRoleName(props.config),
       },
       removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
     });
@@ -93,6 +125,7 @@ export class ClusterStack extends Stack {
       // The gateway samples observability.traceSamplingRatio of the requests; everything after it
       // (sidecars, the services' SDKs) follows the incoming traceparent.
       tracing: TraceCollector.meshTracing(props.config.observability.traceSamplingRatio * 100),
+      registry,
     });
     // The constructs order themselves: the mesh waits for the node group, each namespace for the
     // mesh's `ready` (which includes the Pod Identity agent's ServiceEntry the mesh adds).
@@ -101,13 +134,6 @@ export class ClusterStack extends Stack {
       namespaces[ns.name] = new ApplicationNamespace(this, `Namespace-${ns.name}`, { cluster: eksCluster, name: ns.name, quota: ns.quota });
     }
     this.namespaces = namespaces;
-    // Spans of every application namespace and of the gateway leave the cluster through it.
-    this.traceCollector = new TraceCollector(this, 'Traces', {
-      cluster: eksCluster,
-      vpc: props.vpc,
-      mesh: this.mesh,
-      senders: Object.values(namespaces).map((namespace) => ({ namespace })),
-    });
 
     // Progressive delivery: metrics collection and Argo Rollouts, after the mesh.
     this.metricsWorkspace = new MetricsWorkspace(this, 'Metrics', {
@@ -118,16 +144,30 @@ export class ClusterStack extends Stack {
       cluster: eksCluster,
       vpc: props.vpc,
       workspace: this.metricsWorkspace,
-      metricsPorts: [ISTIO_MERGED_METRICS_PORT, ARGO_ROLLOUTS_METRICS_PORT],
+      metricsPorts: [ISTIO_MERGED_METRICS_PORT, ARGO_ROLLOUTS_METRICS_PORT, ISTIOD_MONITORING_PORT],
       cloudWatchMetrics: [...SAMPLE_CLOUDWATCH_METRICS],
       logGroupPrefix: props.config.name,
       logRetention: retentionOf(props.config.observability.logRetentionDays),
       removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
+      registry,
+    });
+    // istio-system denies by default: istiod admits the metrics agents on its monitoring port.
+    this.mesh.allowControlPlaneScrape(this.metricsCollector.scrapeSource);
+    // Spans of every application namespace and of the gateway leave the cluster through it; the
+    // metrics agents scrape its sidecars' merged endpoint like every meshed pod.
+    this.traceCollector = new TraceCollector(this, 'Traces', {
+      cluster: eksCluster,
+      vpc: props.vpc,
+      mesh: this.mesh,
+      senders: Object.values(namespaces).map((namespace) => ({ namespace })),
+      scrapeSources: [this.metricsCollector.scrapeSource],
+      registry,
     });
     this.argoRollouts = new ArgoRollouts(this, 'ArgoRollouts', {
       cluster: eksCluster,
       metricsWorkspace: this.metricsWorkspace,
       scrapeSources: [this.metricsCollector.scrapeSource],
+      registry,
     });
     this.argoRollouts.node.addDependency(this.mesh.ready);
 
@@ -139,6 +179,7 @@ export class ClusterStack extends Stack {
       applicationNamespaces: Object.values(namespaces),
       retention: retentionOf(props.config.observability.logRetentionDays),
       removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
+      registry,
     });
   }
 }

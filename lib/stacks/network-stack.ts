@@ -7,6 +7,8 @@ import { removalPolicyOf, retentionOf } from './config-mapping';
 
 export interface NetworkStackProps extends StackProps {
   readonly config: PlatformConfig;
+  /** Accounts whose ECR repositories the environment pulls images from (e.g. the delivery pipeline's). */
+  readonly imageRegistryAccounts?: string[];
 }
 
 /** The VPC, its subnets, endpoints and flow logs: long-lived, shared by every other stack. */
@@ -22,6 +24,8 @@ export class NetworkStack extends Stack {
       ...(network.availabilityZones ? { availabilityZones: network.availabilityZones } : { maxAzs: network.maxAzs }),
       natGateways: network.natGateways,
       flowLogRetention: retentionOf(network.flowLogRetentionDays),
+      organizationId: network.organizationId,
+      imageRegistryAccounts: props.imageRegistryAccounts,
       removalPolicy: removalPolicyOf(props.config, { allowSnapshot: false }),
     });
     this.vpc = this.network.vpc;

@@ -3,6 +3,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { Construct } from 'constructs';
 import { type IstioMesh, ServiceImage, ServiceRepository, StatelessService } from '@zero-trust/platform-constructs';
 import type { PlatformConfig } from '../config';
+import { SMOKE_TEST_CUSTOMER_ID } from '../pipeline/build-commands';
 import { repositoryOfUri, serviceImageFromContext } from '../pipeline/image-context';
 import type { ClusterStack } from './cluster-stack';
 import type { DataStack } from './data-stack';
@@ -97,6 +98,9 @@ export class WorkloadsStack extends Stack {
       delivery: {
         strategy: sample.delivery,
         metrics: { workspace: props.cluster.metricsWorkspace, scrapeSources: [props.cluster.metricsCollector.scrapeSource] },
+        // Blue-green: the service's own `check` (services/sample/src/check.ts) exercises the preview before
+        // promotion; its test orders belong to the smoke-test customer, like the pipeline's smoke test's.
+        ...(sample.delivery === 'blue-green' ? { previewCheck: { args: ['check'], environment: { CHECK_CUSTOMER_ID: SMOKE_TEST_CUSTOMER_ID } } } : {}),
       },
     });
   }

@@ -2,6 +2,8 @@ import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ChartMirror } from '../../constructs/registry/chart-mirror';
+import type { MirroredChartSpec } from '../../constructs/registry/chart-mirror/mirror-charts';
 import { podSecurityViolations } from '../support/pod-security';
 import { imagePinProblem, renderAssemblyCharts, type RenderedChart } from '../support/charts/render-charts';
 import { loadUpstreamCharts, publishedChart, upstreamSkipReason, UPSTREAM_DIR } from '../support/charts/upstream';
@@ -23,8 +25,11 @@ const chartDirectory = (folder: string) => path.join(UPSTREAM_DIR, 'charts', fol
 
 interface ReleaseSpec { chart: string; version: string; repository: string; namespace: string; values?: Record<string, unknown> }
 
-/** Synthesizes a template holding the given namespaces and Helm releases, and renders it. */
-async function renderReleases(releases: Record<string, ReleaseSpec>, namespaces: Record<string, string> = {}): Promise<Record<string, RenderedChart>> {
+/** A private registry's chart mirror in the template: `oci://<registry>/<repositoryName>` holds each version. */
+interface MirrorSpec { registry: string; charts: MirroredChartSpec[] }
+
+/** Synthesizes a template holding the given namespaces, Helm releases and chart mirror, and renders it. */
+async function renderReleases(releases: Record<string, ReleaseSpec>, namespaces: Record<string, string> = {}, mirror?: MirrorSpec): Promise<Record<string, RenderedChart>> {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-charts-')) });
   const stack = new Stack(app, 'Charts');
   new CfnResource(stack, 'Namespaces', {
@@ -35,6 +40,9 @@ async function renderReleases(releases: Record<string, ReleaseSpec>, namespaces:
       }))),
     },
   });
+  if (mirror) {
+    new CfnResource(stack, 'ChartMirror', { type: ChartMirror.RESOURCE_TYPE, properties: { Registry: mirror.registry, Charts: JSON.stringify(mirror.charts) } });
+  }
   for (const [release, spec] of Object.entries(releases)) {
     new CfnResource(stack, release, {
       type: 'Custom::AWSCDK-EKS-HelmChart',
@@ -98,6 +106,43 @@ async function renderReleases(releases: Record<string, ReleaseSpec>, namespaces:
   test('and a correct release renders with no problem', () => {
     expect(rendered.clean.problems).toEqual([]);
     expect(rendered.clean.objects.map((o) => o.kind)).toContain('Deployment');
+  });
+});
+
+(skipped ? describe.skip : describe)('charts from a private registry are checked against what its mirror copies', () => {
+  const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+  const oci = (chart: string) => `oci://${REGISTRY}/ztp-dev/charts/${chart}`;
+  let rendered: Record<string, RenderedChart>;
+
+  beforeAll(async () => {
+    rendered = await renderReleases({
+      'mirrored': { chart: 'argo-rollouts', version: '2.41.0', repository: oci('argo-rollouts'), namespace: 'argo-rollouts', values: { controller: { replicas: 2 } } },
+      'not-mirrored': { chart: 'gateway', version: '1.31.0', repository: oci('gateway'), namespace: 'istio-ingress' },
+      'mirrored-from-the-old-location': { chart: 'istiod', version: '1.31.0', repository: oci('istiod'), namespace: 'istio-system' },
+    }, {}, {
+      registry: REGISTRY,
+      charts: [
+        { chart: 'argo-rollouts', version: '2.41.0', sourceRepository: ARGO, repositoryName: 'ztp-dev/charts/argo-rollouts' },
+        { chart: 'istiod', version: '1.31.0', sourceRepository: 'https://istio-release.storage.googleapis.com/charts', repositoryName: 'ztp-dev/charts/istiod' },
+      ],
+    });
+  });
+
+  test('a chart installed from the mirror renders the upstream source of the version the mirror copies', () => {
+    expect(rendered.mirrored).toMatchObject({ mirroredFrom: ARGO, problems: [] });
+    expect(rendered.mirrored.objects.map((o) => o.kind)).toContain('Deployment');
+  });
+
+  test('a chart installed from an ECR repository no mirror fills', () => {
+    expect(rendered['not-mirrored'].problems).toEqual([
+      `chart gateway 1.31.0 is installed from ${oci('gateway')}, which no chart mirror of the stage fills (nothing would be there to install)`,
+    ]);
+  });
+
+  test('a mirror copying from where upstream does not publish', () => {
+    expect(rendered['mirrored-from-the-old-location'].problems).toEqual([
+      'chart istiod 1.31.0 is not published at https://istio-release.storage.googleapis.com/charts (upstream publishes it at https://blob.istio.io/istio-release/charts)',
+    ]);
   });
 });
 

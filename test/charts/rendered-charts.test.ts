@@ -8,7 +8,10 @@ import { CrdSchemas } from '../support/charts/object-schemas';
 import { renderAssemblyCharts, writeRenderedCharts, type RenderedChart } from '../support/charts/render-charts';
 import { upstreamSkipReason } from '../support/charts/upstream';
 import { createTestApp } from '../support/test-app';
-import { PIPELINE_CONTEXT } from '../lib/pipeline/pipeline-context';
+import { PIPELINE_CONTEXT, PROD_ACCOUNT, STAGING_ACCOUNT } from '../lib/pipeline/pipeline-context';
+import { podTemplateSpec } from '../support/pod-security';
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Every HelmChart of the synthesized platform (dev, prod, and the stages the pipeline deploys:
@@ -24,6 +27,8 @@ if (skipped) {
 }
 
 const CONTEXT = { ...PIPELINE_CONTEXT, env: 'dev,prod' };
+/** The accounts of the stages with one (dev is environment-agnostic). */
+const PINNED_ACCOUNTS: Record<string, string> = { Staging: STAGING_ACCOUNT, Prod: PROD_ACCOUNT };
 const RELEASES = ['argo-rollouts', 'aws-load-balancer-controller', 'fluent-bit', 'ingress-gateway', 'istio-base', 'istio-cni', 'istiod', 'metrics-agent', 'metrics-cluster', 'trace-collector'];
 /** Replica ranges of istiod and the gateway per environment (README's configuration table). */
 const MESH_REPLICAS: Record<string, { min: number; max: number }> = { Dev: { min: 2, max: 3 }, Staging: { min: 2, max: 5 }, Prod: { min: 3, max: 10 } };
@@ -44,6 +49,10 @@ const MESH_REPLICAS: Record<string, { min: number; max: number }> = { Dev: { min
   });
 
   const environmentOf = (chart: RenderedChart) => /(Dev|Staging|Prod)/.exec(chart.template)![1];
+  /** The private registry of the chart's stage: its account's ECR (the pseudo parameters in an environment-agnostic stage). */
+  const ecrHost = (chart: RenderedChart) => (chart.template.startsWith('assembly-Dev/')
+    ? '${Ref:AWS::AccountId}.dkr.ecr.${Ref:AWS::Region}.${Ref:AWS::URLSuffix}'
+    : `${PINNED_ACCOUNTS[environmentOf(chart)]}.dkr.ecr.eu-west-1.\${Ref:AWS::URLSuffix}`);
   const objectsOf = (chart: RenderedChart, kind: string, name?: string): KubernetesObject[] =>
     chart.objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   const one = (chart: RenderedChart, kind: string, name: string): KubernetesObject => {
@@ -69,8 +78,16 @@ const MESH_REPLICAS: Record<string, { min: number; max: number }> = { Dev: { min
     }
   });
 
-  test('pins are the versions upstream publishes, where it publishes them', () => {
-    const pins = new Set(rendered.map((c) => `${c.release.chart} ${c.release.version} ${c.release.repository}`));
+  test('every chart is installed from its environment\'s private ECR mirror over OCI, never from a public repository', () => {
+    for (const chart of rendered) {
+      const environment = `ztp-${environmentOf(chart).toLowerCase()}`;
+      expect({ release: `${chart.template} ${chart.release.release}`, repository: chart.release.repository })
+        .toEqual({ release: `${chart.template} ${chart.release.release}`, repository: `oci://${ecrHost(chart)}/${environment}/charts/${chart.release.chart}` });
+    }
+  });
+
+  test('pins are the versions upstream publishes, where it publishes them (the mirror copies them from there)', () => {
+    const pins = new Set(rendered.map((c) => `${c.release.chart} ${c.release.version} ${c.mirroredFrom}`));
     expect([...pins].sort()).toEqual([
       'argo-rollouts 2.41.0 https://argoproj.github.io/argo-helm',
       'aws-for-fluent-bit 0.2.0 https://aws.github.io/eks-charts',
@@ -91,14 +108,39 @@ const MESH_REPLICAS: Record<string, { min: number; max: number }> = { Dev: { min
     }
   });
 
-  test('sidecars are native sidecars, injected without istio-init (Istio CNI), from a pinned proxy image', () => {
+  test('sidecars are native sidecars, injected without istio-init (Istio CNI), from a pinned proxy image in the private registry', () => {
     for (const chart of releasesNamed('istiod')) {
       const env = one(chart, 'Deployment', 'istiod').spec.template.spec.containers[0].env;
       expect(env).toContainEqual({ name: 'ENABLE_NATIVE_SIDECARS', value: 'true' });
       const injector = JSON.parse(one(chart, 'ConfigMap', 'istio-sidecar-injector').data.values);
       expect(injector.pilot.cni.enabled).toBe(true);
-      expect(injector.global).toMatchObject({ hub: 'docker.io/istio', tag: '1.31.0', proxy: { privileged: false } });
+      // The injector hands this image to every sidecar and to the gateway (`image: auto`).
+      const hub = `${ecrHost(chart)}/ztp-${environmentOf(chart).toLowerCase()}/docker-hub/istio`;
+      expect(injector.global).toMatchObject({ hub, tag: '1.31.0', proxy: { image: `${hub}/proxyv2:1.31.0`, privileged: false }, proxy_init: { image: `${hub}/proxyv2:1.31.0` } });
     }
+  });
+
+  test('no pod of any chart pulls from a public registry: every image (and the injected proxy) comes through the environment\'s pull through cache, pinned', () => {
+    const images = new Set<string>();
+    for (const chart of rendered) {
+      const cache = `${ecrHost(chart)}/ztp-${environmentOf(chart).toLowerCase()}/`;
+      for (const object of chart.objects) {
+        const pod = podTemplateSpec(object);
+        for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+          if (container.image === 'auto') continue;
+          expect({ chart: chart.release.release, image: container.image }).toEqual({ chart: chart.release.release, image: expect.stringMatching(new RegExp(`^${escapeRegExp(cache)}(docker-hub|quay|ecr-public)/[^:@]+:v?\\d+\\.\\d+\\.\\d+`)) });
+          images.add(container.image.slice(cache.length));
+        }
+      }
+    }
+    expect([...images].sort()).toEqual([
+      'docker-hub/istio/install-cni:1.31.0',
+      'docker-hub/istio/pilot:1.31.0',
+      'docker-hub/otel/opentelemetry-collector-contrib:0.158.0',
+      'ecr-public/aws-observability/aws-for-fluent-bit:3.2.1',
+      'ecr-public/eks/aws-load-balancer-controller:v3.5.0',
+      'quay/argoproj/argo-rollouts:v1.9.0',
+    ]);
   });
 
   test('istiod and the gateway autoscale within the configured range, with a PDB, spread over zones', () => {
@@ -280,7 +322,7 @@ const MESH_REPLICAS: Record<string, { min: number; max: number }> = { Dev: { min
       expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
       expect(pod.spec.topologySpreadConstraints).toEqual([expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1 })]);
       expect(pod.spec).toMatchObject({ serviceAccountName: 'trace-collector', automountServiceAccountToken: false, hostNetwork: false });
-      expect(pod.spec.containers[0]).toMatchObject({ image: 'otel/opentelemetry-collector-contrib:0.158.0', command: ['/otelcol-contrib'] });
+      expect(pod.spec.containers[0]).toMatchObject({ image: `${ecrHost(chart)}/ztp-${environmentOf(chart).toLowerCase()}/docker-hub/otel/opentelemetry-collector-contrib:0.158.0`, command: ['/otelcol-contrib'] });
       expect(pod.spec.containers[0].ports.map((p: { containerPort: number }) => p.containerPort).sort()).toEqual([4317, 4318]);
       expect(one(chart, 'Service', 'trace-collector').spec.ports).toEqual([
         { name: 'otlp', port: 4317, targetPort: 4317, protocol: 'TCP', appProtocol: 'grpc' },

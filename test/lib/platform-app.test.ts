@@ -266,6 +266,7 @@ describe('the platform app', () => {
       clusterLogGroups: ids(dev.cluster, 'AWS::Logs::LogGroup'),
       metricsWorkspace: ids(dev.cluster, 'AWS::APS::Workspace'),
       emfLogGroupName: Template.fromStack(dev.cluster).findResources('AWS::Logs::LogGroup').MetricsCollectorEmfLogs7A1D0F6C?.Properties.LogGroupName,
+      flowLogGroupName: Template.fromStack(dev.network).findResources('AWS::Logs::LogGroup').NetworkFlowLogGroup4F8CEEEF?.Properties.LogGroupName,
     }).toEqual({
       vpc: ['NetworkVpc7FB7348F'],
       subnets: [
@@ -274,16 +275,19 @@ describe('the platform app', () => {
         'NetworkVpcWorkloadsSubnet1Subnet2565F861', 'NetworkVpcWorkloadsSubnet2Subnet612C785B',
       ],
       networkKeys: ['NetworkFlowLogKeyF785E5F9'],
-      networkLogGroups: ['NetworkFlowLogGroup4F8CEEEF'],
+      networkLogGroups: ['CustomVpcRestrictDefaultSGCustomResourceProviderLogs41F6175A', 'NetworkFlowLogGroup4F8CEEEF', 'NetworkS3PrefixListLogs5DDE07CE'],
       cluster: ['PlatformCluster6842C9C4'],
       nodegroup: ['PlatformClusterNodegroupNodesE3A2E09A'],
-      clusterKeys: ['ContainerLogsKey37722B9E', 'MetricsCollectorKey54D80A64', 'MetricsKeyF8490DEA', 'PlatformNodeVolumeKey9EF22B68', 'PlatformSecretsKey34DD3095'],
+      clusterKeys: ['ContainerLogsKey37722B9E', 'MetricsCollectorKey54D80A64', 'MetricsKeyF8490DEA', 'PlatformNodeVolumeKey9EF22B68', 'PlatformSecretsKey34DD3095', 'RegistryKey1053ED4C', 'RegistryLogKeyBB556CA6'],
       clusterLogGroups: [
         'ContainerLogsApplicationLogGroupA393ED94', 'ContainerLogsMeshAccessLogGroup7809E016', 'ContainerLogsPlatformLogGroupA3C66FD7',
-        'MetricsCollectorEmfLogs7A1D0F6C', 'MetricsLogs8AE94F62', 'PlatformControlPlaneLogs39CE629E',
+        'MetricsCollectorEmfLogs7A1D0F6C', 'MetricsLogs8AE94F62',
+        'PlatformClusterKubectlProviderHandlerLogsBC150339', 'PlatformClusterKubectlProviderframeworkonEventLogs9051180E', 'PlatformControlPlaneLogs39CE629E',
+        'RegistryChartMirrorHandlerLogs45D24B60', 'RegistryChartMirrorProviderLogsAA6A7BCC',
       ],
       metricsWorkspace: ['Metrics6DBDA108'],
       emfLogGroupName: '/ztp-dev/metrics/emf',
+      flowLogGroupName: '/aws/vpc/flowlogs/ztpdevnetwork-Network-87632A69',
     });
     Template.fromStack(dev.cluster).hasResourceProperties('AWS::EKS::Cluster', { Name: 'ztpdevcluster-platform-64331cfb' });
     Template.fromStack(dev.cluster).hasResourceProperties('AWS::APS::Workspace', { Alias: 'ztpdevcluster-Metrics-7D06D4E0' });

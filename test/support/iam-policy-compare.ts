@@ -205,3 +205,37 @@ export function comparePolicies(ours: PolicyDocumentJson, upstream: PolicyDocume
   }
   return problems;
 }
+
+/**
+ * How `ours` narrows `upstream`, statement by statement: ours must follow upstream's statements in
+ * order (as a same-or-narrower copy does; a different count is reported). One line per narrowing,
+ * labelled with our statement's Sid (or number):
+ *
+ * - `<label>: + <operator> <key> = <values>` for a condition upstream's statement lacks;
+ * - `<label>: <operator> <key> <upstream values> -> <ours>` for one whose values differ;
+ * - `<label>: Resource <upstream resources> -> <ours>` when the resources differ.
+ *
+ * Together with `comparePolicies` (which proves each of them is a narrowing), a test that expects
+ * exactly the documented list shows that nothing else differs from upstream.
+ */
+export function policyNarrowings(ours: PolicyDocumentJson, upstream: PolicyDocumentJson): string[] {
+  const problems: string[] = [];
+  const mine = normalize(ours, 'our', problems);
+  const theirs = normalize(upstream, 'upstream', problems);
+  if (mine.length !== theirs.length) return [`our policy has ${mine.length} statements, upstream's ${theirs.length}: they cannot be compared in order`];
+  const lines: string[] = [];
+  mine.forEach((o, i) => {
+    const u = theirs[i];
+    const label = ([ours.Statement].flat()[i].Sid ?? `#${i + 1}`);
+    for (const [operator, keys] of Object.entries(o.conditions)) {
+      for (const [key, values] of Object.entries(keys)) {
+        const upstreamValues = u.conditions[operator]?.[key];
+        if (!upstreamValues) lines.push(`${label}: + ${operator} ${key} = ${JSON.stringify(values)}`);
+        else if (JSON.stringify(upstreamValues) !== JSON.stringify(values)) lines.push(`${label}: ${operator} ${key} ${JSON.stringify(upstreamValues)} -> ${JSON.stringify(values)}`);
+      }
+    }
+    const sorted = (list: string[]) => JSON.stringify([...list].sort());
+    if (sorted(o.resources) !== sorted(u.resources)) lines.push(`${label}: Resource ${sorted(u.resources)} -> ${sorted(o.resources)}`);
+  });
+  return [...problems, ...lines];
+}

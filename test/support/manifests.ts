@@ -7,6 +7,7 @@ import {
   type KubernetesObject,
   type TokenPlaceholder,
 } from '../../constructs/compliance/evidence/kubernetes-objects';
+import { isVpcResourcesObject, validateVpcResourcesObject } from './vpc-resources-schema';
 
 // The parsing lives in the library (the evidence pack reads templates with it); tests use the same.
 export {
@@ -42,7 +43,8 @@ export function objectOf(objects: KubernetesObject[], kind: string, name: string
 
 /**
  * Schema model modules by apiVersion group: core Kubernetes from `kubernetes-models`, Istio
- * from `@kubernetes-models/istio`, Argo Rollouts from `@kubernetes-models/argo-rollouts`.
+ * from `@kubernetes-models/istio`, Argo Rollouts from `@kubernetes-models/argo-rollouts`
+ * (security groups for pods, `vpcresources.k8s.aws`, from `vpc-resources-schema.ts`).
  */
 function modelModule(apiVersion: string): string {
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
@@ -56,6 +58,7 @@ function modelModule(apiVersion: string): string {
  * schema errors). Deploy-time tokens appear as `{{...}}` placeholders.
  */
 export function validateAgainstSchema(object: KubernetesObject): void {
+  if (isVpcResourcesObject(object)) return validateVpcResourcesObject(object);
   validateWith(require(modelModule(object.apiVersion)), object);
 }
 
@@ -64,6 +67,7 @@ export function validateAgainstSchema(object: KubernetesObject): void {
  * `require` reaches only under jest's resolver; scripts run through tsx use this one.
  */
 export async function validateAgainstSchemaAsync(object: KubernetesObject): Promise<void> {
+  if (isVpcResourcesObject(object)) return validateVpcResourcesObject(object);
   validateWith(await import(modelModule(object.apiVersion)), object);
 }
 

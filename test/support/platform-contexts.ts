@@ -1,6 +1,6 @@
 /**
  * App contexts the tests synthesize the whole platform with. `DEV_AND_PROD`: dev (environment-
- * agnostic) and prod (pinned account, region and AZs, an admin role); `FULL_PLATFORM`: the same
+ * agnostic) and prod (pinned account, region and AZs, a cluster admin role, a key admin role); `FULL_PLATFORM`: the same
  * plus the delivery pipeline (a tooling account deploying prod), so every acknowledgment of the
  * registries is exercised.
  */
@@ -12,6 +12,7 @@ export const DEV_AND_PROD = {
       region: 'eu-west-1',
       network: { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
       cluster: { adminRoleArns: ['arn:aws:iam::123456789012:role/platform-admins'] },
+      security: { keyAdminRoleArns: ['arn:aws:iam::123456789012:role/key-admins'] },
     },
   },
 };

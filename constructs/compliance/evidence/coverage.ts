@@ -62,7 +62,23 @@ export const UNEVALUATED_TYPES: Readonly<Record<string, { readonly why: string; 
     checkedBy: 'its Lambda function and role are evaluated like any other; the network paths inventory shows the default group without rules',
   },
   'AWS::CloudFormation::CustomResource': { why: 'A call to a custom resource handler; the handler is evaluated as a Lambda function.', checkedBy: 'the rows of its handler function and role' },
+  'Custom::S3PrefixList': {
+    why: 'A call to aws-cdk-lib\'s AwsCustomResource function that reads the id of the AWS-managed S3 prefix list (ec2:DescribeManagedPrefixLists); it creates nothing.',
+    checkedBy: 'the rows of the function and its role, and test/constructs/network/s3-prefix-list.test.ts',
+  },
   'Custom::PostgresBootstrap': { why: 'A call to the database bootstrap handler; the handler is evaluated as a Lambda function.', checkedBy: 'the rows of the bootstrap handler, its role and security group' },
+  'Custom::HelmChartMirror': {
+    why: 'A call to the chart mirror handler, which copies the pinned Helm chart versions into the private registry\'s chart repositories; the handler is evaluated as a Lambda function.',
+    checkedBy: 'the rows of the mirror handler and its role, test/constructs/registry/private-registry.test.ts and test/charts/rendered-charts.test.ts (every chart installed from its mirror)',
+  },
+  'AWS::ECR::PullThroughCacheRule': {
+    why: 'Lets ECR cache one upstream registry\'s images under the registry\'s prefix; no rule of the packs checks cache rules.',
+    checkedBy: 'test/constructs/registry/private-registry.test.ts (exactly the upstreams the platform uses, credentials where required) and test/charts/rendered-charts.test.ts (every image through the cache)',
+  },
+  'AWS::ECR::RepositoryCreationTemplate': {
+    why: 'The settings ECR gives the repositories it creates for a cache rule; no rule of the packs checks templates (the repositories they create are not in the template).',
+    checkedBy: 'test/constructs/registry/private-registry.test.ts (immutable tags, the customer managed key, a lifecycle, its own creation role)',
+  },
   'AWS::EC2::SubnetRouteTableAssociation': { why: 'Associates a subnet with its route table; no security setting.', checkedBy: 'the network paths inventory (routes per route table)' },
   'AWS::EC2::VPCGatewayAttachment': { why: 'Attaches the internet gateway to the VPC.', checkedBy: 'the network paths inventory (routes to the internet gateway)' },
   'AWS::EC2::RouteTable': { why: 'A route table; its routes are evaluated.', checkedBy: 'the network paths inventory' },

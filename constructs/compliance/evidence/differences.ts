@@ -80,10 +80,11 @@ class Normaliser {
     this.replacements.push(
       // `${AWS::AccountId}` in a kept Fn::Sub reads as `<AWS::AccountId>`, like a rendered Ref
       [/\$\{(AWS::[A-Za-z]+)\}/g, '<$1>'],
-      // CDK's generated suffixes and addresses: `...SecurityGroup6C33C63D`, `...-Metrics-7D06D4E0`, `...-platform-1078be82`, `prune-c8...`
+      // CDK's generated addresses and suffixes: `prune-c8...` (first: an address ending in eight
+      // digits would otherwise lose them to a suffix), `...SecurityGroup6C33C63D`, `...-Metrics-7D06D4E0`, `...-platform-1078be82`
+      [/c8[0-9a-f]{40}/g, '<address>'],
       [/(?<=[A-Za-z-])[0-9A-F]{8}(?![0-9A-Za-z])/g, '<hash>'],
       [/(?<=-)[0-9a-f]{8}(?![0-9a-z])/g, '<hash>'],
-      [/c8[0-9a-f]{40}/g, '<address>'],
     );
   }
 

@@ -431,7 +431,8 @@ function wildcardsOf(collected: CollectedStatement): string[] {
   return [
     ...entry.actions.filter((a) => a.includes('*')).map((a) => `Action ${a}`),
     ...(entry.notActions.length > 0 ? ['NotAction'] : []),
-    ...entry.resources.filter((r) => r.includes('*')).map((r) => `Resource ${r}`),
+    // In a key policy, Resource "*" is the only form there is and means "this key": not a wildcard.
+    ...entry.resources.filter((r) => r.includes('*') && !(entry.resource.type === 'AWS::KMS::Key' && r === '*')).map((r) => `Resource ${r}`),
     ...(entry.notResources.length > 0 ? ['NotResource'] : []),
     ...(isWildcardPrincipal(raw.Principal) ? ['Principal *'] : []),
     ...(raw.NotPrincipal !== undefined ? ['NotPrincipal'] : []),
@@ -455,7 +456,9 @@ function nagFlatten(node: unknown): string {
   if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
   if (isObject(node)) {
     if (node['Fn::Join']) {
-      const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
+      const [delimiter, items] = node['Fn::Join'] as [string, unknown];
+      // A list that is itself an intrinsic (e.g. Fn::Split) cannot be flattened: kept as JSON.
+      if (!Array.isArray(items)) return JSON.stringify(node);
       return items.map(nagFlatten).join(delimiter);
     }
     if (node['Fn::Sub']) return nagFlatten(node['Fn::Sub']);
@@ -488,6 +491,9 @@ function notesOn(collected: CollectedStatement): string[] {
   const { entry } = collected;
   if (entry.effect === 'Deny') notes.push('A Deny statement: its wildcards widen a restriction, they grant nothing.');
   if (entry.resource.type === 'AWS::KMS::Key' && entry.resources.includes('*')) notes.push('In a key policy, Resource "*" means this key only.');
+  if (entry.resource.type === 'AWS::EC2::VPCEndpoint') {
+    notes.push('An endpoint policy grants nothing: it is the most a request through the endpoint may do (IAM and resource policies must still allow it); its conditions and resources narrow Principal "*".');
+  }
   if (entry.resource.type === 'AWS::KMS::Key' && entry.principals.some((p) => /^AWS arn:(?:<AWS::Partition>|[^:]*):iam::(\d{12}|<AWS::AccountId>):root$/.test(p)) && entry.actions.includes('kms:*')) {
     notes.push('The account root principal: IAM policies in that account decide who may use and administer the key (the AWS default key policy).');
   }
@@ -680,6 +686,8 @@ export interface VpcEndpointEntry {
   readonly service: string;
   readonly endpointType: string;
   readonly hasPolicy: boolean;
+  /** The endpoint policy's statements, one line each: Sid, actions and resources, conditions. */
+  readonly policy: readonly string[];
   readonly privateDns: string;
   /** Subnets (interface endpoints) or route tables (gateway endpoints). */
   readonly placement: string;
@@ -697,6 +705,28 @@ export interface NetworkPathInventory {
   readonly vpcEndpoints: readonly VpcEndpointEntry[];
   /** Groups and rules that exist outside the templates (e.g. the EKS cluster security group). */
   readonly notes: readonly string[];
+  /** Every way out to the internet the templates declare (ADR 0020: none in prod). */
+  readonly internetEgress: InternetEgressSummary;
+}
+
+/** The ways out to the internet: security-group rules and routes, as the templates declare them. */
+export interface InternetEgressSummary {
+  /** Egress rules to 0.0.0.0/0 or ::/0 (CloudFormation's default allow-all included), as `group -> peer protocol/ports`. */
+  readonly securityGroupRules: readonly string[];
+  /** Routes out through a NAT gateway or an egress-only internet gateway, as `route (subnets) -> target`. */
+  readonly outboundRoutes: readonly string[];
+}
+
+/** The internet egress of the inventory's rules and routes. */
+function internetEgressOf(rules: readonly SecurityGroupRuleEntry[], routes: readonly RouteEntry[]): InternetEgressSummary {
+  return {
+    securityGroupRules: rules
+      .filter((r) => r.direction === 'egress' && INTERNET_CIDRS.has(r.peer))
+      .map((r) => `${r.group} -> ${r.peer} ${r.protocol}/${r.ports}`),
+    outboundRoutes: routes
+      .filter((r) => r.targetKind === 'NAT gateway' || r.targetKind === 'egress-only internet gateway')
+      .map((r) => `${r.route.stack}/${r.route.logicalId} (${r.subnets.join(', ') || 'no subnet in the templates'}) -> ${r.targetKind} ${r.target}`),
+  };
 }
 
 const INTERNET_CIDRS = new Set(['0.0.0.0/0', '::/0']);
@@ -856,6 +886,11 @@ export function networkPaths(environment: EvidenceEnvironment): NetworkPathInven
       'managed node groups without their own security groups (and so, with the VPC CNI, the pods) use it. The rules listed on it here are added to those.',
     );
   }
+  // A function without VpcConfig has no route or security group in these templates: its way out is Lambda's.
+  for (const fn of index.ofType('AWS::Lambda::Function').filter((f) => f.resource.properties.VpcConfig === undefined)) {
+    const description = fn.resource.properties.Description === undefined ? '' : ` ("${index.render(fn.resource.properties.Description, fn.stack)}")`;
+    notes.push(`Lambda function ${fn.stack.stackName}/${fn.resource.logicalId}${description} runs outside every VPC: it reaches AWS APIs and the internet through AWS Lambda's own network, not through this VPC's routes or security groups.`);
+  }
 
   // Routes, and the subnets they serve.
   const subnetsOfTable = new Map<LocatedResource, string[]>();
@@ -921,13 +956,39 @@ export function networkPaths(environment: EvidenceEnvironment): NetworkPathInven
       service: index.render(properties.ServiceName ?? properties.ServiceNetworkArn ?? properties.ResourceConfigurationArn, stack),
       endpointType,
       hasPolicy: properties.PolicyDocument !== undefined,
+      policy: endpointPolicyLines(properties.PolicyDocument, stack, index),
       privateDns: endpointType === 'Interface' ? (properties.PrivateDnsEnabled === true ? 'enabled' : 'disabled') : 'n/a',
       placement: tables.length > 0 ? `${tables.length} route table(s)` : `${subnets.length} subnet(s)`,
       securityGroups: asArray(properties.SecurityGroupIds).map((g) => securityGroupName(g, stack, index)),
     };
   });
 
-  return { environment: environment.name, vpcs, securityGroups, securityGroupRules: rules, routes, gateways, vpcEndpoints, notes };
+  return { environment: environment.name, vpcs, securityGroups, securityGroupRules: rules, routes, gateways, vpcEndpoints, notes, internetEgress: internetEgressOf(rules, routes) };
+}
+
+/** An endpoint policy, one line per statement: who may do what through the endpoint. */
+function endpointPolicyLines(document: unknown, stack: EvidenceStack, index: EnvironmentIndex): string[] {
+  if (!isObject(document)) return [];
+  return asArray(document.Statement).filter(isObject).map((statement, i) => {
+    const list = (value: unknown) => asArray(value).map((v) => index.render(v, stack)).join(', ');
+    const conditions = renderConditions(statement.Condition, stack, index);
+    return [
+      `${typeof statement.Sid === 'string' ? statement.Sid : `#${i + 1}`} (${String(statement.Effect ?? 'Allow')}):`,
+      `${list(statement.Action)} on ${list(statement.Resource)}`,
+      conditions.length > 0 ? `if ${conditions.join(' and ')}` : 'unconditioned',
+    ].join(' ');
+  });
+}
+
+function internetEgressLines(egress: InternetEgressSummary): string[] {
+  if (egress.securityGroupRules.length === 0 && egress.outboundRoutes.length === 0) {
+    return ['None: no security group rule sends traffic to 0.0.0.0/0 or ::/0, and no subnet routes out through a NAT gateway or an egress-only internet gateway. '
+      + '(Public subnets still route to the internet gateway, for internet-facing load balancers placed there; see Routes.)'];
+  }
+  return [
+    ...egress.securityGroupRules.map((r) => `- security group rule: ${code(r)}`),
+    ...egress.outboundRoutes.map((r) => `- route: ${code(r)}`),
+  ];
 }
 
 /** The network paths as Markdown. */
@@ -939,6 +1000,10 @@ export function networkPathsMarkdown(inventory: NetworkPathInventory): string {
     `VPCs: ${inventory.vpcs.map((v) => `${code(v.resource.logicalId)} (${v.resource.stack}, ${code(v.cidr)})`).join(', ') || 'none'}.`,
     '',
     `${inventory.securityGroupRules.length} security group rule(s); ${flagged.length} open to the internet or to a whole VPC range (flagged).`,
+    '',
+    '### Internet egress',
+    '',
+    ...internetEgressLines(inventory.internetEgress),
     '',
     '### Security group rules',
     '',
@@ -975,12 +1040,15 @@ export function networkPathsMarkdown(inventory: NetworkPathInventory): string {
     ),
     '### VPC endpoints',
     '',
-    'Traffic to these AWS services stays in the AWS network. An endpoint without a policy has the default endpoint policy: any principal may call any action of the service through it (IAM and resource policies still apply).',
+    'Traffic to these AWS services stays in the AWS network. An endpoint without a policy has the default endpoint policy: any principal may call any action of the service through it (IAM and resource policies still apply). ' +
+      'An endpoint policy grants nothing: it is the most a request through the endpoint may do.',
+    '',
+    `${inventory.vpcEndpoints.length} VPC endpoint(s); ${inventory.vpcEndpoints.filter((e) => !e.hasPolicy).length} without a policy.`,
     '',
     table(
       ['Stack', 'Endpoint', 'Service', 'Type', 'Endpoint policy', 'Private DNS', 'Placement', 'Security groups', 'Construct path'],
       inventory.vpcEndpoints.map((e) => [
-        e.resource.stack, code(e.resource.logicalId), code(e.service), e.endpointType, e.hasPolicy ? 'yes' : 'none (default: full access)', e.privateDns, e.placement,
+        e.resource.stack, code(e.resource.logicalId), code(e.service), e.endpointType, e.hasPolicy ? e.policy.map(code).join('<br>') : '**none (default: full access)**', e.privateDns, e.placement,
         e.securityGroups.map(code).join(', '), e.resource.constructPath,
       ]),
     ),
@@ -996,7 +1064,7 @@ export interface KeyPolicyStatement {
   readonly statement: string;
   readonly effect: string;
   readonly principals: readonly string[];
-  /** `administer`, `use`, `administer and use`, or `other` (from the actions). */
+  /** `administer`, `use`, `administer and use`, `read` (key metadata only), `deny` or `other` (from the actions). */
   readonly access: string;
   readonly actions: readonly string[];
   readonly conditions: readonly string[];
@@ -1031,6 +1099,14 @@ export interface KmsKeyEntry {
   readonly iamGrants: readonly KeyGrant[];
   /** Resources whose properties reference the key, with the property. */
   readonly usedBy: readonly { readonly resource: EvidenceResourceName; readonly property: string }[];
+  /**
+   * What a reviewer should not find in a key policy, in plain words: `kms:*` for a principal, a
+   * principal that both administers and uses the key, use by a whole account with neither
+   * `kms:ViaService` nor `aws:PrincipalArn` (its IAM policies would decide), CloudWatch Logs allowed
+   * for log groups it is not bound to by their exact ARNs, a key that resources use but nobody may
+   * use. Empty when there is none.
+   */
+  readonly findings: readonly string[];
 }
 
 /** The KMS key inventory of one environment. */
@@ -1043,15 +1119,17 @@ export interface KmsKeyInventory {
 const ADMIN_ACTIONS = [
   'CancelKeyDeletion', 'CreateAlias', 'DeleteAlias', 'DeleteImportedKeyMaterial', 'DisableKey', 'DisableKeyRotation', 'EnableKey',
   'EnableKeyRotation', 'GetKeyPolicy', 'GetKeyRotationStatus', 'GetParametersForImport', 'ImportKeyMaterial', 'ListKeyRotations',
-  'ListResourceTags', 'PutKeyPolicy', 'ReplicateKey', 'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'TagResource', 'UntagResource',
+  'ListResourceTags', 'PutKeyPolicy', 'ReplicateKey', 'RevokeGrant', 'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'TagResource', 'UntagResource',
   'UpdateAlias', 'UpdateKeyDescription', 'UpdatePrimaryRegion',
 ];
-/** Key-level KMS actions of key users (cryptographic operations, and grants for AWS services). */
+/** Key-level KMS actions of key users (cryptographic operations, and grants, which confer them). */
 const USE_ACTIONS = [
-  'Decrypt', 'DeriveSharedSecret', 'DescribeKey', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
+  'Decrypt', 'DeriveSharedSecret', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
   'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'GetPublicKey', 'ReEncryptFrom', 'ReEncryptTo', 'Sign', 'Verify', 'VerifyMac',
-  'CreateGrant', 'ListGrants', 'RevokeGrant', 'RetireGrant',
+  'CreateGrant', 'RetireGrant',
 ];
+/** Key-level KMS actions that only read the key's metadata and grants: neither administration nor use. */
+const READ_ACTIONS = ['DescribeKey', 'ListGrants', 'ListKeyPolicies'];
 
 /** Whether an action pattern (`kms:Decrypt*`, `kms:*`, `*`) covers one of the named KMS actions. */
 function covers(pattern: string, actions: readonly string[]): boolean {
@@ -1063,7 +1141,41 @@ function accessOf(actions: readonly string[], effect: string): string {
   if (effect === 'Deny') return 'deny';
   const admin = actions.some((a) => covers(a, ADMIN_ACTIONS));
   const use = actions.some((a) => covers(a, USE_ACTIONS));
-  return admin && use ? 'administer and use' : admin ? 'administer' : use ? 'use' : 'other';
+  const read = actions.some((a) => covers(a, READ_ACTIONS));
+  return admin && use ? 'administer and use' : admin ? 'administer' : use ? 'use' : read ? 'read' : 'other';
+}
+
+const LOGS_ENCRYPTION_CONTEXT = 'kms:EncryptionContext:aws:logs:arn';
+/** A key policy principal that is a whole account (its IAM policies then decide who). */
+const ACCOUNT_PRINCIPAL = /^AWS (arn:(?:<AWS::Partition>|[^:]*):iam::(\d{12}|<AWS::AccountId>):root|\d{12}|<AWS::AccountId>)$/;
+
+/** A key that resources use but whose policy lets nobody use it: those resources would fail to create or to read their data. */
+function unusableKeyFindings(keyPolicy: readonly KeyPolicyStatement[], users: number): string[] {
+  const usable = keyPolicy.some((s) => s.effect === 'Allow' && (s.access === 'use' || s.access === 'administer and use'));
+  return users > 0 && keyPolicy.length > 0 && !usable ? [`used by ${users} resource(s), but no statement of its policy lets a principal or an AWS service use it`] : [];
+}
+
+/** What a reviewer should not find in one key-policy statement (see `KmsKeyEntry.findings`). */
+function keyPolicyFindings(statement: KeyPolicyStatement): string[] {
+  if (statement.effect !== 'Allow') return [];
+  const findings: string[] = [];
+  const whom = statement.principals.join(', ') || 'no principal';
+  const everything = statement.actions.some((a) => a === '*' || a.toLowerCase() === 'kms:*');
+  if (everything) {
+    findings.push(`every KMS action (kms:*) for ${whom} (statement ${statement.statement})`);
+  } else if (statement.access === 'administer and use') {
+    findings.push(`${whom} both administers and uses the key (statement ${statement.statement})`);
+  }
+  const account = statement.principals.filter((p) => ACCOUNT_PRINCIPAL.test(p));
+  const narrowed = statement.conditions.some((c) => / (kms:ViaService|aws:PrincipalArn) = /.test(c));
+  if (!everything && account.length > 0 && (statement.access === 'use' || statement.access === 'administer and use') && !narrowed) {
+    findings.push(`any principal of ${account.join(', ')} whose IAM policy allows it may use the key directly: no kms:ViaService or aws:PrincipalArn (statement ${statement.statement})`);
+  }
+  const bound = statement.conditions.some((c) => new RegExp(`^(ArnEquals|StringEquals) ${LOGS_ENCRYPTION_CONTEXT} = `).test(c) && !c.includes('*'));
+  if (statement.principals.some((p) => /^Service logs[.]/.test(p)) && !bound) {
+    findings.push(`CloudWatch Logs may use the key for log groups it is not bound to by their exact ARNs (statement ${statement.statement})`);
+  }
+  return findings;
 }
 
 const grantsKms = (actions: readonly string[]) => actions.some((a) => a === '*' || a.toLowerCase().startsWith('kms:'));
@@ -1085,7 +1197,7 @@ export function kmsKeys(environment: EvidenceEnvironment): KmsKeyInventory {
       .map((a) => index.render(a.resource.properties.AliasName, a.stack));
     const keyPolicy = statements
       .filter((s) => s.source.located === located)
-      .map((s) => ({
+      .map((s): KeyPolicyStatement => ({
         statement: s.entry.statement, effect: s.entry.effect, principals: s.entry.principals,
         access: accessOf(s.entry.actions, s.entry.effect), actions: s.entry.actions, conditions: s.entry.conditions,
       }));
@@ -1122,6 +1234,7 @@ export function kmsKeys(environment: EvidenceEnvironment): KmsKeyInventory {
       keyPolicy,
       iamGrants,
       usedBy,
+      findings: [...keyPolicy.flatMap(keyPolicyFindings), ...unusableKeyFindings(keyPolicy, usedBy.length)],
     };
   });
   return { environment: environment.name, keys };
@@ -1142,19 +1255,21 @@ export function kmsKeysMarkdown(inventory: KmsKeyInventory): string {
   const lines = [
     `## KMS keys: ${inventory.environment}`,
     '',
-    `${inventory.keys.length} customer managed key(s); ${inventory.keys.filter((k) => !k.rotation).length} without automatic rotation.`,
+    `${inventory.keys.length} customer managed key(s); ${inventory.keys.filter((k) => !k.rotation).length} without automatic rotation; `
+      + `${inventory.keys.filter((k) => k.findings.length > 0).length} with a key-policy finding (kms:* for a principal, a principal that both administers and uses the key, `
+      + 'use by a whole account without kms:ViaService, CloudWatch Logs not bound to its log groups, a key that resources use but nobody may use).',
     '',
     'For each key: its key policy (who may administer or use it, and under which conditions), the IAM policy statements that grant KMS actions on it, and the resources that use it. ' +
       'A key policy that trusts the account root lets IAM policies in that account grant access; the IAM grants listed are those in these templates.',
     '',
     table(
-      ['Stack', 'Key', 'Description', 'Aliases', 'Rotation', 'Spec / usage', 'Deletion policy', 'Used by', 'Construct path'],
+      ['Stack', 'Key', 'Description', 'Aliases', 'Rotation', 'Spec / usage', 'Deletion policy', 'Used by', 'Findings', 'Construct path'],
       inventory.keys.map((k) => [
         k.key.stack, code(k.key.logicalId), k.description, k.aliases.map(code).join(', ') || 'none',
         k.rotation ? `on${k.rotationPeriodDays ? ` (every ${k.rotationPeriodDays} days)` : ' (yearly)'}` : '**off**',
         `${k.keySpec} / ${k.keyUsage}${k.multiRegion ? ', multi-Region' : ''}`,
         `${k.deletionPolicy}${k.pendingWindowDays ? `, ${k.pendingWindowDays}-day waiting period` : ''}`,
-        String(k.usedBy.length), k.key.constructPath,
+        String(k.usedBy.length), k.findings.map((f) => `**${f}**`).join('<br>') || 'none', k.key.constructPath,
       ]),
     ),
   ];

@@ -81,7 +81,8 @@ export function helmReleaseOf(logicalId: string, properties: Record<string, any>
   return {
     logicalId,
     chart: properties.Chart,
-    repository: properties.Repository,
+    // A literal URL, or (an ECR mirror) a join of the account, region and URL suffix.
+    repository: properties.Repository === undefined ? properties.Repository : renderCfnString(properties.Repository, placeholder),
     version: properties.Version,
     namespace: properties.Namespace,
     release: properties.Release,

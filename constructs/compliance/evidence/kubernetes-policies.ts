@@ -1,6 +1,6 @@
 import { POD_SECURITY_EXCEPTION_ANNOTATION, type PodSecurityLevel } from '../../cluster/pod-security';
 import type { KubernetesObject } from './kubernetes-objects';
-import { enforcedControls, POD_SECURITY_CONTROLS, podSecurityControlResults, podTemplateMetadata, podTemplateSpec } from './pod-security';
+import { analysisJobPods, ANALYSIS_TEMPLATE_KINDS, enforcedControls, POD_SECURITY_CONTROLS, podSecurityControlResults, podTemplateMetadata, podTemplateSpec } from './pod-security';
 
 /**
  * The words every check of the Kubernetes report uses: `pass`, `fail`, `not applicable` (the check
@@ -231,8 +231,8 @@ export interface ClassifyKubernetesObjectsOptions {
   readonly ecrRepositories?: readonly { readonly stack: string; readonly logicalId: string; readonly imageTagMutability: string }[];
 }
 
-/** Kinds that run pods from a pod template (or are a Pod). */
-const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Rollout']);
+/** Kinds that run pods from a pod template (or are a Pod); analysis templates, from their Job metrics. */
+const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Rollout', ...ANALYSIS_TEMPLATE_KINDS]);
 /** Kubernetes kinds without a namespace; CRDs in the objects add theirs. */
 const CLUSTER_SCOPED_KINDS = [
   'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'APIService',
@@ -362,32 +362,37 @@ export function classifyKubernetesObjects(objects: readonly SourcedKubernetesObj
   const podTemplates: PodTemplateEvidence[] = [];
   const images: ImageEvidence[] = [];
   const notes: string[] = [];
+  // One entry per pod template: an analysis template has one per Job metric (`<template>/<metric>`), or none.
+  const podTemplatesOf = (object: KubernetesObject) => (ANALYSIS_TEMPLATE_KINDS.has(object.kind)
+    ? analysisJobPods(object).map((p) => ({ name: `${object.metadata.name}/${p.metric}`, pod: p.template.spec, metadata: p.template.metadata ?? {} }))
+    : [{ name: object.metadata.name, pod: podTemplateSpec(object), metadata: podTemplateMetadata(object) }]);
   for (const item of items.filter((i) => WORKLOAD_KINDS.has(i.object.kind))) {
-    const pod = podTemplateSpec(item.object);
-    if (!pod) {
-      notes.push(`${where(item)} (${item.source.label}) has no pod template of its own (e.g. a Rollout referring to a Deployment): its pods are checked through the object it refers to.`);
-      continue;
-    }
-    const namespace = item.namespace!;
-    const level = levelOf(namespace);
-    const enforced = new Set(enforcedControls(level === 'not managed here' ? 'privileged' : level).map((c) => c.name));
-    const controls: ControlEvidence[] = podSecurityControlResults(pod, podTemplateMetadata(item.object).annotations ?? {}).map((r) => ({
-      control: r.control,
-      level: r.level,
-      status: !enforced.has(r.control) ? 'not applicable' : r.violations.length > 0 ? 'fail' : 'pass',
-      violations: r.violations,
-    }));
-    const failingControls = controls.filter((c) => c.status === 'fail').map((c) => c.control);
-    const status = enforced.size === 0 ? 'not applicable' : failingControls.length > 0 ? 'fail' : 'pass';
-    item.checked = true;
-    for (const control of failingControls) item.findings.push(`Pod Security ${level}: ${control} (${controls.find((c) => c.control === control)!.violations.join(', ')})`);
-    podTemplates.push({ kind: item.object.kind, namespace, name: item.object.metadata.name, source: item.source.label, level, status, failingControls, controls });
+    for (const { name, pod, metadata } of podTemplatesOf(item.object)) {
+      if (!pod) {
+        notes.push(`${where(item)} (${item.source.label}) has no pod template of its own (e.g. a Rollout referring to a Deployment): its pods are checked through the object it refers to.`);
+        continue;
+      }
+      const namespace = item.namespace!;
+      const level = levelOf(namespace);
+      const enforced = new Set(enforcedControls(level === 'not managed here' ? 'privileged' : level).map((c) => c.name));
+      const controls: ControlEvidence[] = podSecurityControlResults(pod, metadata.annotations ?? {}).map((r) => ({
+        control: r.control,
+        level: r.level,
+        status: !enforced.has(r.control) ? 'not applicable' : r.violations.length > 0 ? 'fail' : 'pass',
+        violations: r.violations,
+      }));
+      const failingControls = controls.filter((c) => c.status === 'fail').map((c) => c.control);
+      const status = enforced.size === 0 ? 'not applicable' : failingControls.length > 0 ? 'fail' : 'pass';
+      item.checked = true;
+      for (const control of failingControls) item.findings.push(`Pod Security ${level}: ${control} (${controls.find((c) => c.control === control)!.violations.join(', ')})`);
+      podTemplates.push({ kind: item.object.kind, namespace, name, source: item.source.label, level, status, failingControls, controls });
 
-    for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? []), ...(pod.ephemeralContainers ?? [])]) {
-      const image = String(container.image ?? '');
-      const pin = withRepository(classifyImage(image), image, item.source, options.ecrRepositories ?? []);
-      if (pin.status === 'fail') item.findings.push(`image ${image} (container ${container.name}) not pinned: ${pin.detail}`);
-      images.push({ image, ...pin, container: container.name, kind: item.object.kind, namespace, name: item.object.metadata.name, source: item.source.label });
+      for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? []), ...(pod.ephemeralContainers ?? [])]) {
+        const image = String(container.image ?? '');
+        const pin = withRepository(classifyImage(image), image, item.source, options.ecrRepositories ?? []);
+        if (pin.status === 'fail') item.findings.push(`image ${image} (container ${container.name}) not pinned: ${pin.detail}`);
+        images.push({ image, ...pin, container: container.name, kind: item.object.kind, namespace, name, source: item.source.label });
+      }
     }
   }
 

@@ -12,6 +12,7 @@ import type { KubernetesObject } from './kubernetes-objects';
 export function podTemplateSpec(object: KubernetesObject): Record<string, any> | undefined {
   if (object.kind === 'Pod') return object.spec;
   if (object.kind === 'CronJob') return object.spec?.jobTemplate?.spec?.template?.spec;
+  if (ANALYSIS_TEMPLATE_KINDS.has(object.kind)) return analysisJobPods(object)[0]?.template.spec;
   return object.spec?.template?.spec;
 }
 
@@ -19,7 +20,17 @@ export function podTemplateSpec(object: KubernetesObject): Record<string, any> |
 export function podTemplateMetadata(object: KubernetesObject): { labels?: Record<string, string>; annotations?: Record<string, string> } {
   if (object.kind === 'Pod') return object.metadata;
   if (object.kind === 'CronJob') return object.spec?.jobTemplate?.spec?.template?.metadata ?? {};
+  if (ANALYSIS_TEMPLATE_KINDS.has(object.kind)) return analysisJobPods(object)[0]?.template.metadata ?? {};
   return object.spec?.template?.metadata ?? {};
+}
+
+/** Argo Rollouts analysis templates: each Job metric runs a pod per measurement. */
+export const ANALYSIS_TEMPLATE_KINDS: ReadonlySet<string> = new Set(['AnalysisTemplate', 'ClusterAnalysisTemplate']);
+
+/** The pod templates of an analysis template's Job metrics, by metric name (none for a template without Job metrics). */
+export function analysisJobPods(object: KubernetesObject): { metric: string; template: { metadata?: Record<string, any>; spec: Record<string, any> } }[] {
+  const metrics: any[] = Array.isArray(object.spec?.metrics) ? object.spec.metrics : [];
+  return metrics.filter((m) => m?.provider?.job?.spec?.template?.spec).map((m) => ({ metric: String(m.name), template: m.provider.job.spec.template }));
 }
 
 /** Capabilities "baseline" lets a container add (Kubernetes v1.36 policy). */

@@ -2,6 +2,7 @@
  * Entry point (bundled to dist/server.js).
  *   node dist/server.js          serve
  *   node dist/server.js migrate  apply migrations and exit 0
+ *   node dist/server.js check    one round of requests at PREVIEW_URL, judged (src/check.ts); needs no other settings
  * Runs as PID 1 in the container: it handles SIGTERM/SIGINT itself.
  *
  * Tracing starts before the application is loaded: the OpenTelemetry instrumentations patch `http`,
@@ -73,13 +74,28 @@ async function serve(config: Config): Promise<void> {
 }
 
 const command = process.argv[2] ?? 'serve';
-const config = readConfig();
-const run = command === 'migrate' ? runMigrate(config).then(() => process.exit(0)) : command === 'serve' ? serve(config) : undefined;
-if (run === undefined) {
-  process.stderr.write(`sample-service: unknown command "${command}" (expected "serve" or "migrate")\n`);
-  process.exit(2);
+if (command === 'check') {
+  // Only HTTP to another instance: none of the service's own settings are needed, so none are read.
+  import('./check.js').then(({ checkCommand }) => checkCommand(process.env)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`sample-service: check: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  runService(command);
 }
-run.catch((err: Error) => {
-  process.stderr.write(`sample-service: fatal: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+
+function runService(command: string): void {
+  const config = readConfig();
+  const run = command === 'migrate' ? runMigrate(config).then(() => process.exit(0)) : command === 'serve' ? serve(config) : undefined;
+  if (run === undefined) {
+    process.stderr.write(`sample-service: unknown command "${command}" (expected "serve", "migrate" or "check")\n`);
+    process.exit(2);
+  }
+  run.catch((err: Error) => {
+    process.stderr.write(`sample-service: fatal: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
+}

@@ -4,7 +4,7 @@
  * its queries select must be one the service exposes on /metrics, with the labels they filter and group on.
  * A renamed metric or label fails here, not in a canary that can never be judged.
  */
-import { HTTP_DURATION_METRIC, serviceAnalysisTemplateSpec } from '../../../constructs/delivery/service-analysis';
+import { HTTP_DURATION_METRIC, previewAnalysisTemplateSpec, serviceAnalysisTemplateSpec } from '../../../constructs/delivery/service-analysis';
 import { startTestService, type TestService } from './helpers';
 
 /** Labels the scraper puts on every series of a pod (from its Kubernetes metadata), not the service. */
@@ -29,13 +29,18 @@ function exposedSeries(text: string): Map<string, Set<string>[]> {
 }
 
 test('every series the rollout analysis queries is exposed by the service, with the labels the query uses', async () => {
-  const spec = serviceAnalysisTemplateSpec({
+  const props = {
     serviceName: 'orders',
     namespace: 'orders',
     prometheus: { address: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/', region: 'eu-west-1' },
     analysis: { maxErrorRatio: 0.01, maxP99LatencyMs: 500, intervalSeconds: 60, failureLimit: 1, consecutiveErrorLimit: 2 },
-  });
-  const queries = spec.metrics.map((m) => m.provider.prometheus?.query ?? '');
+    // The probes and the metrics endpoint, left out by their `route` label.
+    excludedRoutes: ['/livez', '/readyz', '/metrics'],
+  };
+  // Canary and post-promotion analysis, and blue-green's pre-promotion analysis (its no-data guard counts requests).
+  const spec = serviceAnalysisTemplateSpec(props);
+  const preview = previewAnalysisTemplateSpec({ ...props, checkJob: { spec: {} }, minRequests: 20 });
+  const queries = [...spec.metrics, ...preview.metrics].map((m) => m.provider.prometheus?.query ?? '');
   // Selectors of the service's own series: `name{label=...,...}` (the scraper's `up` is not the service's).
   const selectors = queries.flatMap((q) => [...q.matchAll(/(\w+)\{([^}]*)\}/g)]).filter((m) => m[1] !== 'up');
   expect(selectors.map((m) => m[1])).toEqual(expect.arrayContaining([`${HTTP_DURATION_METRIC}_count`, `${HTTP_DURATION_METRIC}_bucket`]));

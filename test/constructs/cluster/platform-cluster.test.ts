@@ -7,7 +7,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { PINNED_ADDON_VERSIONS, PlatformCluster, type AddonVersions, type PlatformClusterProps } from '../../../constructs/cluster';
 import { ZeroTrustVpc } from '../../../constructs/network';
+import { actionsOf, boundLogGroupNames, keyPolicyStatements, viaServices } from '../../support/key-policy';
 import { createTestApp, synthWithGate } from '../../support/test-app';
+import { kubernetesObjects, objectOf, validateAgainstSchema } from '../../support/manifests';
+import { egressOf, internetEgress } from '../../support/security-group-egress';
+import { podIdentityTrustStatements } from '../../support/pod-identity';
 
 /** Matches an Fn::Join whose literal parts contain `text`. */
 const joinContaining = (text: string) => Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp(text)])]) });
@@ -35,6 +39,12 @@ function clusterStack(props: Partial<PlatformClusterProps> = {}, id = 'Eks') {
   });
   return { app, stack, cluster, network };
 }
+
+/** The logical id of a construct's CloudFormation resource (an L2's default child). */
+const logicalIdOf = (construct: { node: { defaultChild?: unknown } } & object): string => {
+  const resource = (construct.node.defaultChild ?? construct) as ec2.CfnSecurityGroup;
+  return Stack.of(resource).resolve(resource.logicalId);
+};
 
 describe('PlatformCluster', () => {
   let template: Template;
@@ -124,6 +134,18 @@ describe('PlatformCluster', () => {
     });
   });
 
+  test('the node key admits CloudWatch Logs for exactly the cluster\'s log groups (control plane, kubectl provider functions); the secrets key is usable through EKS only', () => {
+    // (before: the node key admitted every log group of the account; the account root had kms:* on both keys)
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const nodeKey = built.stack.getLogicalId(built.cluster.nodeVolumeKey.node.defaultChild as never);
+    const encrypted = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup' && r.Properties.KmsKeyId?.['Fn::GetAtt']?.[0] === nodeKey);
+    expect(encrypted).toHaveLength(3);
+    expect(boundLogGroupNames(keyPolicyStatements(template, built.stack, built.cluster.nodeVolumeKey)).sort()).toEqual(encrypted.map((g) => g.Properties.LogGroupName as string).sort());
+    const secrets = keyPolicyStatements(template, built.stack, built.cluster.secretsKey);
+    expect(viaServices(secrets)).toEqual(['eks']);
+    expect(secrets.flatMap(actionsOf)).not.toContain('kms:*');
+  });
+
   test('the node key lets the Auto Scaling service-linked role launch encrypted volumes', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
@@ -149,7 +171,7 @@ describe('PlatformCluster', () => {
       PodIdentityAssociations: [{ ServiceAccount: 'aws-node', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('VpcCniRole'), 'Arn'] } }],
     });
     template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sts:AssumeRole', Principal: { Service: 'pods.eks.amazonaws.com' } })]) },
+      AssumeRolePolicyDocument: { Statement: podIdentityTrustStatements('kube-system', ['aws-node'], { clusterArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformCluster'), 'Arn'] } }) },
       ManagedPolicyArns: [joinContaining('AmazonEKS_CNI_Policy')],
     });
   });
@@ -198,10 +220,59 @@ describe('PlatformCluster', () => {
     });
   });
 
-  test('the control-plane role is assumable only by EKS and holds only AmazonEKSClusterPolicy', () => {
+  test('the kubectl handler sends HTTPS to exactly the API server, the VPC interface endpoints and S3 (gateway endpoint prefix list): nothing to 0.0.0.0/0', () => {
+    const https = (peer: unknown) => ({ peer: JSON.stringify(built.stack.resolve(peer)), protocol: 'tcp', ports: '443-443' });
+    expect(egressOf(template, logicalIdOf(built.cluster.kubectlSecurityGroup))).toEqual([
+      https(built.cluster.cluster.clusterSecurityGroupId),
+      https(built.network.endpointSecurityGroup.securityGroupId),
+      https(built.network.s3PrefixList.prefixListId),
+    ].sort((a, b) => a.peer.localeCompare(b.peer)));
+  });
+
+  test('the control-plane security group sends only TCP to the cluster security group (nodes and pods), in place of its allow-all rule', () => {
+    const group = built.cluster.cluster.node.findChild('ControlPlaneSecurityGroup') as ec2.SecurityGroup;
+    const resource = template.toJSON().Resources[logicalIdOf(group)];
+    // The group itself stays (same logical id, same description): its egress is replaced in place.
+    expect(resource.Properties.GroupDescription).toBe('EKS Control Plane Security Group');
+    expect(resource.Properties.SecurityGroupEgress).toEqual([{ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 }]);
+    expect(egressOf(template, logicalIdOf(group))).toEqual([{ peer: JSON.stringify(built.stack.resolve(built.cluster.cluster.clusterSecurityGroupId)), protocol: 'tcp', ports: '0-65535' }]);
+  });
+
+  test('no security group of the cluster sends anything to 0.0.0.0/0', () => {
+    expect(internetEgress(template)).toEqual([]);
+  });
+
+  test('without known endpoints (a VPC not built by a ZeroTrustVpc), the kubectl handler sends HTTPS to the API server and the VPC CIDR only', () => {
+    const stack = new Stack(createTestApp(), 'Plain');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { ipAddresses: ec2.IpAddresses.cidr('10.60.0.0/16'), natGateways: 0, subnetConfiguration: [{ name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }] });
+    const cluster = new PlatformCluster(stack, 'Platform', { vpc, version: eks.KubernetesVersion.V1_36, kubectlLayer: new KubectlV36Layer(stack, 'KubectlLayer') });
+    const egress = egressOf(Template.fromStack(stack), logicalIdOf(cluster.kubectlSecurityGroup));
+    expect(egress).toEqual([
+      { peer: JSON.stringify(stack.resolve(cluster.cluster.clusterSecurityGroupId)), protocol: 'tcp', ports: '443-443' },
+      { peer: '10.60.0.0/16', protocol: 'tcp', ports: '443-443' },
+    ]);
+  });
+
+  test('CoreDNS (kube-system) is isolated by its own NetworkPolicy: DNS in from every pod and the VPC, out to the VPC resolver, HTTPS to the API server', () => {
+    const policy = objectOf(kubernetesObjects(template), 'NetworkPolicy', 'coredns');
+    validateAgainstSchema(policy);
+    const dns = [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }];
+    expect(policy.metadata).toMatchObject({ name: 'coredns', namespace: 'kube-system' });
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [{ namespaceSelector: {} }, { ipBlock: { cidr: '10.50.0.0/16' } }], ports: dns }],
+      egress: [
+        { to: [{ ipBlock: { cidr: '10.50.0.2/32' } }], ports: dns },
+        { to: [{ ipBlock: { cidr: '172.20.0.1/32' } }, { ipBlock: { cidr: '10.50.0.0/16' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      ],
+    });
+  });
+
+  test('the control-plane role is assumable only by EKS and holds only AmazonEKSClusterPolicy and AmazonEKSVPCResourceController (security groups for pods)', () => {
     const role = template.findResources('AWS::IAM::Role')[built.stack.resolve((built.cluster.cluster.role.node.defaultChild as iam.CfnRole).logicalId)];
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' } }]);
-    expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual(['policy/AmazonEKSClusterPolicy']);
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual(['policy/AmazonEKSClusterPolicy', 'policy/AmazonEKSVPCResourceController']);
     expect(role.Properties.Policies).toBeUndefined();
   });
 
@@ -219,10 +290,8 @@ describe('PlatformCluster', () => {
           SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/KubectlSecurityGroup/), 'GroupId'] }],
         });
       }
-      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-        GroupDescription: Match.stringLikeRegexp('kubectl handler'),
-        SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })],
-      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('kubectl handler') });
+      expect(egressOf(template, logicalIdOf(built.cluster.kubectlSecurityGroup)).every((rule) => rule.protocol === 'tcp' && rule.ports === '443-443')).toBe(true);
     });
 
     test('the handler role: trusted by Lambda only, read-only and logging managed policies, an inline policy that only describes this cluster, cluster-admin through its one access entry', () => {
@@ -237,6 +306,18 @@ describe('PlatformCluster', () => {
       expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^PlatformCluster/), 'Arn'] } }]);
       const entries = Object.values(template.findResources('AWS::EKS::AccessEntry')).filter((e) => JSON.stringify(e.Properties.PrincipalArn) === JSON.stringify({ 'Fn::GetAtt': [handler.role, 'Arn'] }));
       expect(entries).toHaveLength(1);
+    });
+
+    test('both its functions log to log groups of the stack, encrypted with the node key and kept as long as the control-plane logs', () => {
+      // (before: no LoggingConfig: Lambda made /aws/lambda/<function> on first use, unencrypted and kept forever,
+      // with every manifest the handler applies in it)
+      const resources = template.toJSON().Resources;
+      for (const { id } of functionIds()) {
+        const group = resources[resources[id].Properties.LoggingConfig.LogGroup.Ref];
+        expect({ id, group }).toMatchObject({ id, group: { Type: 'AWS::Logs::LogGroup', Properties: {
+          LogGroupName: expect.stringMatching(/^\/aws\/lambda\/.*KubectlProvider/), RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [built.stack.getLogicalId(built.cluster.nodeVolumeKey.node.defaultChild as never), 'Arn'] },
+        } } });
+      }
     });
 
     test('the provider framework role: trusted by Lambda only, logging and ENI managed policies, an inline policy that only invokes the kubectl handler', () => {

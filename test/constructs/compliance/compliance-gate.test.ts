@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -38,6 +39,7 @@ import {
   PlatformMonitoring,
   ServiceMonitoring,
   TraceCollector,
+  PrivateRegistry,
 } from '@zero-trust/platform-constructs';
 import {
   assertSingleAwsCdkLib,
@@ -80,13 +82,21 @@ describe('the library compliance gate in a consumer app with its own construct i
     stack = new Stack(app, 'Team');
     // explicit zones, as a pinned environment gives them (the library acknowledges their literal names on the subnets)
     const network = new ZeroTrustVpc(stack, 'TeamNetwork', { cidr: '10.60.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'] });
+    const kubectlLayer = new KubectlV36Layer(stack, 'TeamKubectl');
+    // Images through ECR's pull-through cache, charts from the team's ECR mirror.
+    const registry = new PrivateRegistry(stack, 'TeamRegistry', {
+      repositoryPrefix: 'team',
+      upstreamCredentials: { 'docker-hub': secretsmanager.Secret.fromSecretNameV2(stack, 'TeamDockerHub', 'ecr-pullthroughcache/team/docker-hub') },
+      helmLayer: kubectlLayer,
+    });
     platform = new PlatformCluster(stack, 'TeamCluster', {
       vpc: network.vpc,
       version: eks.KubernetesVersion.V1_36,
-      kubectlLayer: new KubectlV36Layer(stack, 'TeamKubectl'),
+      kubectlLayer,
+      registry,
     });
     const cluster = platform.cluster;
-    const mesh = new IstioMesh(stack, 'TeamMesh', { cluster, vpc: network.vpc, tracing: TraceCollector.meshTracing(10) });
+    const mesh = new IstioMesh(stack, 'TeamMesh', { cluster, vpc: network.vpc, tracing: TraceCollector.meshTracing(10), registry });
     const namespace = new ApplicationNamespace(stack, 'OrdersNamespace', { cluster, name: 'orders', quota: { cpu: 4, memoryGiB: 8, pods: 20 } });
     const database = new PostgresDatabase(stack, 'OrdersDb', { vpc: network.vpc });
     const bootstrap = new DatabaseBootstrap(stack, 'OrdersDbSetup', { database, roleName: 'orders' });

@@ -109,6 +109,17 @@ describe('Kubernetes policy report of the dev platform', () => {
     }
   });
 
+  test('every namespace the platform manages denies by default, istio-system (the control plane) included; kube-system is EKS\'s, its platform pods are isolated one by one', () => {
+    // (before: istio-system had no NetworkPolicy at all, and failed both checks)
+    const managed = report.network.namespaces.filter((n) => n.managed);
+    expect(managed.map((n) => n.namespace)).toEqual(expect.arrayContaining(['istio-system', 'istio-ingress', 'argo-rollouts', ...applicationNamespaces]));
+    for (const namespace of managed) expect(namespace).toMatchObject({ defaultDenyIngress: 'pass', defaultDenyEgress: 'pass' });
+    expect(report.network.namespaces.find((n) => n.namespace === 'istio-system')!.policies).toEqual(expect.arrayContaining(['default-deny', 'istiod-from-meshed-workloads', 'istiod-from-api-server', 'istiod-to-api-server']));
+    expect(report.network.namespaces.find((n) => n.namespace === 'kube-system')).toMatchObject({ managed: false, policies: expect.arrayContaining(['coredns', 'aws-load-balancer-controller']) });
+    // no rule of the platform's own policies sends to, or admits from, anywhere
+    expect(report.network.rules.filter((r) => /0\.0\.0\.0\/0|any address|anywhere/.test(`${r.from} ${r.to}`))).toEqual([]);
+  });
+
   test('every application namespace denies by default, and each policy rule is a row', () => {
     for (const name of applicationNamespaces) {
       expect(report.network.namespaces.find((n) => n.namespace === name)).toMatchObject({ defaultDenyIngress: 'pass', defaultDenyEgress: 'pass' });
@@ -298,7 +309,8 @@ if (skipped) console.warn(skipped);
   test("istiod's Deployment is in the report with its image and its Pod Security status", () => {
     const source = expect.stringMatching(/^chart istiod@1\.31\.0 \(release istiod\)$/);
     expect(report.objects.filter((o) => o.kind === 'Deployment' && o.name === 'istiod')).toEqual([expect.objectContaining({ namespace: 'istio-system', source, status: 'pass' })]);
-    expect(report.images.filter((i) => i.name === 'istiod')).toEqual([expect.objectContaining({ image: 'docker.io/istio/pilot:1.31.0', pin: 'exact tag', status: 'pass', source })]);
+    // From the environment's pull through cache (ADR 0021), not Docker Hub.
+    expect(report.images.filter((i) => i.name === 'istiod')).toEqual([expect.objectContaining({ image: '${Ref:AWS::AccountId}.dkr.ecr.${Ref:AWS::Region}.${Ref:AWS::URLSuffix}/ztp-dev/docker-hub/istio/pilot:1.31.0', pin: 'exact tag', status: 'pass', source })]);
     // istio-system enforces "privileged" (the CNI node agent needs host access): nothing is enforced there.
     expect(report.podTemplates.find((p) => p.kind === 'Deployment' && p.name === 'istiod')).toMatchObject({ namespace: 'istio-system', level: 'privileged', status: 'not applicable', failingControls: [] });
   });
@@ -318,5 +330,39 @@ if (skipped) console.warn(skipped);
     expect(report.rbac.secretReaders).toContainEqual(expect.objectContaining({
       kind: 'ClusterRole', name: 'istiod-clusterrole-istio-system', grantedTo: ['ServiceAccount istio-system/istiod (ClusterRoleBinding istiod-clusterrole-istio-system)'],
     }));
+  });
+});
+
+describe('the pods of Argo analysis templates (issue 22: the blue-green preview check)', () => {
+  const source: KubernetesObjectSource = { type: 'own manifest', stack: 'test', logicalId: 'Analysis', label: 'own manifest test/Analysis' };
+  const restricted: SourcedKubernetesObject = { source, object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } };
+  const template = (container: Record<string, unknown>): SourcedKubernetesObject => ({
+    source,
+    object: {
+      apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisTemplate', metadata: { name: 'web-pre-promotion', namespace: 'shop' },
+      spec: {
+        metrics: [
+          { name: 'error-ratio', provider: { prometheus: { address: 'https://prometheus', query: 'vector(0)' } } },
+          { name: 'preview-check', provider: { job: { spec: { backoffLimit: 0, template: { metadata: { labels: { app: 'check' } }, spec: { restartPolicy: 'Never', containers: [container] } } } } } },
+        ],
+      },
+    },
+  });
+
+  test('a Job metric\'s pod is a pod template of the report, named after its metric, with its image; a hardened one passes', () => {
+    // GIVEN a check pod as StatelessService renders it; WHEN classified; THEN it is checked like any workload
+    const hardened = {
+      name: 'check', image: `example/web@sha256:${'a'.repeat(64)}`,
+      securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+    };
+    const result = classifyKubernetesObjects([restricted, template(hardened)]);
+    expect(result.podTemplates).toEqual([expect.objectContaining({ kind: 'AnalysisTemplate', namespace: 'shop', name: 'web-pre-promotion/preview-check', status: 'pass', failingControls: [] })]);
+    expect(result.images).toEqual([expect.objectContaining({ kind: 'AnalysisTemplate', name: 'web-pre-promotion/preview-check', container: 'check', pin: 'digest', status: 'pass' })]);
+  });
+
+  test('a privileged check pod with a floating image fails, where before it was not looked at', () => {
+    const result = classifyKubernetesObjects([restricted, template({ name: 'check', image: 'curlimages/curl:latest', securityContext: { privileged: true } })]);
+    expect(result.podTemplates[0]).toMatchObject({ name: 'web-pre-promotion/preview-check', status: 'fail', failingControls: expect.arrayContaining(['Privileged Containers']) });
+    expect(result.objects.find((o) => o.kind === 'AnalysisTemplate')).toMatchObject({ status: 'fail', findings: expect.arrayContaining([expect.stringMatching(/^image curlimages\/curl:latest \(container check\) not pinned/)]) });
   });
 });

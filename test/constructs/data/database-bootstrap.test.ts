@@ -1,6 +1,10 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DatabaseBootstrap, PostgresDatabase } from '../../../constructs/data';
-import { createTestStack } from '../../support/test-app';
+import { Stack } from 'aws-cdk-lib';
+import { ZeroTrustVpc } from '../../../constructs/network';
+import { egressOf, internetEgress } from '../../support/security-group-egress';
+import { createTestApp, createTestStack } from '../../support/test-app';
+import { boundLogGroupNames, keyPolicyStatements } from '../../support/key-policy';
 import { importedPlatformVpc } from './data-test-vpc';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -43,9 +47,26 @@ describe('DatabaseBootstrap', () => {
     });
   });
 
+  test('both functions log to named log groups kept a year, encrypted with the database\'s log key, which admits CloudWatch Logs for exactly those and the database\'s own', () => {
+    // (before: unnamed log groups, and a log key that admitted every log group of the account)
+    const { stack, db } = build();
+    const boot = Template.fromStack(stack);
+    const resources = boot.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const functionGroups = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function').map((f) => resources[f.Properties.LoggingConfig.LogGroup.Ref]);
+    expect(functionGroups.map((g) => g.Properties)).toEqual([
+      expect.objectContaining({ LogGroupName: expect.stringMatching(/^\/aws\/lambda\/.+-handler$/), RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(db.logEncryptionKey.node.defaultChild as never), 'Arn'] } }),
+      expect.objectContaining({ LogGroupName: expect.stringMatching(/^\/aws\/lambda\/.+-provider$/), RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(db.logEncryptionKey.node.defaultChild as never), 'Arn'] } }),
+      // In a VPC of unknown endpoints: the S3 prefix list lookup's function (S3PrefixList).
+      expect.objectContaining({ LogGroupName: expect.stringMatching(/^\/aws\/lambda\/.+-S3PrefixList-/), RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(db.logEncryptionKey.node.defaultChild as never), 'Arn'] } }),
+    ]);
+    expect(boundLogGroupNames(keyPolicyStatements(boot, stack, db.logEncryptionKey)).sort())
+      .toEqual([...functionGroups, resources[stack.getLogicalId(db.logGroups.postgresql.node.defaultChild as never)]].map((g) => g.Properties.LogGroupName as string).sort());
+  });
+
   test('every function it adds, the provider framework\'s too, runs on Node.js 24', () => {
     const runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Runtime as string);
-    expect(runtimes).toEqual(['nodejs24.x', 'nodejs24.x']);
+    // The handler, its provider framework, and (in a VPC of unknown endpoints) the S3 prefix list lookup.
+    expect(runtimes).toEqual(['nodejs24.x', 'nodejs24.x', 'nodejs24.x']);
   });
 
   test('its security group sends only HTTPS to the VPC CIDR and Postgres to the database security group', () => {
@@ -107,12 +128,35 @@ describe('DatabaseBootstrap', () => {
       SecurityGroupIds: [{ 'Fn::GetAtt': [providerSg[0], 'GroupId'] }],
     });
     expect(framework.ReservedConcurrentExecutions).toBe(1);
-    // HTTPS out only: the Lambda API through its VPC endpoint, the CloudFormation response URL through the S3 gateway endpoint
-    expect(template.findResources('AWS::EC2::SecurityGroup')[providerSg[0]].Properties.SecurityGroupEgress).toEqual([
-      { CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: expect.stringContaining('HTTPS') },
+    // HTTPS out only, by name (no 0.0.0.0/0): the Lambda API through its VPC endpoint (this imported
+    // VPC's endpoints are unknown: the VPC CIDR), the CloudFormation response URL through the S3
+    // gateway endpoint (S3's prefix list, read at deploy time)
+    const lookup = Object.keys(template.findResources('Custom::S3PrefixList'));
+    expect(lookup).toHaveLength(1);
+    expect(egressOf(template, providerSg[0])).toEqual([
+      { peer: JSON.stringify({ 'Fn::GetAtt': [lookup[0], 'PrefixLists.0.PrefixListId'] }), protocol: 'tcp', ports: '443-443' },
+      { peer: '10.10.0.0/16', protocol: 'tcp', ports: '443-443' },
     ]);
     expect(Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r).includes(providerSg[0]))).toEqual([]);
-    expect(Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).filter((r) => JSON.stringify(r).includes(providerSg[0]))).toEqual([]);
+  });
+
+  test('in a ZeroTrustVpc, the handler and the provider framework name its interface endpoints\' security group and S3 prefix list: no egress to 0.0.0.0/0', () => {
+    // GIVEN the database in a ZeroTrustVpc of another stack, as the platform's Data stack has it
+    const app = createTestApp();
+    const net = new Stack(app, 'Net', { env: ENV });
+    const network = new ZeroTrustVpc(net, 'Network', { cidr: '10.10.0.0/16', availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] });
+    const stack = new Stack(app, 'Data', { env: ENV });
+    const bootstrap = new DatabaseBootstrap(stack, 'Bootstrap', { database: new PostgresDatabase(stack, 'Postgres', { vpc: network.vpc }) });
+    // WHEN synthesized
+    const data = Template.fromStack(stack);
+    const https = (peer: string) => ({ peer: JSON.stringify(stack.resolve(peer)), protocol: 'tcp', ports: '443-443' });
+    const providerSg = Object.keys(data.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('provider framework') } }))[0];
+    // THEN both reach the AWS APIs through the endpoints only
+    expect(egressOf(data, providerSg)).toEqual([https(network.endpointSecurityGroup.securityGroupId), https(network.s3PrefixList.prefixListId)].sort((a, b) => a.peer.localeCompare(b.peer)));
+    expect(egressOf(data, stack.getLogicalId(bootstrap.securityGroup.node.defaultChild as never)).filter((r) => r.ports === '443-443')).toEqual([https(network.endpointSecurityGroup.securityGroupId)]);
+    expect(internetEgress(data)).toEqual([]);
+    // and no lookup of their own: the VPC's prefix list serves them
+    data.resourceCountIs('Custom::S3PrefixList', 0);
   });
 
   test('a lost response fails the deployment after 10 minutes, not after an hour', () => {

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AURORA_POSTGRES_VERSION, PostgresDatabase, type PostgresDatabaseProps } from '../../../constructs/data';
 import { createTestStack } from '../../support/test-app';
+import { actionsOf, boundLogGroupNames, keyPolicyStatements, viaServices } from '../../support/key-policy';
 import { importedPlatformVpc, singleAzVpc } from './data-test-vpc';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -98,9 +99,22 @@ describe('PostgresDatabase with defaults', () => {
       KmsKeyId: { 'Fn::GetAtt': [logKey, 'Arn'] },
     });
     expect(template.toJSON().Resources[clusterId].DependsOn).toContain(logGroupId);
-    template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowCloudWatchLogsForThisAccount' })]) },
-    });
+    // The log key admits CloudWatch Logs for this log group only (before: every log group of the account).
+    expect(boundLogGroupNames(keyPolicyStatements(template, stack, db.logEncryptionKey))).toEqual([`/aws/rds/cluster/${identifier}/postgresql`]);
+  });
+
+  test('each key is usable only through the services it exists for: storage through RDS and AWS Backup, the master secret through Secrets Manager and RDS', () => {
+    // (before: the account root had kms:* on both: any principal with KMS rights in IAM could decrypt directly)
+    const storage = keyPolicyStatements(template, stack, db.storageEncryptionKey);
+    const secret = keyPolicyStatements(template, stack, db.secretEncryptionKey);
+    expect(viaServices(storage)).toEqual(['rds', 'backup']);
+    expect(viaServices(secret)).toEqual(['secretsmanager', 'rds']);
+    for (const statement of [...storage, ...secret].filter((s) => s.Effect === 'Allow')) {
+      expect(actionsOf(statement)).not.toContain('kms:*');
+      const decrypts = actionsOf(statement).includes('kms:Decrypt');
+      expect({ sid: statement.Sid, decryptsOnlyThroughAService: !decrypts || statement.Condition?.StringEquals?.['kms:ViaService'] !== undefined })
+        .toEqual({ sid: statement.Sid, decryptsOnlyThroughAService: true });
+    }
   });
 
   test('Performance Insights (Database Insights standard) encrypted with the customer key', () => {

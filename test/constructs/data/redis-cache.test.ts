@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RedisCache, VALKEY_VERSION, type RedisCacheProps } from '../../../constructs/data';
 import { createTestStack } from '../../support/test-app';
+import { actionsOf, boundLogGroupNames, keyPolicyStatements, viaServices } from '../../support/key-policy';
 import { importedPlatformVpc, singleAzVpc } from './data-test-vpc';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -95,6 +96,17 @@ describe('RedisCache with defaults', () => {
         DestinationDetails: { CloudWatchLogsDetails: { LogGroup: { Ref: logGroup } } },
       })),
     });
+  });
+
+  test('the log key admits CloudWatch Logs for the cache\'s named log group only; the data key is usable through ElastiCache only', () => {
+    // (before: the log group had a generated name and its key admitted every log group of the account;
+    // the data key gave the account root kms:*)
+    const name = template.toJSON().Resources[stack.getLogicalId(cache.logGroup.node.defaultChild as never)].Properties.LogGroupName as string;
+    expect(name).toMatch(/^\/aws\/vendedlogs\/elasticache\/[a-z0-9-]+$/);
+    expect(boundLogGroupNames(keyPolicyStatements(template, stack, cache.logEncryptionKey))).toEqual([name]);
+    const data = keyPolicyStatements(template, stack, cache.encryptionKey);
+    expect(viaServices(data)).toEqual(['elasticache']);
+    expect(data.flatMap(actionsOf)).not.toContain('kms:*');
   });
 
   test('listens on a non-default port (6380, not 6379)', () => {

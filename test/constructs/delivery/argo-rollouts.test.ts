@@ -1,4 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { ArgoRollouts } from '../../../constructs/delivery';
 import { MetricsWorkspace } from '../../../constructs/observability';
 import { helmReleases, kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type HelmRelease, type KubernetesObject } from '../../support/manifests';
@@ -55,14 +56,31 @@ describe('ArgoRollouts', () => {
     expect(Object.entries(providers).filter(([, on]) => on).map(([name]) => name)).toEqual(['istio']);
   });
 
-  test('NetworkPolicies: default deny, then DNS, HTTPS, the Pod Identity agent, and the scraper on 8090', () => {
-    const policies = objectsOfKind(objects, 'NetworkPolicy');
+  test('NetworkPolicies: default deny, then DNS, HTTPS to the API server and the VPC endpoints, the Pod Identity agent, and the scraper on 8090', () => {
+    const policies = objectsOfKind(objects, 'NetworkPolicy').filter((p) => p.metadata.namespace === 'argo-rollouts');
     for (const policy of policies) validateAgainstSchema(policy);
-    expect(policies.map((p) => p.metadata.name)).toEqual(['default-deny', 'allow-dns', 'allow-https-egress', 'allow-pod-identity-agent', 'allow-metrics-scraper']);
+    expect(policies.map((p) => p.metadata.name)).toEqual(['default-deny', 'allow-dns', 'allow-api-server-and-endpoints', 'allow-pod-identity-agent', 'allow-metrics-scraper']);
+    // HTTPS by address, not to anywhere: the `kubernetes` Service address and the VPC (API server
+    // interfaces, aps-workspaces endpoint).
+    expect(objectOf(objects, 'NetworkPolicy', 'allow-api-server-and-endpoints').spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '172.20.0.1/32' } }, { ipBlock: { cidr: '10.50.0.0/16' } }], ports: [{ protocol: 'TCP', port: 443 }] }],
+    });
+    for (const policy of policies) for (const rule of policy.spec.egress ?? []) expect(rule.to?.length).toBeGreaterThan(0);
     expect(objectOf(objects, 'NetworkPolicy', 'allow-metrics-scraper').spec.ingress).toEqual([{
       from: [{ ipBlock: { cidr: '10.50.64.0/20' } }, { ipBlock: { cidr: '10.50.80.0/20' } }], ports: [{ protocol: 'TCP', port: 8090 }],
     }]);
     expect(release.values.controller.podAnnotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8090', 'prometheus.io/path': '/metrics' });
+  });
+
+  test('a cluster imported without its VPC needs vpc: the controller\'s egress names the VPC\'s addresses', () => {
+    const b = meshTestCluster('NoVpc');
+    const imported = eks.Cluster.fromClusterAttributes(b.stack, 'Imported', { clusterName: 'other', kubectlProvider: b.cluster.kubectlProvider });
+    expect(() => new ArgoRollouts(b.stack, 'Argo', { cluster: imported })).toThrow(
+      'ArgoRollouts NoVpc/Argo: cluster NoVpc/Imported (name "other") has no VPC, and the controller\'s NetworkPolicy names the VPC\'s addresses (API server, metrics endpoint). Fix: pass vpc, or import the cluster with its vpc.');
+    const argo = new ArgoRollouts(b.stack, 'ArgoWithVpc', { cluster: imported, vpc: b.vpc });
+    expect(argo.namespace).toBe('argo-rollouts');
   });
 
   test('scrapeSources admit the in-cluster collector\'s pods by namespace and labels on 8090, not CIDRs', () => {

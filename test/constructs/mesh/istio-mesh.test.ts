@@ -163,6 +163,70 @@ describe('IstioMesh', () => {
     expect(egressTo.join()).not.toMatch(/ipBlock/);
   });
 
+  describe('istio-system (the control plane) denies by default', () => {
+    const inRoot = () => objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'istio-system');
+    const istiod = { matchLabels: { app: 'istiod' } };
+
+    test('exactly: default deny, DNS, xDS from meshed namespaces, webhooks from the API server, HTTPS to the API server; every policy schema-valid', () => {
+      for (const policy of inRoot()) validateAgainstSchema(policy);
+      expect(Object.fromEntries(inRoot().map((p) => [p.metadata.name, p.spec]))).toEqual({
+        'default-deny': { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+        'allow-dns': {
+          podSelector: {},
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }],
+        },
+        'istiod-from-meshed-workloads': {
+          podSelector: istiod,
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } } }], ports: [{ protocol: 'TCP', port: 15012 }] }],
+        },
+        'istiod-from-api-server': {
+          podSelector: istiod,
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ ipBlock: { cidr: '10.50.0.0/16' } }], ports: [{ protocol: 'TCP', port: 15017 }] }],
+        },
+        'istiod-to-api-server': {
+          podSelector: istiod,
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ ipBlock: { cidr: '172.20.0.1/32' } }, { ipBlock: { cidr: '10.50.0.0/16' } }], ports: [{ protocol: 'TCP', port: 443 }] }],
+        },
+      });
+    });
+
+    test('no policy admits or sends to anywhere: every rule names its peers and ports', () => {
+      for (const policy of inRoot()) {
+        for (const rule of [...(policy.spec.ingress ?? []), ...(policy.spec.egress ?? [])]) {
+          expect((rule.from ?? rule.to ?? []).length).toBeGreaterThan(0);
+          expect((rule.ports ?? []).length).toBeGreaterThan(0);
+          expect(JSON.stringify(rule)).not.toContain('0.0.0.0/0');
+        }
+      }
+    });
+
+    test('they are in place before istiod is installed, after the namespace exists; the charts\' own allow-all policies stay off', () => {
+      const id = built.stack.resolve((built.mesh.controlPlaneNetworkPolicies.node.defaultChild as CfnResource).logicalId);
+      expect(release('istiod').dependsOn).toContain(id);
+      expect(template.toJSON().Resources[id].DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^MeshNamespaces/)]));
+      for (const chart of ['base', 'cni', 'istiod']) expect(release(chart).values.global?.networkPolicy?.enabled).not.toBe(true);
+    });
+
+    test('allowControlPlaneScrape admits the metrics collector\'s pods to istiod\'s monitoring port 15014 only, once per scraper namespace', () => {
+      const b = meshStack({}, 'Scrape');
+      const source = { namespace: 'metrics', podLabels: { 'app.kubernetes.io/instance': 'metrics-agent' } };
+      b.mesh.allowControlPlaneScrape(source);
+      const policy = objectOf(kubernetesObjects(Template.fromStack(b.stack)), 'NetworkPolicy', 'istiod-from-scraper-metrics');
+      validateAgainstSchema(policy);
+      expect(policy.spec).toEqual({
+        podSelector: istiod,
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metrics' } }, podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'metrics-agent' } } }], ports: [{ protocol: 'TCP', port: 15014 }] }],
+      });
+      expect(() => b.mesh.allowControlPlaneScrape(source)).toThrow('IstioMesh Scrape/Mesh: allowControlPlaneScrape was already called for scrapers in namespace "metrics". Fix: call it once per scraper namespace.');
+      expect(() => b.mesh.allowControlPlaneScrape({ namespace: 'other', podLabels: {} })).toThrow('IstioMesh Scrape/Mesh: allowControlPlaneScrape source[0].podLabels is empty');
+    });
+  });
+
   test('the Istio Gateway terminates TLS (1.2+) on 443 with a credential secret', () => {
     expect(objectOf(objects, 'Gateway', 'ingress')).toMatchObject({
       metadata: { namespace: 'istio-ingress' },

@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Aws } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION, AwsLoadBalancerController } from '../../../constructs/mesh';
-import { comparePolicies, renderPolicyDocument, resourceNarrows, type PolicyDocumentJson, type PolicyStatementJson } from '../../support/iam-policy-compare';
+import { loadBalancerControllerStatements } from '../../../constructs/mesh/load-balancer-controller-policy';
+import { comparePolicies, policyNarrowings, renderCfnValue, renderPolicyDocument, resourceNarrows, type PolicyDocumentJson, type PolicyStatementJson } from '../../support/iam-policy-compare';
 import { meshTestCluster } from './mesh-test-cluster';
 
 /** `../shared/upstream` beside the repository (read in place, never copied into it). */
@@ -49,6 +51,18 @@ describe('comparePolicies (the check itself, on a small policy)', () => {
   test('accepts upstream itself and a copy narrowed to the partition, region, account and fewer condition values', () => {
     expect(comparePolicies(upstream, upstream)).toEqual([]);
     expect(comparePolicies(narrowed, upstream)).toEqual([]);
+  });
+
+  test('policyNarrowings lists each added or narrowed condition and each changed resource, statement by statement', () => {
+    expect(policyNarrowings(upstream, upstream)).toEqual([]);
+    expect(policyNarrowings(narrowed, upstream)).toEqual([
+      'Tag: StringEquals elasticloadbalancing:CreateAction ["CreateLoadBalancer","CreateTargetGroup"] -> ["CreateTargetGroup"]',
+      'Tag: Resource ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*"] -> ["arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/*/*"]',
+    ]);
+    const conditioned = clone(narrowed) as { Statement: PolicyStatementJson[] };
+    (conditioned.Statement[0] as { Condition?: unknown }).Condition = { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } };
+    expect(policyNarrowings(conditioned, upstream)[0]).toBe('Describe: + StringEquals aws:RequestedRegion = ["eu-west-1"]');
+    expect(policyNarrowings({ Statement: [narrowed.Statement].flat().slice(1) }, upstream)).toEqual(['our policy has 1 statements, upstream\'s 2: they cannot be compared in order']);
   });
 
   test('narrowing means inside upstream\'s pattern, never wider', () => {
@@ -113,6 +127,11 @@ if (!upstreamPresent) {
     const policies = template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('Load Balancer Controller') } });
     const ours = renderPolicyDocument(Object.values(policies)[0].Properties.PolicyDocument);
     const upstream = JSON.parse(fs.readFileSync(UPSTREAM_POLICY, 'utf8')) as PolicyDocumentJson;
+    // The cluster, VPC and subnets as the policy names them (template references, rendered).
+    const rendered = (token: unknown) => renderCfnValue(built.stack.resolve(token));
+    const clusterName = rendered(built.cluster.clusterName);
+    const vpcArn = `arn:<partition>:ec2:<region>:<account>:vpc/${rendered(built.vpc.vpcId)}`;
+    const subnets = [...built.vpc.publicSubnets, ...built.vpc.privateSubnets].map((s) => rendered(s.subnetId)).sort();
 
     test('is the policy of the controller the pinned chart ships', () => {
       expect(Object.keys(policies)).toHaveLength(1);
@@ -140,9 +159,71 @@ if (!upstreamPresent) {
       const arns = statements(ours).flatMap((s) => [s.Resource ?? []].flat()).filter((r) => r !== '*');
       expect(arns.length).toBeGreaterThan(0);
       for (const arn of arns) expect(arn).toMatch(/^arn:<partition>:(ec2|elasticloadbalancing):<region>:<account>:/);
-      // and keeps upstream's "*" exactly where upstream has it (no ARN invented for them)
-      const stars = (d: PolicyDocumentJson) => statements(d).map((s) => [s.Resource].flat().includes('*'));
-      expect(stars(ours)).toEqual(stars(upstream));
+      // and keeps upstream's "*" where upstream has it, except the two security-group statements
+      // whose resources name the cluster's VPC and security groups (see the narrowings below)
+      const stars = (d: PolicyDocumentJson) => statements(d).filter((s) => [s.Resource].flat().includes('*')).map((s, i) => s.Sid ?? i);
+      expect(statements(upstream).map((s) => [s.Resource].flat().includes('*'))).toEqual(statements(ours).map((s) => [s.Resource].flat().includes('*') || ['ManageNodeSecurityGroupIngress', 'CreateSecurityGroup'].includes(s.Sid!)));
+      expect(stars(ours)).not.toContain('ManageNodeSecurityGroupIngress');
+    });
+
+    test('narrows upstream exactly as documented: the stack\'s partition, region and account; this cluster\'s tag; its VPC; its subnets', () => {
+      const account = 'arn:<partition>:ec2:<region>:<account>';
+      const elb = 'arn:<partition>:elasticloadbalancing:<region>:<account>';
+      const region = '+ StringEquals aws:RequestedRegion = ["<region>"]';
+      const ownCluster = (key: 'ResourceTag' | 'RequestTag') => `+ StringEquals aws:${key}/elbv2.k8s.aws/cluster = ["${clusterName}"]`;
+      const inVpc = `+ ArnEquals ec2:Vpc = ["${vpcArn}"]`;
+      const inSubnets = `+ ForAllValues:StringEquals elasticloadbalancing:Subnet = ${JSON.stringify(subnets)}`;
+      expect(policyNarrowings(ours, upstream)).toEqual([
+        // describe calls: this region only
+        `DescribeNetworkAndLoadBalancers: ${region}`,
+        // upstream: ingress changes on any security group of the account; here: only in the cluster's VPC
+        `ManageNodeSecurityGroupIngress: ${region}`,
+        `ManageNodeSecurityGroupIngress: ${inVpc}`,
+        `ManageNodeSecurityGroupIngress: Resource ["*"] -> ["${account}:security-group/*"]`,
+        // upstream: security groups in any VPC; here: in the cluster's
+        `CreateSecurityGroup: ${region}`,
+        `CreateSecurityGroup: Resource ["*"] -> ${JSON.stringify([`${account}:security-group/*`, vpcArn].sort())}`,
+        // upstream: the cluster tag must be present; here: it must name this cluster
+        `TagNewSecurityGroup: ${ownCluster('RequestTag')}`,
+        'TagNewSecurityGroup: Resource ["arn:aws:ec2:*:*:security-group/*"] -> ["arn:<partition>:ec2:<region>:<account>:security-group/*"]',
+        `RetagOwnSecurityGroups: ${ownCluster('ResourceTag')}`,
+        'RetagOwnSecurityGroups: Resource ["arn:aws:ec2:*:*:security-group/*"] -> ["arn:<partition>:ec2:<region>:<account>:security-group/*"]',
+        `ManageOwnSecurityGroups: ${region}`,
+        `ManageOwnSecurityGroups: ${ownCluster('ResourceTag')}`,
+        `ManageOwnSecurityGroups: ${inVpc}`,
+        `CreateTaggedLoadBalancers: ${region}`,
+        `CreateTaggedLoadBalancers: ${ownCluster('RequestTag')}`,
+        `CreateTaggedLoadBalancers: ${inSubnets}`,
+        // upstream: listeners and rules of any load balancer; here: of this cluster's
+        `ManageListenersAndRules: ${region}`,
+        `ManageListenersAndRules: ${ownCluster('ResourceTag')}`,
+        `RetagOwnLoadBalancers: ${ownCluster('ResourceTag')}`,
+        `RetagOwnLoadBalancers: Resource ${JSON.stringify(['arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*', 'arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*', 'arn:aws:elasticloadbalancing:*:*:targetgroup/*/*'])} -> ${JSON.stringify([`${elb}:loadbalancer/app/*/*`, `${elb}:loadbalancer/net/*/*`, `${elb}:targetgroup/*/*`])}`,
+        `TagListenersAndRules: Resource ${JSON.stringify(['arn:aws:elasticloadbalancing:*:*:listener-rule/app/*/*/*', 'arn:aws:elasticloadbalancing:*:*:listener-rule/net/*/*/*', 'arn:aws:elasticloadbalancing:*:*:listener/app/*/*/*', 'arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*'])} -> ${JSON.stringify([`${elb}:listener-rule/app/*/*/*`, `${elb}:listener-rule/net/*/*/*`, `${elb}:listener/app/*/*/*`, `${elb}:listener/net/*/*/*`])}`,
+        `ManageOwnLoadBalancers: ${region}`,
+        `ManageOwnLoadBalancers: ${ownCluster('ResourceTag')}`,
+        `ManageOwnLoadBalancers: ${inSubnets}`,
+        `TagOnCreate: ${ownCluster('RequestTag')}`,
+        `TagOnCreate: Resource ${JSON.stringify(['arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*', 'arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*', 'arn:aws:elasticloadbalancing:*:*:targetgroup/*/*'])} -> ${JSON.stringify([`${elb}:loadbalancer/app/*/*`, `${elb}:loadbalancer/net/*/*`, `${elb}:targetgroup/*/*`])}`,
+        // upstream: targets of any target group; here: of this cluster's
+        `RegisterTargets: ${ownCluster('ResourceTag')}`,
+        'RegisterTargets: Resource ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*"] -> ["arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/*/*"]',
+        `ModifyListenersAndRules: ${region}`,
+      ]);
+    });
+
+    test('the old configuration (upstream\'s tag and VPC conditions only) lacks every cluster, VPC and subnet narrowing', () => {
+      // GIVEN the statements without the cluster, VPC and subnets, as the controller had them
+      const old = renderPolicyDocument(built.stack.resolve({ Version: '2012-10-17', Statement: loadBalancerControllerStatements({ partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID }).map((s) => s.toStatementJson()) }));
+      // THEN it is still a narrowing of upstream, but none of the cluster's, VPC's or subnets' conditions is there
+      expect(comparePolicies(old, upstream)).toEqual([]);
+      const narrowings = policyNarrowings(old, upstream).join('\n');
+      for (const missing of ['elbv2.k8s.aws/cluster = ', 'ec2:Vpc', 'elasticloadbalancing:Subnet', ':vpc/']) expect(narrowings).not.toContain(missing);
+      // while ours has them on every statement that changes or deletes a security group, load balancer or target group
+      const ourNarrowings = policyNarrowings(ours, upstream);
+      for (const sid of ['ManageOwnSecurityGroups', 'ManageOwnLoadBalancers', 'RetagOwnSecurityGroups', 'RetagOwnLoadBalancers', 'RegisterTargets', 'ManageListenersAndRules']) {
+        expect(ourNarrowings).toContain(`${sid}: + StringEquals aws:ResourceTag/elbv2.k8s.aws/cluster = ["${clusterName}"]`);
+      }
     });
 
     test('the check fails on purpose: our synthesized policy with one action removed, or one added', () => {

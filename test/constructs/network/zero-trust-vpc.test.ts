@@ -4,6 +4,7 @@ import { Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ZeroTrustVpc } from '../../../constructs/network';
+import { boundLogGroupNames, type KeyPolicyStatement } from '../../support/key-policy';
 import { createTestApp, synthWithGate } from '../../support/test-app';
 
 const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'monitoring', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'kms', 'secretsmanager', 'aps-workspaces', 'lambda', 'xray'];
@@ -58,6 +59,70 @@ describe('ZeroTrustVpc', () => {
 
   test('honours the NAT gateway count', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  describe('without NAT gateways (natGateways: 0)', () => {
+    const build = (natGateways: number) => {
+      const stack = new Stack(createTestApp(), 'Net');
+      new ZeroTrustVpc(stack, 'Network', { cidr: '10.40.0.0/16', maxAzs: 3, natGateways });
+      return Template.fromStack(stack);
+    };
+    let withNat: Template;
+    let withoutNat: Template;
+    beforeAll(() => {
+      withNat = build(3);
+      withoutNat = build(0);
+    });
+
+    test('no NAT gateway, no Elastic IP, and the workload subnets have no default route: no route to the internet', () => {
+      withoutNat.resourceCountIs('AWS::EC2::NatGateway', 0);
+      withoutNat.resourceCountIs('AWS::EC2::EIP', 0);
+      const defaultRoutes = withoutNat.findResources('AWS::EC2::Route', { Properties: { DestinationCidrBlock: '0.0.0.0/0' } });
+      // Only the public Ingress subnets keep theirs (internet gateway, for load balancers).
+      expect(Object.keys(defaultRoutes).sort()).toEqual([1, 2, 3].map((i) => expect.stringMatching(new RegExp(`^NetworkVpcIngressSubnet${i}DefaultRoute`))));
+      for (const route of Object.values(defaultRoutes)) expect(route.Properties.GatewayId).toBeDefined();
+      expect(Object.keys(withoutNat.findResources('AWS::EC2::Route', { Properties: { NatGatewayId: Match.anyValue() } }))).toEqual([]);
+    });
+
+    test('the workload subnets still reach S3 through the gateway endpoint and the AWS APIs through the interface endpoints', () => {
+      const s3 = Object.values(withoutNat.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }));
+      expect(s3).toHaveLength(1);
+      const workloadTables = Object.entries(withoutNat.findResources('AWS::EC2::RouteTable')).filter(([id]) => /WorkloadsSubnet/.test(id)).map(([id]) => ({ Ref: id }));
+      expect(s3[0].Properties.RouteTableIds).toEqual(expect.arrayContaining(workloadTables));
+      expect(Object.keys(withoutNat.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }))).toHaveLength(REQUIRED_ENDPOINTS.length);
+    });
+
+    test('turning NAT off (or on) keeps every subnet, route table and association: same logical ids, same properties', () => {
+      for (const type of ['AWS::EC2::Subnet', 'AWS::EC2::RouteTable', 'AWS::EC2::SubnetRouteTableAssociation', 'AWS::EC2::VPC', 'AWS::EC2::VPCEndpoint', 'AWS::EC2::SecurityGroup']) {
+        const before = withNat.findResources(type);
+        const after = withoutNat.findResources(type);
+        expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+        expect(after).toEqual(before);
+      }
+      // What changes is only NAT: the gateways, their Elastic IPs and the workload subnets' default routes.
+      const natOnly = (t: Template) => Object.keys(t.toJSON().Resources).filter((id) => !(id in withoutNat.toJSON().Resources)).sort();
+      expect(natOnly(withNat).every((id) => /NATGateway|EIP|WorkloadsSubnet\dDefaultRoute/.test(id))).toBe(true);
+      expect(natOnly(withNat)).toHaveLength(3 * 3);
+    });
+  });
+
+  test('the flow-log key admits CloudWatch Logs for exactly the log groups it encrypts (flow logs, the VPC\'s custom-resource functions), each named', () => {
+    // (before: the flow log group had a generated name and its key admitted every log group of the account)
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const keyId = Object.keys(template.findResources('AWS::KMS::Key')).find((id) => id.startsWith('NetworkFlowLogKey'))!;
+    const statements = resources[keyId].Properties.KeyPolicy.Statement as KeyPolicyStatement[];
+    const encrypted = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup' && r.Properties.KmsKeyId?.['Fn::GetAtt']?.[0] === keyId);
+    expect(boundLogGroupNames(statements).sort()).toEqual(encrypted.map((g) => g.Properties.LogGroupName as string).sort());
+    const flowLog = Object.values(template.findResources('AWS::EC2::FlowLog'))[0];
+    expect(resources[flowLog.Properties.LogGroupName.Ref].Properties.LogGroupName).toMatch(/^\/aws\/vpc\/flowlogs\/Net-Network-[0-9A-F]{8}$/);
+  });
+
+  test('the function of aws-cdk-lib\'s Custom::VpcRestrictDefaultSG provider logs to a log group of the stack, encrypted with the flow-log key, kept a year', () => {
+    // (before: it had no LoggingConfig, so Lambda made /aws/lambda/<function> on first use: no key, kept forever)
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const handler = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('CustomVpcRestrictDefaultSGCustomResourceProviderHandler'))![1];
+    const group = resources[handler.Properties.LoggingConfig.LogGroup.Ref];
+    expect(group).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^NetworkFlowLogKey/), 'Arn'] } } });
   });
 
   test('flow logs capture all traffic into a KMS-encrypted log group kept for a year', () => {
@@ -205,6 +270,16 @@ describe('ZeroTrustVpc', () => {
     expect(services.filter((name) => name.endsWith('.ssm"]]}'))).toHaveLength(1);
   });
 
+  test('exposes the endpoints a security group names instead of 0.0.0.0/0: its endpoint security group and the S3 prefix list', () => {
+    const stack = new Stack(createTestApp(), 'Endpoints');
+    const network = new ZeroTrustVpc(stack, 'Network');
+    expect(ZeroTrustVpc.apiEndpointsOf(network.vpc)).toBe(network);
+    expect(network.s3PrefixList.prefixListId).toEqual(expect.any(String));
+    expect(stack.resolve(network.s3PrefixList.prefixListId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^NetworkS3PrefixListLookup/), 'PrefixLists.0.PrefixListId'] });
+    // A VPC the ZeroTrustVpc did not build has no known endpoints.
+    expect(ZeroTrustVpc.apiEndpointsOf(new ec2.Vpc(stack, 'Other', { natGateways: 0 }))).toBeUndefined();
+  });
+
   test('exposes the endpoint security group as connections', () => {
     const stack = new Stack(createTestApp(), 'Conn');
     const network = new ZeroTrustVpc(stack, 'Network');
@@ -217,7 +292,9 @@ describe('ZeroTrustVpc', () => {
     [{ cidr: Fn.importValue('shared-vpc-cidr') }, 'cidr is a value only known at deploy time ({"Fn::ImportValue":"shared-vpc-cidr"}), but must be a literal. Fix: pass the CIDR string, e.g. "10.0.0.0/16".'],
     [{ cidr: '10.0.0.0/24' }, 'cidr "10.0.0.0/24" must have a prefix from /16 to /20 (got /24)'],
     [{ maxAzs: 1 }, 'needs 2 to 4 Availability Zones (got 1)'],
-    [{ maxAzs: 2, natGateways: 3 }, 'natGateways must be 1 to 2 (got 3)'],
+    [{ maxAzs: 2, natGateways: 3 }, 'natGateways must be a whole number from 0 to 2, the number of Availability Zones (got 3). Fix: 0 for no route to the internet (AWS APIs through the VPC endpoints), or one NAT gateway per AZ where workloads need the internet.'],
+    [{ maxAzs: 2, natGateways: -1 }, 'natGateways must be a whole number from 0 to 2, the number of Availability Zones (got -1).'],
+    [{ maxAzs: 3, natGateways: 1.5 }, 'natGateways must be a whole number from 0 to 3, the number of Availability Zones (got 1.5).'],
     [{ maxAzs: 2, availabilityZones: ['a', 'b'] }, 'give availabilityZones or maxAzs, not both.'],
   ])('rejects %j', (props, message) => {
     const stack = new Stack(createTestApp(), 'Bad');

@@ -8,6 +8,7 @@ import { ContainerLogs, type ContainerLogsProps } from '../../../constructs/obse
 import { helmReleases, kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type HelmRelease, type KubernetesObject } from '../../support/manifests';
 import { synthWithGate } from '../../support/test-app';
 import { meshTestCluster } from '../mesh/mesh-test-cluster';
+import { podIdentityTrustStatements } from '../../support/pod-identity';
 
 const QUOTA = { cpu: 2, memoryGiB: 4, pods: 10 };
 const LOG_GROUP_NAMES = ['/ztp-test/containers/application', '/ztp-test/containers/mesh-access', '/ztp-test/containers/platform'];
@@ -115,8 +116,10 @@ describe('ContainerLogs', () => {
       template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
         Namespace: 'logging', ServiceAccount: 'fluent-bit', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ContainerLogsRole'), 'Arn'] },
       });
-      const role = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('ContainerLogsRole'))![1];
-      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: ['sts:AssumeRole', 'sts:TagSession'], Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } }]);
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: podIdentityTrustStatements('logging', ['fluent-bit']) },
+        Description: Match.stringLikeRegexp('^Fluent Bit \\(logging/fluent-bit\\)'),
+      });
       expect(release.values.serviceAccount).toEqual({ create: true, name: 'fluent-bit', annotations: {} });
     });
   });

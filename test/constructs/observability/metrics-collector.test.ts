@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import {
   annotatedPodsScrapeConfiguration, cloudWatchMetricName, MetricsCollector, MetricsWorkspace, NODE_READY_METRIC, PLATFORM_METRICS_NAMESPACE,
 } from '../../../constructs/observability';
+import { podIdentityTrustStatements } from '../../support/pod-identity';
 import { helmReleases, kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type HelmRelease, type KubernetesObject } from '../../support/manifests';
 import { synthWithGate } from '../../support/test-app';
 import { meshTestCluster } from '../mesh/mesh-test-cluster';
@@ -181,10 +182,7 @@ describe('MetricsCollector', () => {
       template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'metrics', ServiceAccount: serviceAccount, RoleArn: { 'Fn::GetAtt': [logicalId('CollectorRole', 'AWS::IAM::Role'), 'Arn'] } });
     }
     const role = template.findResources('AWS::IAM::Role')[logicalId('CollectorRole', 'AWS::IAM::Role')];
-    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
-      { Action: 'sts:TagSession', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
-    ]);
+    template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: podIdentityTrustStatements('metrics', ['metrics-agent', 'metrics-cluster']) } });
     expect(role.Properties.Policies).toBeUndefined();
     const policies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith('Collector'));
     expect(policies).toHaveLength(1);

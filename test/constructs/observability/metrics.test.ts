@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ClusterMetricsScraper, MetricsWorkspace, QUERY_ACTIONS } from '../../../constructs/observability';
+import { actionsOf, boundLogGroupNames, keyPolicyStatements, viaServices } from '../../support/key-policy';
 import { synthWithGate } from '../../support/test-app';
 import { meshTestCluster } from '../mesh/mesh-test-cluster';
 
@@ -42,6 +43,17 @@ describe('MetricsWorkspace and ClusterMetricsScraper', () => {
         KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkspaceKey'), 'Arn'] },
         RetentionInDays: 365,
       });
+    });
+
+    test('the key is usable through Amazon Managed Service for Prometheus only, and by CloudWatch Logs for the workspace\'s and the scraper\'s log groups only', () => {
+      // (before: the account root had kms:* and CloudWatch Logs could use the key for every log group of the account)
+      const statements = keyPolicyStatements(template, built.stack, built.workspace.encryptionKey);
+      expect(viaServices(statements)).toEqual(['aps']);
+      expect(statements.flatMap(actionsOf)).not.toContain('kms:*');
+      const keyId = built.stack.getLogicalId(built.workspace.encryptionKey.node.defaultChild as never);
+      const encrypted = Object.values(template.findResources('AWS::Logs::LogGroup')).filter((g) => g.Properties.KmsKeyId?.['Fn::GetAtt']?.[0] === keyId);
+      expect(encrypted).toHaveLength(2);
+      expect(boundLogGroupNames(statements).sort()).toEqual(encrypted.map((g) => g.Properties.LogGroupName as string).sort());
     });
 
     test('the key and log groups are retained by default', () => {

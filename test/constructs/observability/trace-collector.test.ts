@@ -5,6 +5,7 @@ import { OTEL_COLLECTOR_CHART_VERSION, OTEL_COLLECTOR_IMAGE, TraceCollector, typ
 import { helmReleases, kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type HelmRelease, type KubernetesObject } from '../../support/manifests';
 import { synthWithGate } from '../../support/test-app';
 import { meshTestCluster } from '../mesh/mesh-test-cluster';
+import { podIdentityTrustStatements } from '../../support/pod-identity';
 
 const QUOTA = { cpu: 4, memoryGiB: 8, pods: 40 };
 const COLLECTOR_PODS = { 'app.kubernetes.io/name': 'trace-collector', 'app.kubernetes.io/instance': 'trace-collector' };
@@ -144,6 +145,27 @@ describe('TraceCollector', () => {
     expect(policies.filter((p) => p.spec.ingress).map((p) => p.metadata.name)).toEqual(['allow-trace-senders']);
   });
 
+  test('with scrapeSources, only those pods are admitted, only on the sidecars\' merged metrics port (15020); without, nothing', () => {
+    const scraper = { namespace: 'metrics', podLabels: { 'app.kubernetes.io/instance': 'metrics-agent' } };
+    const scraped = collectorStack('TracingScraped', { scrapeSources: [scraper] });
+    scraped.make();
+    const policies = objectsOfKind(kubernetesObjects(Template.fromStack(scraped.stack)).filter((o) => o.metadata.namespace === 'tracing'), 'NetworkPolicy');
+    const scrape = objectOf(policies, 'NetworkPolicy', 'allow-metrics-scrape');
+    validateAgainstSchema(scrape);
+    expect(scrape.spec).toEqual({
+      podSelector: { matchLabels: COLLECTOR_PODS },
+      policyTypes: ['Ingress'],
+      ingress: [{
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metrics' } }, podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'metrics-agent' } } }],
+        ports: [{ protocol: 'TCP', port: 15020 }],
+      }],
+    });
+    expect(objectsOfKind(inTracing(), 'NetworkPolicy').map((p) => p.metadata.name)).not.toContain('allow-metrics-scrape');
+    // A source without pod labels would admit its whole namespace.
+    expect(() => collectorStack('TracingWideScrape', { scrapeSources: [{ namespace: 'metrics', podLabels: {} }] }).make())
+      .toThrow('scrapeSources[0].podLabels is empty: it would admit every pod of namespace "metrics"');
+  });
+
   test('NetworkPolicies: egress only to DNS, istiod (xDS), the Pod Identity agent and HTTPS inside the VPC (X-Ray endpoint)', () => {
     const egress = Object.fromEntries(objectsOfKind(inTracing(), 'NetworkPolicy').filter((p) => p.spec.egress).map((p) => [p.metadata.name, p.spec.egress]));
     expect(egress).toEqual({
@@ -195,10 +217,7 @@ describe('TraceCollector', () => {
     // No inline policy on the role.
     expect(Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => id.startsWith('Traces'))).toEqual([]);
     template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [
-        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
-        { Action: 'sts:TagSession', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
-      ] },
+      AssumeRolePolicyDocument: { Statement: podIdentityTrustStatements('tracing', ['trace-collector']) },
       Description: Match.stringLikeRegexp('^Trace collector \\(tracing/trace-collector\\)'),
     });
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'tracing', ServiceAccount: 'trace-collector', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TracesRole'), 'Arn'] } });

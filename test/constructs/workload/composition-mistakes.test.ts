@@ -161,13 +161,15 @@ describe('the same service name twice', () => {
 });
 
 describe('an imported cluster without clusterSecurityGroupId', () => {
+  const noClusterSecurityGroup = 'StatelessService Workloads/Orders: cluster Workloads/TeamCluster (name "team-cluster") has no security group (a cluster imported without clusterSecurityGroupId): '
+    + 'the pods\' security group admits the gateway and the kubelet from it, and reaches CoreDNS and istiod in it. Fix: import the cluster with clusterSecurityGroupId (PlatformCluster.fromClusterAttributes requires it).';
+
   test('a service with a database gets a message, not a TypeError', () => {
     const message = messageOf(() => workloadFixture(({ stack }) => {
       const cluster = eks.Cluster.fromClusterAttributes(stack, 'TeamCluster', { clusterName: 'team-cluster', kubectlProvider: kubectlProvider(stack) });
       return { cluster, namespace: new ApplicationNamespace(stack, 'Namespace', { cluster, name: 'orders', quota: QUOTA }) };
     }));
-    expect(message).toBe('StatelessService Workloads/Orders: cluster Workloads/TeamCluster (name "team-cluster") has no security group (a cluster imported without clusterSecurityGroupId), so the database cannot admit its pods. '
-      + 'Fix: import the cluster with clusterSecurityGroupId (PlatformCluster.fromClusterAttributes requires it), or pass podSecurityGroup.');
+    expect(message).toBe(noClusterSecurityGroup);
   });
 
   test('PlatformCluster.fromClusterAttributes refuses to import one', () => {
@@ -175,15 +177,15 @@ describe('an imported cluster without clusterSecurityGroupId', () => {
     expect(messageOf(() => PlatformCluster.fromClusterAttributes(stack, 'Cluster', {
       clusterName: 'team-cluster', kubectlProvider: kubectlProvider(stack),
     } as unknown as Parameters<typeof PlatformCluster.fromClusterAttributes>[2])))
-      .toBe('PlatformCluster.fromClusterAttributes Team/Cluster: clusterSecurityGroupId is undefined: without it no database or cache can admit the cluster\'s pods. Fix: pass the cluster security group id (aws eks describe-cluster --name <name> --query cluster.resourcesVpcConfig.clusterSecurityGroupId).');
+      .toBe('PlatformCluster.fromClusterAttributes Team/Cluster: clusterSecurityGroupId is undefined: without it no service\'s pods can get a security group of their own (its peer for DNS, istiod and the gateway). Fix: pass the cluster security group id (aws eks describe-cluster --name <name> --query cluster.resourcesVpcConfig.clusterSecurityGroupId).');
   });
 
-  test('a service without data stores needs no security group', () => {
-    const { service } = workloadFixture(({ stack }) => {
+  test('a service without data stores needs it too: its pods get their own group all the same (ADR 0019)', () => {
+    const message = messageOf(() => workloadFixture(({ stack }) => {
       const cluster = eks.Cluster.fromClusterAttributes(stack, 'TeamCluster', { clusterName: 'team-cluster', kubectlProvider: kubectlProvider(stack) });
       return { cluster, namespace: new ApplicationNamespace(stack, 'Namespace', { cluster, name: 'orders', quota: QUOTA }), postgres: undefined, cache: undefined };
-    });
-    expect(service.cluster.clusterName).toBe('team-cluster');
+    }));
+    expect(message).toBe(noClusterSecurityGroup);
   });
 });
 

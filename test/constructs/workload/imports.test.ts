@@ -119,11 +119,13 @@ describe('a service on an imported VPC, cluster, database and cache (one stack, 
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { ClusterName: 'team-cluster', Namespace: 'orders', ServiceAccount: 'orders' });
   });
 
-  test('imported database and cache: their security groups admit the cluster security group on their ports', () => {
-    const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+  test('imported database and cache: their security groups admit the service\'s own pod security group on their ports, never the cluster security group', () => {
+    const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties)
+      .filter((r) => ['sg-0d1a2b3c4d5e6f708', 'sg-0e1a2b3c4d5e6f708'].includes(r.GroupId));
+    const pods = { 'Fn::GetAtt': [expect.stringMatching(/^OrdersPodSecurityGroup/), 'GroupId'] };
     expect(rules.map((r) => [r.GroupId, r.SourceSecurityGroupId, r.FromPort])).toEqual([
-      ['sg-0d1a2b3c4d5e6f708', 'sg-0c1a2b3c4d5e6f708', 5432],
-      ['sg-0e1a2b3c4d5e6f708', 'sg-0c1a2b3c4d5e6f708', 6380],
+      ['sg-0d1a2b3c4d5e6f708', pods, 5432],
+      ['sg-0e1a2b3c4d5e6f708', pods, 6380],
     ]);
   });
 
@@ -157,13 +159,19 @@ test('an imported database and cache next to a cluster made in the app', () => {
 });
 
 test('an imported cluster runs a service in a VPC made in the app', () => {
-  const built = workloadFixture(({ stack }) => {
-    const cluster = importedCluster(stack);
+  // GIVEN a cluster imported with the VPC made in the app (the pods' own group is created in it)
+  const built = workloadFixture(({ stack, network }) => {
+    const cluster = importedCluster(stack, network.vpc);
     return { cluster, namespace: new ApplicationNamespace(stack, 'Namespace', { cluster, name: 'orders', quota: { cpu: 4, memoryGiB: 8, pods: 20 } }) };
   });
   built.app.synth();
-  const rules = Object.values(Template.fromStack(built.stack).findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties.SourceSecurityGroupId);
-  expect(rules).toEqual(['sg-0c1a2b3c4d5e6f708', 'sg-0c1a2b3c4d5e6f708']);
+  // THEN the stores admit the pods' own group (in the cluster's VPC); the imported cluster security group admits it back for DNS and istiod
+  const template = Template.fromStack(built.stack);
+  const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+  const pods = { 'Fn::GetAtt': [expect.stringMatching(/^OrdersPodSecurityGroup/), 'GroupId'] };
+  expect(rules.filter((r) => /PostgresSecurityGroup|CacheSecurityGroup/.test(JSON.stringify(r.GroupId))).map((r) => r.SourceSecurityGroupId)).toEqual([pods, pods]);
+  expect(rules.filter((r) => r.GroupId === 'sg-0c1a2b3c4d5e6f708').map((r) => `${r.IpProtocol}/${r.FromPort}`).sort()).toEqual(['tcp/15012', 'tcp/53', 'udp/53']);
+  expect(Object.values(template.findResources('AWS::EC2::SecurityGroup')).map((g) => g.Properties.VpcId)).toEqual([{ 'Fn::ImportValue': expect.stringMatching(/NetworkVpc/) }]);
 });
 
 describe('import attributes are checked', () => {

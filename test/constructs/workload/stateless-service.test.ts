@@ -9,6 +9,7 @@ import { kubernetesObjects, objectOf, objectsOfKind, validateAgainstSchema, type
 import { podTemplateSpec, restrictedViolations } from '../../support/pod-security';
 import { synthWithGate } from '../../support/test-app';
 import { DIGEST, workloadFixture } from './workload-fixture';
+import { podIdentityTrustStatements } from '../../support/pod-identity';
 
 describe('StatelessService', () => {
   let built: ReturnType<typeof workloadFixture>;
@@ -175,10 +176,7 @@ describe('StatelessService', () => {
     test('the pods get a Pod Identity role that can only connect as their own database and cache users', () => {
       template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'orders', ServiceAccount: 'orders' });
       template.hasResourceProperties('AWS::IAM::Role', {
-        AssumeRolePolicyDocument: { Statement: [
-          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
-          { Action: 'sts:TagSession', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
-        ] },
+        AssumeRolePolicyDocument: { Statement: podIdentityTrustStatements('orders', ['orders']) },
       });
       template.resourceCountIs('AWS::IAM::Policy', 0);
       const statements = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
@@ -187,15 +185,16 @@ describe('StatelessService', () => {
       expect(dbUser[dbUser.length - 1]).toBe('/app');
     });
 
-    test('the database and cache admit the cluster pods on their ports only, and nothing else is opened here', () => {
-      const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
-      expect(rules).toHaveLength(2);
+    test('the database and cache admit the pods\' own security group on their ports, never the cluster security group (ADR 0019)', () => {
+      const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties)
+        .filter((r) => /PostgresSecurityGroup|CacheSecurityGroup/.test(JSON.stringify(r.GroupId)));
       expect(rules.map((r) => [r.FromPort, r.ToPort, r.IpProtocol])).toEqual([[5432, 5432, 'tcp'], [6380, 6380, 'tcp']]);
       for (const rule of rules) {
-        expect(rule.SourceSecurityGroupId['Fn::ImportValue']).toMatch(/ClusterSecurityGroupId/);
+        expect(rule.SourceSecurityGroupId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^OrdersPodSecurityGroup/), 'GroupId'] });
         expect(rule.CidrIp).toBeUndefined();
       }
-      template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
+      // (test/constructs/workload/pod-security-group.test.ts checks every rule of the pods' group)
+      expect(objectOf(objects, 'SecurityGroupPolicy', 'orders').spec.securityGroups.groupIds).toEqual([expect.stringMatching(/^\{\{GetAtt:OrdersPodSecurityGroup[0-9A-F]+\.GroupId\}\}$/)]);
     });
 
     test('the manifest is applied from the workloads stack, not the cluster stack', () => {
@@ -216,10 +215,11 @@ test('a service with no database or cache synthesizes with a role that holds no 
   const built = workloadFixture({ postgres: undefined, cache: undefined, gateway: undefined });
   built.app.synth();
   const template = Template.fromStack(built.stack);
-  // THEN no (empty, invalid) managed policy and no security group rules
+  // THEN no (empty, invalid) managed policy, and its pods' own group touches no data store
   template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
   template.resourceCountIs('AWS::IAM::Policy', 0);
-  template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  expect(JSON.stringify([template.findResources('AWS::EC2::SecurityGroupIngress'), template.findResources('AWS::EC2::SecurityGroupEgress')])).not.toMatch(/PostgresSecurityGroup|CacheSecurityGroup/);
+  template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
   template.resourceCountIs('AWS::EKS::PodIdentityAssociation', 1);
   expect(objectsOfKind(kubernetesObjects(template), 'ServiceEntry')).toEqual([]);
 });

@@ -94,6 +94,8 @@ describe('types and ranges', () => {
       `platform.dev.data.cache.replicas is 6: must be a whole number from 1 to 5: multi-AZ automatic failover needs a replica. Fix: set it to 1 (2 in prod) ${DEV}`],
     ['cache snapshots above the cache\'s 35 days (RedisCache)', { data: { cache: { snapshotRetentionDays: 36 } } },
       `platform.dev.data.cache.snapshotRetentionDays is 36: must be 15 to 35 days (the compliance packs ask for 15). Fix: set it to 15 ${DEV}`],
+    ['node types that cannot carry pods with their own security group (PlatformCluster)', { cluster: { nodePool: { instanceTypes: ['m7i.large', 't3.large'] } } },
+      `platform.dev.cluster.nodePool.instanceTypes is ["m7i.large","t3.large"]: must list types that can attach a trunk network interface (every service's pods get their own security group, ADR 0019); "t3.large" cannot. Fix: use types such as "m7i.large" or "m6i.large" (PlatformCluster's list: isTrunkingCompatible; no "t" type is) ${DEV}`],
     ['namespace pods (ApplicationNamespace)', { cluster: { namespaces: [{ name: 'orders', quota: { cpu: 4, memoryGiB: 8, pods: 1001 } }] } },
       `platform.dev.cluster.namespaces["orders"].quota.pods is 1001: must be a whole number from 1 to 1000. Fix: set it to e.g. 20 ${DEV}`],
     ['an objective the burn-rate pages cannot fire on (ServiceMonitoring)', { workloads: { sample: { slo: { availabilityPercent: 93, latencyThresholdMs: 300, latencyPercent: 99 } } } },

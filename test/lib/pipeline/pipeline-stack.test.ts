@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { parse as parseYaml } from 'yaml';
 import { loadPipelineConfig } from '../../../lib/config';
 import type { OpenFinding } from '@zero-trust/platform-constructs';
@@ -17,6 +18,7 @@ import {
 } from '../../../lib/pipeline';
 import { buildPlatformApp, PIPELINE_STACK_ID } from '../../../lib/platform-app';
 import { cfnLintErrors } from '../../support/cfn-lint';
+import { egressOf, internetEgress } from '../../support/security-group-egress';
 import { createTestApp, synthWithGate, VALIDATION_CACHE_DIRECTORY } from '../../support/test-app';
 import { PIPELINE_CONTEXT, PROD_ACCOUNT, REGION, STAGING_ACCOUNT, TOOLING_ACCOUNT } from './pipeline-context';
 
@@ -183,6 +185,9 @@ describe('PipelineStack', () => {
       const json = fs.readFileSync(path.join(assemblyDirectory, file), 'utf8');
       expect({ file, admin: json.includes('AdministratorAccess') }).toEqual({ file, admin: false });
       for (const resource of Object.values(JSON.parse(json).Resources) as Resource[]) {
+        // A VPC endpoint policy grants nothing: it only limits what may pass through the endpoint
+        // (its "*" statements are narrowed by account conditions, test/constructs/network/endpoint-policies.test.ts).
+        if (resource.Type === 'AWS::EC2::VPCEndpoint') continue;
         const documents = [resource.Properties?.PolicyDocument, ...(resource.Properties?.Policies ?? []).map((p: { PolicyDocument: unknown }) => p.PolicyDocument)].filter(Boolean);
         for (const statement of documents.flatMap((d: { Statement: unknown[] }) => d.Statement) as { Effect: string; Action: string | string[]; Resource?: unknown }[]) {
           if (statement.Effect !== 'Allow') continue;
@@ -271,7 +276,7 @@ describe('PipelineStack', () => {
     expect(buildAction.Configuration!.EnvironmentVariables).toContain('#{Source@example-org_zero-trust-platform.CommitId}');
   });
 
-  test('the image repository: immutable tags, scan on push, KMS, pull-only for the node roles of each environment', () => {
+  test('the image repository: immutable tags, scan on push, KMS, pull-only for the node role of each environment, named exactly', () => {
     template.hasResourceProperties('AWS::ECR::Repository', {
       ImageTagMutability: 'IMMUTABLE',
       ImageScanningConfiguration: { ScanOnPush: true },
@@ -283,7 +288,25 @@ describe('PipelineStack', () => {
     for (const [statement, [account, prefix]] of statements.map((s: unknown, i: number) => [s, [[STAGING_ACCOUNT, 'ztp-staging'], [PROD_ACCOUNT, 'ztp-prod']][i]])) {
       expect(statement.Action.sort()).toEqual(['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
       expect(JSON.stringify(statement.Principal)).toContain(`:iam::${account}:root`);
-      expect(statement.Condition).toEqual({ ArnLike: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/${prefix}-cluster-*`]] } } });
+      // The exact ARN of the environment's node role: no other role of the account (the old
+      // `ArnLike <prefix>-cluster-*` admitted every role of the cluster stack: controllers, handlers)
+      expect(statement.Condition).toEqual({ ArnEquals: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/${prefix}-cluster-nodes`]] } } });
+      expect(JSON.stringify(statement.Condition)).not.toContain('*');
+    }
+    // and that is the name the environment gives its node role
+    stack.stages.forEach((stage, i) => Template.fromStack(stage.cluster).hasResourceProperties('AWS::IAM::Role', {
+      RoleName: `${['ztp-staging', 'ztp-prod'][i]}-cluster-nodes`,
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
+    }));
+    // and the environment's ECR endpoints let its principals pull from the pipeline's account (pulls only)
+    for (const stage of stack.stages) {
+      const endpoints = Object.entries(Template.fromStack(stage.network).findResources('AWS::EC2::VPCEndpoint')).filter(([id]) => /Ecr(Api|Docker)/.test(id));
+      expect(endpoints).toHaveLength(2);
+      for (const [, endpoint] of endpoints) {
+        const pull = endpoint.Properties.PolicyDocument.Statement.find((s: { Sid: string }) => s.Sid === 'PullImagesOfEksAddonsAndTrustedRegistries');
+        expect(JSON.stringify(pull.Resource)).toContain(`:ecr:${REGION}:${TOOLING_ACCOUNT}:repository/*`);
+        expect(pull.Action).toEqual(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability']);
+      }
     }
     expect(repository.DeletionPolicy).toBe('Retain');
   });
@@ -308,7 +331,18 @@ describe('PipelineStack', () => {
     });
     // staging delivers the sample by canary: wait for its Rollout, then the HTTP checks
     expect(commandsOf(Object.values(runner.findResources('AWS::CodeBuild::Project'))[0] as Resource)).toEqual([...rolloutWaitCommands('rollout'), ...SMOKE_TEST_RUNNER_COMMANDS]);
-    runner.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })] });
+    // HTTPS to named peers only (no 0.0.0.0/0): the gateway's internal NLB in each Workloads subnet,
+    // the cluster API, the VPC's interface endpoints
+    const group = staging.smokeTests.resolve((staging.smokeTests.securityGroup.node.defaultChild as ec2.CfnSecurityGroup).logicalId);
+    const https = (peer: unknown) => ({ peer: typeof peer === 'string' ? peer : JSON.stringify(peer), protocol: 'tcp', ports: '443-443' });
+    const workloadCidrs = staging.network.vpc.selectSubnets({ subnetGroupName: 'Workloads' }).subnets.map((subnet) => subnet.ipv4CidrBlock);
+    expect(workloadCidrs).toEqual(['10.20.32.0/19', '10.20.64.0/19', '10.20.96.0/19']);
+    expect(egressOf(runner, group)).toEqual([
+      ...workloadCidrs.map(https),
+      https(staging.smokeTests.resolve(staging.cluster.platformCluster.cluster.clusterSecurityGroupId)),
+      https(staging.smokeTests.resolve(staging.network.network.endpointSecurityGroup.securityGroupId)),
+    ].sort((a, b) => a.peer.localeCompare(b.peer)));
+    expect(internetEgress(runner)).toEqual([]);
     runner.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'ztp-staging-smoke-test-starter',
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({

@@ -16,6 +16,8 @@ import { basename, join, posix } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildPlatformApp } from '../../../lib/platform-app';
 import { ConfigError, loadConfig, type Config } from '../../../services/sample/src/config';
+import { loadCheckSettings } from '../../../services/sample/src/check';
+import { SMOKE_TEST_CUSTOMER_ID } from '../../../lib/pipeline/build-commands';
 import { kubernetesObjects, objectOf, objectsOfKind, type KubernetesObject } from '../../support/manifests';
 import { podTemplateSpec } from '../../support/pod-security';
 import { createTestApp } from '../../support/test-app';
@@ -632,5 +634,37 @@ describe('the contract checks fail on a broken contract', () => {
   test('a deploy-time token without a stand-in fails loudly instead of passing as a literal', () => {
     const broken = mutated(prod, (d) => setVariable(d.app, 'QUEUE_URL', 'https://{{GetAtt:Queue.QueueUrl}}'));
     expect(() => containerEnvironment(broken.app, 'prod')).toThrow('no stand-in for the deploy-time token {{GetAtt:Queue.QueueUrl}}');
+  });
+});
+
+/**
+ * Blue-green (issue 22, item 4): the preview check's Job runs the service's `check` command (its
+ * `preview-check` script) from the app's image, with settings the service's own loadCheckSettings
+ * accepts, at the preview Service on the port the service listens on.
+ */
+describe('the preview check of prod (blue-green) and the service agree', () => {
+  let deployed: Deployed;
+  let check: any;
+
+  beforeAll(() => {
+    deployed = deployedOf(synthWorkloads(SCENARIOS.find((s) => s.strategy === 'blue-green')!), 'prod');
+    const template = objectOf(deployed.objects, 'AnalysisTemplate', `${SERVICE_NAME}-pre-promotion`);
+    const job = template.spec.metrics.find((m: { name: string }) => m.name === 'preview-check').provider.job;
+    check = job.spec.template.spec.containers[0];
+  });
+
+  test('its command is the service\'s check command, from the app\'s image, without overriding the entrypoint', () => {
+    expect(commandArgs(SERVICE_PACKAGE.scripts['preview-check'])).toEqual(['check']);
+    expect(check.args).toEqual(commandArgs(SERVICE_PACKAGE.scripts['preview-check']));
+    expect(check.image).toBe(deployed.app.image);
+    expect(check.command).toBeUndefined();
+  });
+
+  test('loadCheckSettings accepts its environment (the version as Argo fills it in), aimed at the preview Service on the service\'s port', () => {
+    // Argo substitutes {{args.pod-template-hash}} with the new ReplicaSet's hash before it creates the Job.
+    const env = Object.fromEntries(check.env.map((v: EnvVar) => [v.name, v.value!.replace('{{args.pod-template-hash}}', '7d9f8b6c5d')]));
+    const settings = loadCheckSettings({ ...IMAGE.env, ...env });
+    expect(settings).toEqual({ baseUrl: `http://${SERVICE_NAME}-preview.${SERVICE_NAME}.svc.cluster.local:${configOf(deployed.app, 'prod').port}`, version: '7d9f8b6c5d', customerId: SMOKE_TEST_CUSTOMER_ID, requestTimeoutMs: 5000 });
+    expect(objectOf(deployed.objects, 'Service', `${SERVICE_NAME}-preview`).spec.ports[0].targetPort).toBe(configOf(deployed.app, 'prod').port);
   });
 });

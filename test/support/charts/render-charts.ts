@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { renderCfnString } from '../../../constructs/compliance/evidence/kubernetes-objects';
+import { ChartMirror } from '../../../constructs/registry/chart-mirror';
+import type { MirroredChartSpec } from '../../../constructs/registry/chart-mirror/mirror-charts';
 import { helmReleases, HELM_SAFE_PLACEHOLDER, kubernetesObjects, type HelmRelease, type KubernetesObject } from '../manifests';
 import { podSecurityViolations, podTemplateSpec, type PodSecurityLevel } from '../pod-security';
 import { helmTemplate, KUBERNETES_VERSION } from './helm';
@@ -16,6 +19,11 @@ export interface RenderedChart {
   readonly release: HelmRelease;
   /** The upstream source rendered, when upstream publishes the pinned version. */
   readonly upstream?: UpstreamChart;
+  /**
+   * For a chart installed from a private registry (`oci://...`): the upstream repository the
+   * stage's chart mirror copies that version from, which is checked as the source.
+   */
+  readonly mirroredFrom?: string;
   readonly objects: KubernetesObject[];
   /** Everything Kubernetes or the chart would refuse, or that Helm would silently ignore. */
   readonly problems: string[];
@@ -56,16 +64,40 @@ function templatesOf(assemblyDirectory: string): string[] {
   return fs.readdirSync(assemblyDirectory, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.template.json')).sort();
 }
 
-function renderRelease(template: string, release: HelmRelease, charts: readonly UpstreamChart[]): RenderedChart {
-  const found = publishedChart(charts, release);
-  if ('problem' in found) return { template, release, objects: [], problems: [found.problem] };
+/**
+ * What the stage's chart mirrors (`Custom::HelmChartMirror`) copy: `oci://<registry>/<repository>`
+ * and version -> the upstream repository, tokens written as in the releases' values.
+ */
+function stageMirrors(templates: readonly Template[]): Map<string, string> {
+  const mirrors = new Map<string, string>();
+  for (const template of templates) {
+    for (const mirror of Object.values(template.findResources(ChartMirror.RESOURCE_TYPE))) {
+      const registry = renderCfnString(mirror.Properties.Registry, HELM_SAFE_PLACEHOLDER);
+      for (const spec of JSON.parse(mirror.Properties.Charts) as MirroredChartSpec[]) {
+        mirrors.set(`oci://${registry}/${spec.repositoryName}@${spec.version}`, spec.sourceRepository);
+      }
+    }
+  }
+  return mirrors;
+}
+
+function renderRelease(template: string, release: HelmRelease, charts: readonly UpstreamChart[], mirrors: ReadonlyMap<string, string>): RenderedChart {
+  let mirroredFrom: string | undefined;
+  if (release.repository.startsWith('oci://')) {
+    mirroredFrom = mirrors.get(`${release.repository}@${release.version}`);
+    if (mirroredFrom === undefined) {
+      return { template, release, objects: [], problems: [`chart ${release.chart} ${release.version} is installed from ${release.repository}, which no chart mirror of the stage fills (nothing would be there to install)`] };
+    }
+  }
+  const found = publishedChart(charts, { ...release, repository: mirroredFrom ?? release.repository });
+  if ('problem' in found) return { template, release, mirroredFrom, objects: [], problems: [found.problem] };
   const upstream = found.chart;
   const problems = unknownValueKeys(release.values, upstream.folder).map((key) => `values key "${key}" does not exist in chart ${upstream.chart} ${upstream.version} (Helm would ignore it silently)`);
   try {
     const objects = helmTemplate({ release: release.release, chartDirectory: upstream.folder, namespace: release.namespace, values: release.values });
-    return { template, release, upstream, objects, problems };
+    return { template, release, upstream, mirroredFrom, objects, problems };
   } catch (error) {
-    return { template, release, upstream, objects: [], problems: [...problems, (error as Error).message] };
+    return { template, release, upstream, mirroredFrom, objects: [], problems: [...problems, (error as Error).message] };
   }
 }
 
@@ -87,7 +119,8 @@ export async function renderAssemblyCharts(assemblyDirectory: string, upstreamDi
   for (const stageFiles of byStage.values()) {
     const templates = stageFiles.map((file) => [file, Template.fromJSON(JSON.parse(fs.readFileSync(path.join(assemblyDirectory, file), 'utf8')))] as const);
     const stageObjects = templates.flatMap(([, t]) => kubernetesObjects(t));
-    const stageCharts = templates.flatMap(([file, t]) => helmReleases(t, HELM_SAFE_PLACEHOLDER).map((release) => renderRelease(file, release, charts)));
+    const mirrors = stageMirrors(templates.map(([, t]) => t));
+    const stageCharts = templates.flatMap(([file, t]) => helmReleases(t, HELM_SAFE_PLACEHOLDER).map((release) => renderRelease(file, release, charts, mirrors)));
     const levels = namespaceLevels(stageObjects);
     const crds = new CrdSchemas();
     for (const object of stageCharts.flatMap((c) => c.objects).filter((o) => o.kind === 'CustomResourceDefinition')) crds.add(object);
@@ -145,6 +178,7 @@ export function writeRenderedCharts(rendered: readonly RenderedChart[], outDirec
       chart: chart.release.chart,
       version: chart.release.version,
       repository: chart.release.repository,
+      mirroredFrom: chart.mirroredFrom,
       upstreamSource: chart.upstream?.source,
       kubernetesVersion: KUBERNETES_VERSION,
       rendered: file,

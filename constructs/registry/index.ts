@@ -1,0 +1,3 @@
+export * from './upstream-registries';
+export * from './private-registry';
+export * from './chart-mirror';
