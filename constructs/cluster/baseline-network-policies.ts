@@ -10,6 +10,12 @@ export const POD_IDENTITY_AGENT = { address: '169.254.170.23', cidr: '169.254.17
 /** istiod's port for xDS configuration and workload certificates. */
 export const ISTIOD_XDS_PORT = 15012;
 
+/**
+ * Port of the Istio proxy's readiness endpoint (`/healthz/ready`): the kubelet probes sidecars on it,
+ * and the load balancer health-checks the ingress gateway on it.
+ */
+export const ISTIO_PROXY_HEALTH_PORT = 15021;
+
 /** A `networking.k8s.io/v1` NetworkPolicy object. */
 export function networkPolicy(namespace: string, name: string, spec: Record<string, unknown>): Record<string, unknown> {
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec };

@@ -18,7 +18,7 @@ import { ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_VERSION } from './versio
 import type { IPrivateRegistry } from '../registry/private-registry';
 import { helmChartFrom, imageFrom } from '../registry/sources';
 import { IMAGE_DIGEST_FORMAT, imageReferenceString } from '../registry/upstream-registries';
-import { baselineNetworkPolicies, networkPolicy } from '../cluster/baseline-network-policies';
+import { baselineNetworkPolicies, ISTIO_PROXY_HEALTH_PORT, networkPolicy } from '../cluster/baseline-network-policies';
 import { vpcCidrOf } from '../network/vpc-addresses';
 import { validateScrapeSources, type MetricsScrapeSource } from '../observability/scrape-source';
 import { meshControlPlaneNetworkPolicies, meshControlPlaneScrapePolicy } from './control-plane-network-policies';
@@ -485,9 +485,6 @@ function namespace(name: string, podSecurity: 'privileged' | 'restricted', label
   };
 }
 
-/** The NLB health check of the gateway (Envoy's readiness endpoint). */
-const GATEWAY_HEALTH_PORT = 15021;
-
 function gatewayNetworkPolicies(ns: string, selector: Readonly<Record<string, string>>, vpcCidr: string, root: string): Record<string, unknown>[] {
   const gatewayPods = { matchLabels: { ...selector } };
   return [
@@ -495,7 +492,7 @@ function gatewayNetworkPolicies(ns: string, selector: Readonly<Record<string, st
     networkPolicy(ns, 'allow-load-balancer', {
       podSelector: gatewayPods,
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: 'TCP', port: GATEWAY_TARGET_PORT }, { protocol: 'TCP', port: GATEWAY_HEALTH_PORT }] }],
+      ingress: [{ from: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: 'TCP', port: GATEWAY_TARGET_PORT }, { protocol: 'TCP', port: ISTIO_PROXY_HEALTH_PORT }] }],
     }),
     // Application namespaces admit the gateway on their own ports (their policies decide).
     networkPolicy(ns, 'allow-to-meshed-applications', {
@@ -513,7 +510,7 @@ function loadBalancerAnnotations(ingress: IngressGatewayOptions): Record<string,
     [`${prefix}-nlb-target-type`]: 'ip',
     [`${prefix}-scheme`]: ingress.internetFacing ? 'internet-facing' : 'internal',
     [`${prefix}-healthcheck-protocol`]: 'http',
-    [`${prefix}-healthcheck-port`]: '15021',
+    [`${prefix}-healthcheck-port`]: String(ISTIO_PROXY_HEALTH_PORT),
     [`${prefix}-healthcheck-path`]: '/healthz/ready',
     [`${prefix}-attributes`]: 'load_balancing.cross_zone.enabled=true',
   };

@@ -5,17 +5,11 @@
  * with their own node (kubelet probes, the Pod Identity agent) never reaches it.
  */
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ISTIOD_XDS_PORT } from '../cluster/baseline-network-policies';
+import { ISTIO_PROXY_HEALTH_PORT, ISTIOD_XDS_PORT } from '../cluster/baseline-network-policies';
 import { ISTIO_MERGED_METRICS_PORT } from '../observability/cluster-metrics-scraper';
 
 /** CoreDNS's port (UDP, and TCP for large answers). */
 export const DNS_PORT = 53;
-
-/**
- * The Istio sidecar's health port: the kubelet probes `istio-proxy` (readiness, and startup as a
- * native sidecar) on it. The app's own probes are rewritten to the status port, 15020.
- */
-export const ISTIO_PROXY_HEALTH_PORT = 15021;
 
 /** What a service's pods exchange with the rest of the cluster, on the AWS side. */
 export interface ServicePodTraffic {
