@@ -398,11 +398,11 @@ export const LIBRARY_ACKNOWLEDGMENTS: readonly ComplianceAcknowledgment[] = [
     // Only while the loaded aws-cdk-lib knows a newer Node.js runtime than the function's, which is
     // exactly when AwsSolutions-L1 reports it: no acknowledgment stands without a finding.
     ids: (c) => (functionRuntime(c) !== undefined && functionRuntime(c) !== newestNodeRuntime() ? ['AwsSolutions::AwsSolutions-L1'] : []),
-    scope: 'the DatabaseBootstrap handler Lambda, its CDK provider framework Lambda (framework-onEvent) and the framework Lambda of PlatformCluster\'s kubectl provider, when the app\'s aws-cdk-lib knows a Node.js runtime newer than theirs',
+    scope: 'the DatabaseBootstrap handler Lambda, its CDK provider framework Lambda (framework-onEvent), the framework Lambda of PlatformCluster\'s kubectl provider and the AwsCustomResource function of an S3PrefixList, when the app\'s aws-cdk-lib knows a Node.js runtime newer than theirs',
     appliesTo: (c) => resourceOf(DatabaseBootstrap, (bootstrap) => bootstrap.handler)(c) || resourceOf(DatabaseBootstrap, bootstrapFrameworkOf)(c) ||
-      resourceOf(PlatformCluster, kubectlFrameworkOf)(c),
+      resourceOf(PlatformCluster, kubectlFrameworkOf)(c) || isS3PrefixListFunction(c),
     reason:
-      'The bootstrap handler runs Node.js 24 LTS (maintained until 2028-04-30), the runtime its pre-bundled code is built (esbuild target node24) and tested for (docs/adr/0011); the provider framework Lambdas (of the bootstrap and of the kubectl provider) run the runtime aws-cdk-lib chooses for them. ' +
+      'The bootstrap handler runs Node.js 24 LTS (maintained until 2028-04-30), the runtime its pre-bundled code is built (esbuild target node24) and tested for (docs/adr/0011); the provider framework Lambdas (of the bootstrap and of the kubectl provider) and the AwsCustomResource function of the S3 prefix-list lookup run the runtime aws-cdk-lib chooses for them. ' +
       'A newer aws-cdk-lib in the consumer\'s app may list a newer Node.js runtime, which the rule then asks for.',
     compensatingControl: 'Both run only during deployments, invoked by CloudFormation, on a runtime AWS supports; a test pins both to Node.js 24.',
     verifiedBy: BOOTSTRAP_TEST,
